@@ -1,0 +1,133 @@
+"""Shared fixtures: a real SQLite database with the demo data, a movable clock, and a dialog driver."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.demo import FISHERMEN_CODE, persona_id, seed_demo
+from bot.engine import Engine
+from bot.models import Channel, Inbound, Reply
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.texts import Texts
+
+START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+
+
+class FakeClock:
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+class Person:
+    """Someone chatting with the engine; each call is one inbound with a fresh message id."""
+
+    def __init__(self, engine: Engine, ref: str, channel: Channel = Channel.TERMINAL) -> None:
+        self.engine = engine
+        self.ref = ref
+        self.channel = channel
+        self.last: list[Reply] = []
+
+    def inbound(self, message_id: str | None = None, **payload: object) -> Inbound:
+        return Inbound.model_validate(
+            {
+                "channel": self.channel,
+                "user_ref": self.ref,
+                "message_id": message_id or uuid.uuid4().hex,
+                "received_at": self.engine.clock(),
+                **payload,
+            }
+        )
+
+    async def say(self, text: str) -> list[Reply]:
+        self.last = await self.engine.handle(self.inbound(text=text))
+        return self.last
+
+    async def tap(self, token: str) -> list[Reply]:
+        self.last = await self.engine.handle(self.inbound(choice=token))
+        return self.last
+
+    @property
+    def keys(self) -> list[str]:
+        return [reply.key for reply in self.last]
+
+    @property
+    def tokens(self) -> list[str]:
+        return [choice.token for reply in self.last for choice in reply.choices]
+
+    async def register(self, name: str = "Rudi", code: str | None = FISHERMEN_CODE) -> None:
+        await self.say("/start")
+        await self.tap("lang:id")
+        await self.tap("consent:yes")
+        await self.say(name)
+        if code is None:
+            await self.tap("code:none")
+        else:
+            await self.say(code)
+        assert self.keys[-1] == "menu.title", self.keys
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "posukk.sqlite3"
+
+
+@pytest.fixture
+async def database(db_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
+    db = await Database.open(db_path)
+    await seed_demo(db, clock())
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def texts() -> Texts:
+    return Texts.load()
+
+
+@pytest.fixture
+def engine(database: Database, texts: Texts, clock: FakeClock) -> Engine:
+    return Engine(database, texts, Settings(data_dir=Path("/nonexistent")), clock=clock)
+
+
+@pytest.fixture
+def rows(db_path: Path) -> RowCounter:
+    return RowCounter(db_path)
+
+
+class RowCounter:
+    """Reads the database file directly, to check what a conversation did or did not store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.path) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def count(self, table: str) -> int:
+        value = self(f"SELECT COUNT(*) FROM {table}")[0][0]
+        assert isinstance(value, int)
+        return value
+
+
+def person(engine: Engine, name: str) -> Person:
+    """A seeded demo persona (sari, budi, rahmat, andi)."""
+    return Person(engine, persona_id(name))
