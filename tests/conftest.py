@@ -1,4 +1,4 @@
-"""Shared fixtures: a real SQLite database with the demo data, a movable clock, and a dialog driver."""
+"""Shared fixtures: the demo database, a movable clock, and a dialog driver."""
 
 from __future__ import annotations
 
