@@ -97,7 +97,7 @@ async def _group_create(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) 
     )
     await uow.audit.record(
         actor=ADMIN_ACTOR,
-        action="group.create",
+        action="create-group",
         subject=f"group:{group.id}",
         now=now,
         code=group.join_code,
@@ -165,7 +165,7 @@ async def _grant_kader(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -
         await uow.memberships.join(args.user, group.id, now)
     await uow.audit.record(
         actor=ADMIN_ACTOR,
-        action="role.grant",
+        action="grant-role",
         subject=f"user:{args.user}",
         now=now,
         role="kader",
@@ -188,7 +188,7 @@ async def _grant_officer(uow: UnitOfWork, args: argparse.Namespace, out: TextIO)
         )
         await uow.audit.record(
             actor=ADMIN_ACTOR,
-            action="role.grant",
+            action="grant-role",
             subject=f"user:{args.user}",
             now=now,
             role="officer",
@@ -203,7 +203,7 @@ async def _grant_officer(uow: UnitOfWork, args: argparse.Namespace, out: TextIO)
         )
         await uow.audit.record(
             actor=ADMIN_ACTOR,
-            action="role.grant",
+            action="grant-role",
             subject=f"user:{args.user}",
             now=now,
             role="officer",
@@ -223,7 +223,7 @@ async def _revoke(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> Non
         await uow.roles.revoke(grant.id, now)
         await uow.audit.record(
             actor=ADMIN_ACTOR,
-            action="role.revoke",
+            action="revoke-role",
             subject=f"user:{args.user}",
             now=now,
             role=role.value,

@@ -16,6 +16,9 @@ LANGUAGES = ("id", "en")
 def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     flat: dict[str, str] = {}
     for name, value in tree.items():
+        if not isinstance(name, str):
+            # YAML reads bare yes/no/on/off keys as booleans: a silent trap for catalog editors.
+            raise ValueError(f"text key {name!r} under {prefix or 'the top'} must be a plain word")
         key = f"{prefix}{name}"
         if isinstance(value, Mapping):
             flat.update(_flatten(value, f"{key}."))

@@ -64,7 +64,10 @@ async def take_code(ctx: StepContext, answer: Answer) -> Outcome:
 async def ask_confirm_join(ctx: StepContext) -> Reply:
     group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
     assert group is not None
-    choices = [ctx.choice("join:yes", "common.yes"), ctx.choice("join:no", "common.no")]
+    choices = [
+        ctx.choice("join:yes", "common.answer_yes"),
+        ctx.choice("join:no", "common.answer_no"),
+    ]
     return ctx.reply("group.confirm_join", choices=choices, group=group.name, village=group.village)
 
 
@@ -85,7 +88,10 @@ async def take_confirm_join(ctx: StepContext, answer: Answer) -> Outcome:
 
 async def ask_confirm_leave(ctx: StepContext) -> Reply:
     assert ctx.group is not None
-    choices = [ctx.choice("leave:yes", "common.yes"), ctx.choice("leave:no", "common.no")]
+    choices = [
+        ctx.choice("leave:yes", "common.answer_yes"),
+        ctx.choice("leave:no", "common.answer_no"),
+    ]
     return ctx.reply("group.confirm_leave", choices=choices, group=ctx.group.name)
 
 

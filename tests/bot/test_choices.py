@@ -1,0 +1,34 @@
+"""Typed answers match offered choices by number, label or yes/no word, and nothing else."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.choices import match_offered
+
+OFFERED = [
+    {"token": "consent:yes", "label": "Setuju"},
+    {"token": "consent:no", "label": "Tidak setuju"},
+]
+
+
+def test_number_label_and_yes_no_words() -> None:
+    assert match_offered("1", OFFERED) == "consent:yes"
+    assert match_offered(" 2. ", OFFERED) == "consent:no"
+    assert match_offered("TIDAK SETUJU!", OFFERED) == "consent:no"
+    assert match_offered("iya", OFFERED) == "consent:yes"
+    assert match_offered("gak", OFFERED) == "consent:no"
+    assert match_offered("3", OFFERED) is None
+    assert match_offered("0", OFFERED) is None
+    assert match_offered("mungkin", OFFERED) is None
+
+
+def test_yes_word_does_not_guess_between_several_yes_options() -> None:
+    offered = [{"token": "a:yes", "label": "A"}, {"token": "b:yes", "label": "B"}]
+    assert match_offered("ya", offered) is None
+
+
+@given(st.text(max_size=50))
+def test_never_returns_a_token_that_was_not_offered(text: str) -> None:
+    assert match_offered(text, OFFERED) in {None, "consent:yes", "consent:no"}

@@ -1,0 +1,100 @@
+"""The command line as a person uses it: `posukk chat` with piped input, and `posukk admin`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def posukk(
+    *args: str, stdin: str = "", env_home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    if env_home is not None:
+        env["POSUKK_DATA_DIR"] = str(env_home)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+
+
+def test_chat_with_piped_input_registers_and_shows_messages_for_others(tmp_path: Path) -> None:
+    script = "\n".join(
+        ["/start", "1", "1", "Rudi", "BTG7K2", "/as sari", "/anggota", "/keluar", "ignored"]
+    )
+    result = posukk("chat", "--db", str(tmp_path / "chat.sqlite3"), stdin=script)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Pilih bahasa / Choose language" in out
+    assert "Terima kasih, Rudi! Anda sudah masuk grup Nelayan Bontang Kuala." in out
+    assert ">> pesan untuk Bu Sari (/as sari) [member_joined]:" in out
+    assert "Anggota baru: Rudi bergabung" in out
+    assert "Anggota grup Nelayan Bontang Kuala: 3 orang" in out
+    assert "[sari] > ignored" not in out
+
+
+def test_chat_uses_the_data_directory_by_default_and_keeps_state(tmp_path: Path) -> None:
+    first = posukk("chat", stdin="/start\n2\n", env_home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "posukk.sqlite3").exists()
+    second = posukk("chat", stdin="i agree\n", env_home=tmp_path)
+    assert "What is your name?" in second.stdout
+
+
+def test_admin_creates_groups_grants_roles_and_audits(tmp_path: Path) -> None:
+    db = str(tmp_path / "admin.sqlite3")
+    created = posukk(
+        "admin", "--db", db, "group-create", "--name", "Nelayan Tanjung Laut",
+        "--sector", "nelayan", "--village", "Tanjung Laut", "--district", "Bontang Selatan",
+        "--regency", "Kota Bontang",
+        "--puskesmas", "Puskesmas Bontang Selatan",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    code = created.stdout.strip().split()[-1]
+    assert len(code) == 6
+    listing = posukk("admin", "--db", db, "groups")
+    assert code in listing.stdout
+    assert "Nelayan Tanjung Laut" in listing.stdout
+
+    posukk("chat", "--db", db, stdin=f"/start {code}\n1\n1\nMaya\n")
+    users = posukk("admin", "--db", db, "users").stdout
+    maya_id = next(line.split()[0] for line in users.splitlines() if "Maya" in line)
+    assert (
+        posukk("admin", "--db", db, "grant-kader", "--user", maya_id, "--group", code).returncode
+        == 0
+    )
+    assert (
+        posukk(
+            "admin", "--db", db, "grant-officer", "--user", maya_id, "--regency", "Nowhere"
+        ).returncode
+        == 2
+    )
+    assert (
+        posukk("admin", "--db", db, "revoke", "--user", maya_id, "--role", "kader").returncode == 0
+    )
+    audit = posukk("admin", "--db", db, "audit").stdout
+    for action in ("create-group", "grant-role", "revoke-role"):
+        assert action in audit
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("grant-kader", "--user", "999", "--group", "BTG7K2"),
+        ("group-create", "--name", "X", "--sector", "nelayan", "--village", "V", "--district", "D",
+         "--regency", "R", "--puskesmas", "P", "--timezone", "Mars/Olympus"),
+    ],
+)  # fmt: skip
+def test_admin_errors_are_clear_and_change_nothing(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = posukk("admin", "--db", str(tmp_path / "e.sqlite3"), *args)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")

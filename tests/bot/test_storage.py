@@ -1,0 +1,74 @@
+"""Storage: migrations, pragmas, and a unit of work that commits or rolls back as one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.models import Channel
+from bot.storage.database import Database
+from bot.storage.groups import JOIN_CODE_ALPHABET, new_join_code, normalise_join_code
+from tests.conftest import START, RowCounter
+
+
+async def test_migrations_apply_once_and_pragmas_are_set(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.sqlite3"
+    database = await Database.open(path)
+    assert await database.migrate() == []
+    await database.close()
+    rows = RowCounter(path)
+    assert rows("SELECT version FROM schema_version") == [(1,)]
+    assert rows("PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_unit_of_work_rolls_back_everything_on_error(
+    database: Database, rows: RowCounter
+) -> None:
+    users_before = rows.count("users")
+
+    async def crash_after_insert() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.users.create(
+                channel=Channel.TERMINAL,
+                platform_id="ghost",
+                name="Ghost",
+                language="id",
+                consent_version="x",
+                now=START,
+            )
+            raise RuntimeError("crash mid-transaction")
+
+    with pytest.raises(RuntimeError):
+        await crash_after_insert()
+    assert rows.count("users") == users_before
+
+
+async def test_foreign_keys_are_enforced(database: Database) -> None:
+    import sqlite3
+
+    with pytest.raises(sqlite3.IntegrityError):
+        async with database.unit_of_work() as uow:
+            await uow.memberships.join(user_id=9999, group_id=9999, now=START)
+
+
+async def test_outbox_dedupe_key_keeps_one_row(database: Database, rows: RowCounter) -> None:
+    async with database.unit_of_work() as uow:
+        user = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
+        assert user is not None
+        first = await uow.outbox.enqueue(
+            user_id=user.id, kind="t", payload="{}", dedupe_key="k", now=START
+        )
+        second = await uow.outbox.enqueue(
+            user_id=user.id, kind="t", payload="{}", dedupe_key="k", now=START
+        )
+    assert (first, second) == (True, False)
+    assert rows.count("outbox") == 1
+
+
+def test_join_codes_avoid_ambiguous_characters() -> None:
+    for _ in range(200):
+        code = new_join_code()
+        assert len(code) == 6
+        assert set(code) <= set(JOIN_CODE_ALPHABET)
+    assert normalise_join_code(" btg-7k2 ") == "BTG7K2"
