@@ -35,6 +35,15 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     create.add_argument("--puskesmas-phone")
     create.add_argument("--timezone", default="Asia/Makassar", help="IANA zone (WITA default)")
 
+    contacts = actions.add_parser(
+        "group-contacts", help="set the local numbers shown on a group's emergency card"
+    )
+    contacts.add_argument("--group", required=True, help="join code of the group")
+    contacts.add_argument("--puskesmas-phone")
+    contacts.add_argument("--ambulance-phone", help="the regency's PSC 119 ambulance")
+    contacts.add_argument("--hospital", help="nearest hospital with antivenom (SABU)")
+    contacts.add_argument("--hospital-phone")
+
     actions.add_parser("groups", help="list groups with their join codes")
     actions.add_parser("users", help="list registered people with their groups and roles")
 
@@ -59,6 +68,7 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
 async def run_admin(database: Database, args: argparse.Namespace, out: TextIO) -> None:
     handlers: dict[str, Callable[[UnitOfWork, argparse.Namespace, TextIO], Awaitable[None]]] = {
         "group-create": _group_create,
+        "group-contacts": _group_contacts,
         "groups": _groups,
         "users": _users,
         "grant-kader": _grant_kader,
@@ -103,6 +113,33 @@ async def _group_create(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) 
         code=group.join_code,
     )
     print(f"created group {group.id} {group.name!r}, join code {group.join_code}", file=out)
+
+
+async def _group_contacts(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    """Change only the numbers given; an empty string clears one."""
+    group = await _group_by_code(uow, args.group)
+    given = {
+        "puskesmas_phone": args.puskesmas_phone,
+        "ambulance_phone": args.ambulance_phone,
+        "hospital_name": args.hospital,
+        "hospital_phone": args.hospital_phone,
+    }
+    if all(value is None for value in given.values()):
+        raise AdminError("give at least one of the numbers to set")
+    current = {name: getattr(group, name) for name in given}
+    merged = {
+        name: (value.strip() or None) if value is not None else current[name]
+        for name, value in given.items()
+    }
+    await uow.groups.set_contacts(group.id, **merged)
+    await uow.audit.record(
+        actor=ADMIN_ACTOR,
+        action="set-contacts",
+        subject=f"group:{group.id}",
+        now=utc_now(),
+        **merged,
+    )
+    print(f"emergency contacts of {group.name} updated", file=out)
 
 
 async def _groups(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:

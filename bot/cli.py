@@ -11,11 +11,14 @@ from pathlib import Path
 from bot.admin import AdminError, add_admin_parser, run_admin
 from bot.channels.console import ConsoleChat, is_interactive, run_console
 from bot.clock import utc_now
+from bot.content_commands import add_content_parsers, run_content, run_match
 from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
+from content.knowledge import Knowledge
+from content.loader import ContentError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--db", help="database file (default: the user's data directory)")
     chat.add_argument("--as", dest="persona", default="saya", help="demo persona to start as")
     add_admin_parser(commands)
+    add_content_parsers(commands)
     return parser
 
 
@@ -36,7 +40,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
     database = await Database.open(_database_path(settings, args.db))
     try:
         await seed_demo(database, utc_now())
-        engine = Engine(database, Texts.load(), settings)
+        engine = Engine(database, Texts.load(), settings, Knowledge.load())
         chat = ConsoleChat(engine, database, sys.stdout, persona=args.persona.lower())
         await run_console(chat, sys.stdin, is_interactive(sys.stdin))
     finally:
@@ -58,9 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "chat":
             asyncio.run(_chat(settings, args))
-        else:
+        elif args.command == "admin":
             asyncio.run(_admin(settings, args))
-    except AdminError as error:
+        elif args.command == "match":
+            run_match(Knowledge.load(), args, sys.stdin, sys.stdout)
+        else:
+            run_content(Knowledge.load(), args, sys.stdout)
+    except (AdminError, ContentError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

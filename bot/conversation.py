@@ -15,6 +15,7 @@ from bot.models import Channel, Choice, Location, Reply
 from bot.storage.database import UnitOfWork
 from bot.storage.records import Grant, Group, User
 from bot.texts import Texts
+from content.knowledge import Knowledge
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Answer:
 class StepContext:
     uow: UnitOfWork
     texts: Texts
+    knowledge: Knowledge
     now: dt.datetime
     language: str
     channel_user: tuple[Channel, str]
@@ -57,7 +59,14 @@ class StepContext:
         return Choice(token=token, label=self.t(label_key))
 
     async def notify(
-        self, recipient: User, *, kind: str, key: str, dedupe_key: str, **params: object
+        self,
+        recipient: User,
+        *,
+        kind: str,
+        key: str,
+        dedupe_key: str,
+        urgent: bool = False,
+        **params: object,
     ) -> None:
         """Queue a message for someone else, in their language, in this same transaction."""
         reply = Reply(key=key, text=self.texts.get(recipient.language, key, **params))
@@ -67,6 +76,7 @@ class StepContext:
             payload=reply.model_dump_json(),
             dedupe_key=dedupe_key,
             now=self.now,
+            urgent=urgent,
         )
 
     @property

@@ -17,12 +17,16 @@ from bot.settings import Settings
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
 from bot.texts import Texts
+from content.knowledge import Knowledge
 from handlers import FLOWS
 from handlers.commands import run_command
+from handlers.emergency import emergency_card
+from handlers.first_aid import stranger_emergency
+from handlers.sos import start_sos
 
 log = logging.getLogger(__name__)
 
-_COMMAND = re.compile(r"^/([a-z]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_COMMAND = re.compile(r"^/([a-z0-9]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # Bare words that act like their slash command, for people who never type a slash.
@@ -32,11 +36,12 @@ _WORD_COMMANDS = {
     "cancel": "batal",
     "bantuan": "bantuan",
     "help": "bantuan",
-    "tolong": "bantuan",
+    "sos": "sos",
 }
-_COMMAND_ALIASES = {"help": "bantuan", "cancel": "batal", "language": "bahasa"}
+_COMMAND_ALIASES = {"help": "bantuan", "cancel": "batal", "language": "bahasa", "tolong": "sos"}
 MENU_FLOW = "menu"
 REGISTRATION_FLOW = "registration"
+SOS_FLOW = "sos"
 
 
 @dataclass
@@ -61,11 +66,13 @@ class Engine:
         database: Database,
         texts: Texts,
         settings: Settings,
+        knowledge: Knowledge,
         clock: Callable[[], dt.datetime] = utc_now,
         flows: Mapping[str, Flow] = FLOWS,
     ) -> None:
         self.database = database
         self.texts = texts
+        self.knowledge = knowledge
         self.settings = settings
         self.clock = clock
         self.flows = flows
@@ -102,6 +109,7 @@ class Engine:
         ctx = StepContext(
             uow=uow,
             texts=self.texts,
+            knowledge=self.knowledge,
             now=now,
             language=language,
             channel_user=(inbound.channel, inbound.user_ref),
@@ -115,17 +123,23 @@ class Engine:
     async def _route(self, turn: _Turn, inbound: Inbound) -> list[Reply]:
         ctx = turn.ctx
         notes: list[Reply] = []
+        text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
         if turn.session and self._expired(turn.session, ctx.now):
-            if turn.session.flow != MENU_FLOW:
-                notes.append(ctx.reply("session.expired"))
+            stale_flow = turn.session.flow
             turn.session = None
             ctx.draft = {}
-        text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
+            if stale_flow != MENU_FLOW:
+                notes.append(ctx.reply("session.expired"))
+            if inbound.choice is not None or (text or "").isdigit():
+                # A tap or a number answered the old question: start afresh instead of guessing.
+                fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
+                return notes + await self._start_flow(turn, fresh, {})
         command = parse_command(text) if text else None
         if command is not None:
             return notes + await self._command(turn, *command)
         if ctx.user is None and (turn.session is None or turn.session.flow != REGISTRATION_FLOW):
-            return notes + await self._start_flow(turn, REGISTRATION_FLOW, {})
+            urgent = stranger_emergency(ctx, text) if text else []
+            return notes + urgent + await self._start_flow(turn, REGISTRATION_FLOW, {})
         if turn.session is None:
             turn.session = self._new_session(
                 REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx
@@ -165,11 +179,27 @@ class Engine:
                 turn.session = None
                 return [ctx.reply("common.cancelled_unregistered")]
             return await self._apply(turn, Finish([ctx.reply("common.cancelled")]))
+        if name == "sos":
+            return await self._sos(turn)
         if ctx.user is None:
             return await self._registration_first(turn)
         if name == "menu":
             return await self._apply(turn, Finish())
         return await self._apply(turn, await run_command(ctx, name, args))
+
+    async def _sos(self, turn: _Turn) -> list[Reply]:
+        """SOS works from anywhere; the interrupted flow resumes after it."""
+        ctx = turn.ctx
+        if ctx.user is None:
+            card = emergency_card(ctx, None, [])
+            if turn.session is None:
+                return [card]
+            return [card, await self._ask(turn)]
+        session = turn.session
+        interrupted = None
+        if session is not None and session.flow not in (MENU_FLOW, SOS_FLOW):
+            interrupted = {"flow": session.flow, "step": session.step, "draft": ctx.draft}
+        return await self._apply(turn, start_sos(ctx, interrupted))
 
     async def _registration_first(self, turn: _Turn) -> list[Reply]:
         """Someone not registered typed a command: keep their registration answers, ask again."""

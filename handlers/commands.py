@@ -9,9 +9,11 @@ from bot.access import Action, allowed, main_role
 from bot.conversation import Finish, Outcome, StartFlow, StepContext
 from bot.storage.records import Role
 from handlers.members import show_groups, show_members
+from handlers.sos import start_sos
 
 ALL_ROLES = frozenset(Role)
 STAFF = frozenset({Role.OFFICER, Role.ADMIN})
+MEMBERS = frozenset({Role.WORKER, Role.KADER})
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ def _start(flow: str) -> Callable[[StepContext, str], Awaitable[Outcome]]:
     return run
 
 
+async def _sos(ctx: StepContext, args: str) -> Outcome:
+    return start_sos(ctx, None)
+
+
 async def _help(ctx: StepContext, args: str) -> Outcome:
     role = main_role(ctx.grants)
     key = {Role.WORKER: "help.worker", Role.KADER: "help.kader"}.get(role, "help.officer")
@@ -40,6 +46,8 @@ async def _help(ctx: StepContext, args: str) -> Outcome:
 COMMANDS: dict[str, Command] = {
     command.name: command
     for command in (
+        Command("p3k", "menu.first_aid", Action.USE_BOT, _start("browse"), ALL_ROLES),
+        Command("sos", "menu.sos", Action.USE_BOT, _sos, MEMBERS),
         Command(
             "anggota",
             "menu.members",
@@ -48,13 +56,7 @@ COMMANDS: dict[str, Command] = {
             frozenset({Role.KADER}),
         ),
         Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, show_groups, STAFF),
-        Command(
-            "grup",
-            "menu.my_group",
-            Action.USE_BOT,
-            _start("group"),
-            frozenset({Role.WORKER, Role.KADER}),
-        ),
+        Command("grup", "menu.my_group", Action.USE_BOT, _start("group"), MEMBERS),
         Command("bahasa", "menu.language", Action.USE_BOT, _start("language"), ALL_ROLES),
         Command("bantuan", "menu.help", Action.USE_BOT, _help, ALL_ROLES),
     )

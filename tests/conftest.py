@@ -16,6 +16,7 @@ from bot.models import Channel, Inbound, Reply
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
+from content.knowledge import Knowledge
 
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 
@@ -102,9 +103,14 @@ def texts() -> Texts:
     return Texts.load()
 
 
+@pytest.fixture(scope="session")
+def knowledge() -> Knowledge:
+    return Knowledge.load()
+
+
 @pytest.fixture
-def engine(database: Database, texts: Texts, clock: FakeClock) -> Engine:
-    return Engine(database, texts, Settings(data_dir=Path("/nonexistent")), clock=clock)
+def engine(database: Database, texts: Texts, clock: FakeClock, knowledge: Knowledge) -> Engine:
+    return Engine(database, texts, Settings(data_dir=Path("/nonexistent")), knowledge, clock=clock)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ JOIN_CODE_LENGTH = 6
 
 _COLUMNS = (
     "id, name, sector, village, district, regency, puskesmas_name, puskesmas_phone, timezone,"
-    " join_code"
+    " join_code, ambulance_phone, hospital_name, hospital_phone"
 )
 
 
@@ -41,6 +41,9 @@ def _group(row: aiosqlite.Row) -> Group:
         puskesmas_phone=row["puskesmas_phone"],
         timezone=row["timezone"],
         join_code=row["join_code"],
+        ambulance_phone=row["ambulance_phone"],
+        hospital_name=row["hospital_name"],
+        hospital_phone=row["hospital_phone"],
     )
 
 
@@ -79,6 +82,22 @@ class GroupRepository:
             code = new_join_code()
             if await self.by_code(code) is None:
                 return code
+
+    async def set_contacts(
+        self,
+        group_id: int,
+        *,
+        puskesmas_phone: str | None,
+        ambulance_phone: str | None,
+        hospital_name: str | None,
+        hospital_phone: str | None,
+    ) -> None:
+        """Replace the group's local emergency numbers (None clears one)."""
+        await self._db.execute(
+            "UPDATE pos_groups SET puskesmas_phone = ?, ambulance_phone = ?, hospital_name = ?,"
+            " hospital_phone = ? WHERE id = ?",
+            (puskesmas_phone, ambulance_phone, hospital_name, hospital_phone, group_id),
+        )
 
     async def get(self, group_id: int) -> Group | None:
         async with self._db.execute(

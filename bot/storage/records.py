@@ -48,6 +48,9 @@ class Group:
     puskesmas_phone: str | None
     timezone: str
     join_code: str
+    ambulance_phone: str | None = None
+    hospital_name: str | None = None
+    hospital_phone: str | None = None
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,12 @@ class RoleRepository:
             (group_id,),
         ) as cursor:
             return [int(row["user_id"]) for row in await cursor.fetchall()]
+
+    async def officer_ids(self, group_id: int, regency: str) -> list[int]:
+        """Officers whose scope covers the group, by regency or by the group itself."""
+        async with self._db.execute(
+            "SELECT DISTINCT user_id FROM role_grants WHERE role = 'officer' AND revoked_at IS NULL"
+            " AND (group_id = ? OR regency = ?) ORDER BY user_id",
+            (group_id, regency),
+        ) as cursor:
+            return [int(row["user_id"]) for row in await cursor.fetchall()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -98,3 +99,38 @@ def test_admin_errors_are_clear_and_change_nothing(tmp_path: Path, args: tuple[s
     result = posukk("admin", "--db", str(tmp_path / "e.sqlite3"), *args)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
+
+
+def test_match_json_writes_exactly_one_object_per_input_line() -> None:
+    lines = ["kna kail di jari", "", "halo", "tmn sy ga sadar"]
+    result = posukk("match", "--json", "-", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["text"] for o in objects] == lines
+    for found in objects:
+        assert list(found) == ["text", "topics", "scores", "emergency", "danger_signs"]
+        assert len(found["topics"]) == len(found["scores"]) <= 5
+    assert objects[0]["topics"][0] == "fish-hook"
+    assert objects[2] == {
+        "text": "halo",
+        "topics": [],
+        "scores": [],
+        "emergency": False,
+        "danger_signs": [],
+    }
+    assert objects[3]["emergency"] is True
+
+
+def test_match_readable_and_content_commands() -> None:
+    readable = posukk("match", "digigit ular")
+    assert "snakebite" in readable.stdout
+    assert "YA / YES" in readable.stdout
+    check = posukk("content", "check")
+    assert check.returncode == 0
+    assert check.stdout.startswith("ok: ")
+    review = posukk("content", "review-list")
+    assert review.returncode == 0
+    assert "snakebite" in review.stdout
+    dev_set = Path(__file__).resolve().parents[1] / "data" / "triage_dev.jsonl"
+    measured = posukk("content", "evaluate", str(dev_set))
+    assert measured.stdout.startswith("465 messages: top-1 ")

@@ -13,6 +13,7 @@ from bot.engine import Engine, parse_command
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
+from content.knowledge import Knowledge
 from tests.conftest import FakeClock, Person, RowCounter
 
 
@@ -53,11 +54,16 @@ async def test_many_users_at_once_do_not_mix_their_sessions(
 
 
 async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+    db_path: Path,
+    database: Database,
+    texts: Texts,
+    clock: FakeClock,
+    rows: RowCounter,
+    knowledge: Knowledge,
 ) -> None:
     """After a restart the person continues exactly where they were."""
     settings = Settings(data_dir=Path("/nonexistent"))
-    worker = Person(Engine(database, texts, settings, clock=clock), "restart")
+    worker = Person(Engine(database, texts, settings, knowledge, clock=clock), "restart")
     await worker.say("/start")
     await worker.tap("lang:en")
     await worker.tap("consent:yes")
@@ -66,7 +72,7 @@ async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
 
     reopened = await Database.open(db_path)
     try:
-        worker.engine = Engine(reopened, texts, settings, clock=clock)
+        worker.engine = Engine(reopened, texts, settings, knowledge, clock=clock)
         await worker.say(FISHERMEN_CODE)
         assert worker.keys == ["registration.done", "menu.title"]
         assert "Thank you, Yusuf" in worker.last[0].text
@@ -127,7 +133,9 @@ async def test_control_characters_and_empty_text_are_harmless(engine: Engine) ->
     worker = Person(engine, "odd")
     await worker.register()
     await worker.say("\x00\x07\x1b[31m")
-    assert worker.keys == ["menu.not_understood", "menu.title"]
+    assert worker.keys == ["first_aid.not_found", "browse.categories"]
+    await worker.say("\x00\x07")
+    assert worker.keys == ["common.pick_option", "browse.categories"]
 
 
 def test_text_longer_than_any_platform_allows_is_refused_at_the_boundary(engine: Engine) -> None:

@@ -1,0 +1,122 @@
+"""Topic files: every canonical id present, complete, sourced, and loudly refused when broken."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from content.knowledge import Knowledge
+from content.loader import TOPICS_DIR, ContentError, load_topics
+
+# The canonical ids of shared/TOPICS.md; `True` marks "always emergency".
+CANONICAL: dict[str, bool] = {
+    "cut": False, "severe-bleeding": True, "amputation": True, "puncture-wound": False,
+    "palm-thorn": False, "fish-hook": False, "wound-infection": False, "tetanus": False,
+    "burn": False, "electric-shock": True, "fracture": False, "sprain": False,
+    "fall-from-height": True, "head-injury": False, "back-strain": False, "crush-injury": False,
+    "eye-foreign-body": False, "eye-chemical": False, "pesticide-poisoning": True,
+    "chemical-skin": False, "snakebite": True, "insect-sting": False, "caterpillar": False,
+    "scorpion-centipede": False, "animal-bite": False, "leech": False, "jellyfish": False,
+    "venomous-fish": False, "sea-urchin": False, "coral-cut": False, "drowning": True,
+    "hypothermia": False, "heat-illness": False, "dehydration": False, "sunburn": False,
+    "seasickness": False, "decompression-sickness": True, "fainting": False, "choking": False,
+    "cpr": True, "anaphylaxis": True, "fever": False, "muscle-cramp": False, "chest-pain": True,
+    "seizure": True,
+}  # fmt: skip
+# Divers Alert Network is the first-aid reference for diving injuries (not in IFRC 2020).
+GUIDELINE_PUBLISHERS = (
+    "IFRC",
+    "WHO",
+    "World Health",
+    "Kemenkes",
+    "Kementerian Kesehatan",
+    "Divers Alert Network",
+)
+CONTESTED = ("snakebite", "jellyfish", "venomous-fish")
+
+
+def test_every_canonical_topic_exists_with_its_emergency_flag(knowledge: Knowledge) -> None:
+    assert len(CANONICAL) == 45
+    missing = set(CANONICAL) - set(knowledge.topics)
+    assert missing == set()
+    wrong = {
+        t for t, emergency in CANONICAL.items() if knowledge.topics[t].always_emergency != emergency
+    }
+    assert wrong == set()
+
+
+def test_every_topic_cites_a_guideline_publisher(knowledge: Knowledge) -> None:
+    uncited = [
+        topic.id
+        for topic in knowledge.topics.values()
+        if not any(p in source.title for source in topic.sources for p in GUIDELINE_PUBLISHERS)
+    ]
+    assert uncited == []
+
+
+@pytest.mark.parametrize("topic_id", CONTESTED)
+def test_contested_guidance_is_explained(knowledge: Knowledge, topic_id: str) -> None:
+    """Where sources differ, the file says what the cited guideline recommends and why."""
+    assert knowledge.topics[topic_id].guidance_notes
+
+
+def test_needs_review_topics_say_what_to_check(knowledge: Knowledge) -> None:
+    for topic in knowledge.topics.values():
+        if topic.needs_review:
+            assert len(topic.review_notes) > 20, topic.id
+
+
+def test_short_titles_are_unique_within_a_category(knowledge: Knowledge) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for topic in knowledge.topics.values():
+        key = (topic.category.value, topic.short_title.id.lower())
+        assert key not in seen, f"{topic.id} and {seen[key]} share a button label"
+        seen[key] = topic.id
+
+
+@pytest.fixture
+def topics_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "topics"
+    shutil.copytree(TOPICS_DIR, target)
+    return target
+
+
+def edit(path: Path, change: dict[str, object]) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(change)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"steps": []}, "steps"),
+        ({"related": ["no-such-topic"]}, "unknown related"),
+        ({"title": {"id": "Kena kail", "en": ""}}, "title.en"),
+        ({"short_title": {"id": "Judul yang jauh terlalu panjang", "en": "Hook"}}, "short_title"),
+        ({"always_emergency": True}, "urgency gawat"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
+def test_broken_files_fail_loudly_naming_the_file(
+    topics_copy: Path, change: dict[str, object], message: str
+) -> None:
+    edit(topics_copy / "fish-hook.yaml", change)
+    with pytest.raises(ContentError, match=message) as raised:
+        load_topics(topics_copy)
+    assert "fish-hook.yaml" in str(raised.value)
+
+
+def test_a_missing_field_and_a_misnamed_file_are_refused(topics_copy: Path) -> None:
+    data = yaml.safe_load((topics_copy / "cut.yaml").read_text(encoding="utf-8"))
+    del data["sources"]
+    (topics_copy / "cut.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ContentError, match=r"(?s)cut\.yaml.*sources"):
+        load_topics(topics_copy)
+    shutil.copy(TOPICS_DIR / "cut.yaml", topics_copy / "cut.yaml")
+    shutil.copy(TOPICS_DIR / "cut.yaml", topics_copy / "luka.yaml")
+    with pytest.raises(ContentError, match=r"luka\.yaml"):
+        load_topics(topics_copy)

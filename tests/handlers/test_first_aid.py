@@ -1,0 +1,131 @@
+"""The first-aid conversation: free text to a topic, step by step, danger, alternatives, kader."""
+
+from __future__ import annotations
+
+from bot.demo import FISHERMEN_CODE
+from bot.engine import Engine
+from bot.storage.database import Database
+from tests.conftest import Person, RowCounter, person
+
+
+async def test_free_text_opens_the_topic_at_its_first_step(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("sy kna kail di jari")
+    assert budi.keys == ["first_aid.card", "first_aid.what_next"]
+    card = budi.last[0].text
+    assert card.startswith("✅ RAWAT & PANTAU")
+    assert "Langkah 1 dari" in card
+    assert "fa:next" in budi.tokens
+
+
+async def test_step_by_step_to_the_last_step(engine: Engine, knowledge: object) -> None:
+    budi = person(engine, "budi")
+    await budi.say("kena kail")
+    steps = 0
+    while "fa:next" in budi.tokens:
+        await budi.tap("fa:next")
+        steps += 1
+        assert budi.keys[0] == "first_aid.step_only"
+    assert budi.keys == ["first_aid.step_only", "first_aid.last_step", "first_aid.what_next"]
+    assert steps >= 2
+
+
+async def test_danger_signs_jangan_and_full_card_with_sources(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("disengat ubur2")
+    await budi.tap("fa:danger")
+    assert budi.keys == ["first_aid.danger", "first_aid.what_next"]
+    await budi.say("jangan lakukan")
+    assert budi.keys == ["first_aid.jangan", "first_aid.what_next"]
+    await budi.tap("fa:full")
+    assert budi.keys == ["first_aid.full", "first_aid.what_next"]
+    assert "Sumber" in budi.last[0].text
+    assert "http" in budi.last[0].text
+
+
+async def test_emergency_gets_the_card_first_with_numbers(
+    engine: Engine, database: Database
+) -> None:
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        assert group is not None
+        await uow.groups.set_contacts(
+            group.id,
+            puskesmas_phone="0548-000000",
+            ambulance_phone="0548-119119",
+            hospital_name="RSUD Taman Husada",
+            hospital_phone=None,
+        )
+    budi = person(engine, "budi")
+    await budi.say("tmn sy digigit ular di tangan")
+    assert budi.keys == ["emergency.card", "first_aid.card", "first_aid.what_next"]
+    card = budi.last[0].text
+    for expected in ("119", "112", "115", "0548-000000", "0548-119119", "RSUD Taman Husada"):
+        assert expected in card
+    assert budi.last[1].text.startswith("🚨 GAWAT")
+
+
+async def test_danger_sign_in_an_ordinary_topic_makes_it_gawat(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("disengat tawon, bibirnya bengkak")
+    assert budi.keys[0] == "emergency.card"
+    assert "bengkak" in budi.last[0].text.lower()
+
+
+async def test_not_this_offers_other_topics(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("luka tusuk duri ikan bengkak")
+    first = budi.last[0].text
+    await budi.tap("fa:other")
+    assert budi.keys[0] in ("first_aid.alternatives", "first_aid.no_alternatives")
+    alternative = next((t for t in budi.tokens if t.startswith("topic:")), None)
+    if alternative is not None:
+        await budi.tap(alternative)
+        assert budi.keys[-2] == "first_aid.card"
+        assert budi.last[-2].text != first
+
+
+async def test_nothing_matched_offers_the_list_and_the_kader(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("qwerty zxcv")
+    assert budi.keys == ["first_aid.not_found", "browse.categories"]
+    assert "browse:kader" in budi.tokens
+
+
+async def test_tell_the_kader_writes_an_alert_to_the_outbox(
+    engine: Engine, rows: RowCounter
+) -> None:
+    budi = person(engine, "budi")
+    await budi.say("kena kail di jari")
+    await budi.tap("fa:kader")
+    assert budi.keys == ["first_aid.kader_told", "menu.title"]
+    alerts = rows(
+        "SELECT users.name, outbox.kind, outbox.urgent, outbox.payload FROM outbox"
+        " JOIN users ON users.id = outbox.user_id"
+    )
+    assert len(alerts) == 1
+    name, kind, urgent, payload = alerts[0]
+    assert (name, kind, urgent) == ("Bu Sari", "help_request", 0)
+    assert "Budi" in str(payload)
+    assert "kena kail di jari" in str(payload)
+
+
+async def test_a_stranger_in_an_emergency_gets_help_before_registering(
+    engine: Engine, rows: RowCounter
+) -> None:
+    """First aid stores nothing: an unregistered person still gets the card, then registration."""
+    users = rows.count("users")
+    stranger = Person(engine, "stranger")
+    await stranger.say("tolong teman sy tidak bernapas")
+    assert stranger.keys[0] == "emergency.card"
+    assert stranger.keys[-1] == "registration.welcome"
+    assert rows.count("users") == users
+
+
+async def test_english_speaker_gets_english_content(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("/bahasa")
+    await budi.tap("lang:en")
+    await budi.say("stung by a jellyfish")
+    assert budi.keys[0] == "first_aid.card"
+    assert "Step 1 of" in budi.last[0].text
