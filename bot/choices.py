@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from content.fuzzy import damerau_levenshtein
+
 YES_WORDS = frozenset(
     {"ya", "iya", "y", "yes", "ok", "oke", "okey", "setuju", "boleh", "benar", "betul"}
 )
@@ -16,6 +18,13 @@ def normalise(text: str) -> str:
     """Lower case, no accents or punctuation, single spaces: how typed answers are compared."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", " ", folded.lower()).strip()
+
+
+def _close(typed: str, label: str) -> bool:
+    """A typo of a label long enough not to be confused: "beer tahu kader" for "beri tahu kader"."""
+    if len(label) < 6:
+        return False
+    return damerau_levenshtein(typed, label, 2) <= (1 if len(label) < 10 else 2)
 
 
 def match_offered(text: str, offered: Sequence[dict[str, str]]) -> str | None:
@@ -29,6 +38,9 @@ def match_offered(text: str, offered: Sequence[dict[str, str]]) -> str | None:
     for option in offered:
         if normalise(option["label"]) == typed:
             return option["token"]
+    near = [o["token"] for o in offered if _close(typed, normalise(o["label"]))]
+    if len(near) == 1:
+        return near[0]
     suffix = ":yes" if typed in YES_WORDS else ":no" if typed in NO_WORDS else None
     if suffix:
         matches = [option["token"] for option in offered if option["token"].endswith(suffix)]

@@ -221,6 +221,7 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
             dedupe_key=f"help:{user.id}:{kader.id}:{to_db(ctx.now)}",
             urgent=emergency,
             name=user.name,
+            phone=user.phone or "-",
             topic=pick(topic.title, kader.language) if topic else "-",
             text=ctx.draft.get("text") or "-",
         )

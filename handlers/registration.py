@@ -1,4 +1,4 @@
-"""First contact: language, consent (nothing is stored without it), name and Pos UKK join code."""
+"""First contact: language, consent (nothing is stored without it), name, phone, join code."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.models import Reply
+from bot.phones import normalise_phone
 from handlers.language import ask_language, chosen_language
 from handlers.membership import join_group
 
@@ -68,6 +69,21 @@ async def take_name(ctx: StepContext, answer: Answer) -> Outcome:
     if name is None:
         return Retry(ctx.reply("registration.name_invalid", min=NAME_MIN, max=NAME_MAX))
     ctx.draft["name"] = name
+    return Goto("phone")
+
+
+async def ask_phone(ctx: StepContext) -> Reply:
+    skip = ctx.choice("phone:skip", "registration.skip_phone")
+    return ctx.reply("registration.ask_phone", choices=[skip], request="contact")
+
+
+async def take_phone(ctx: StepContext, answer: Answer) -> Outcome:
+    """A number the kader can call in an emergency: shared, typed, or skipped."""
+    if answer.choice != "phone:skip":
+        phone = normalise_phone(answer.contact_phone or answer.text or "")
+        if phone is None:
+            return Retry(ctx.reply("registration.phone_invalid"))
+        ctx.draft["phone"] = phone
     code = ctx.draft.get("join_code")
     if code:
         group = await ctx.uow.groups.by_code(code)
@@ -104,6 +120,7 @@ async def _complete(ctx: StepContext, group_id: int | None) -> Outcome:
         language=ctx.language,
         consent_version=ctx.draft["consent_version"],
         now=ctx.now,
+        phone=ctx.draft.get("phone"),
     )
     group = await ctx.uow.groups.get(group_id) if group_id is not None else None
     if group is None:
@@ -119,6 +136,7 @@ FLOW = Flow(
         "language": Step(ask_language_step, take_language),
         "consent": Step(ask_consent, take_consent),
         "name": Step(ask_name, take_name),
+        "phone": Step(ask_phone, take_phone),
         "join_code": Step(ask_join_code, take_join_code),
     },
 )

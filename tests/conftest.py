@@ -73,6 +73,7 @@ class Person:
         await self.tap("lang:id")
         await self.tap("consent:yes")
         await self.say(name)
+        await self.tap("phone:skip")
         if code is None:
             await self.tap("code:none")
         else:

@@ -61,12 +61,23 @@ class UserRepository:
         language: str,
         consent_version: str,
         now: dt.datetime,
+        phone: str | None = None,
     ) -> User:
         stamp = to_db(now)
         cursor = await self._db.execute(
-            "INSERT INTO users (channel, platform_id, name, language, consent_version, consent_at,"
-            " created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (channel.value, platform_id, name, language, consent_version, stamp, stamp, stamp),
+            "INSERT INTO users (channel, platform_id, name, phone, language, consent_version,"
+            " consent_at, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                channel.value,
+                platform_id,
+                name,
+                phone,
+                language,
+                consent_version,
+                stamp,
+                stamp,
+                stamp,
+            ),
         )
         user_id = cursor.lastrowid
         assert user_id is not None

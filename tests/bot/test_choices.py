@@ -24,6 +24,17 @@ def test_number_label_and_yes_no_words() -> None:
     assert match_offered("mungkin", OFFERED) is None
 
 
+def test_small_typos_in_long_labels_are_forgiven_when_unambiguous() -> None:
+    offered = [
+        {"token": "fa:kader", "label": "Beri tahu kader"},
+        {"token": "fa:danger", "label": "Tanda bahaya"},
+        {"token": "fa:menu", "label": "Menu"},
+    ]
+    assert match_offered("beer tahu kader", offered) == "fa:kader"
+    assert match_offered("tanda bahya", offered) == "fa:danger"
+    assert match_offered("meni", offered) is None
+
+
 def test_yes_word_does_not_guess_between_several_yes_options() -> None:
     offered = [{"token": "a:yes", "label": "A"}, {"token": "b:yes", "label": "B"}]
     assert match_offered("ya", offered) is None

@@ -30,7 +30,18 @@ def posukk(
 
 def test_chat_with_piped_input_registers_and_shows_messages_for_others(tmp_path: Path) -> None:
     script = "\n".join(
-        ["/start", "1", "1", "Rudi", "BTG7K2", "/as sari", "/anggota", "/keluar", "ignored"]
+        [
+            "/start",
+            "1",
+            "1",
+            "Rudi",
+            "0812 3456 7890",
+            "BTG7K2",
+            "/as sari",
+            "/anggota",
+            "/keluar",
+            "x",
+        ]
     )
     result = posukk("chat", "--db", str(tmp_path / "chat.sqlite3"), stdin=script)
     assert result.returncode == 0, result.stderr
@@ -40,7 +51,7 @@ def test_chat_with_piped_input_registers_and_shows_messages_for_others(tmp_path:
     assert ">> pesan untuk Bu Sari (/as sari) [member_joined]:" in out
     assert "Anggota baru: Rudi bergabung" in out
     assert "Anggota grup Nelayan Bontang Kuala: 3 orang" in out
-    assert "[sari] > ignored" not in out
+    assert "[sari] > x" not in out
 
 
 def test_chat_uses_the_data_directory_by_default_and_keeps_state(tmp_path: Path) -> None:
@@ -66,7 +77,7 @@ def test_admin_creates_groups_grants_roles_and_audits(tmp_path: Path) -> None:
     assert code in listing.stdout
     assert "Nelayan Tanjung Laut" in listing.stdout
 
-    posukk("chat", "--db", db, stdin=f"/start {code}\n1\n1\nMaya\n")
+    posukk("chat", "--db", db, stdin=f"/start {code}\n1\n1\nMaya\n1\n")
     users = posukk("admin", "--db", db, "users").stdout
     maya_id = next(line.split()[0] for line in users.splitlines() if "Maya" in line)
     assert (

@@ -37,11 +37,14 @@ async def test_concurrent_inbounds_of_one_user_are_serialised(
     await worker.say("/start")
     await worker.tap("lang:id")
     await worker.tap("consent:yes")
-    name, code = worker.inbound(text="Wati"), worker.inbound(text=FISHERMEN_CODE)
-    first, second = await asyncio.gather(engine.handle(name), engine.handle(code))
+    await worker.say("Wati")
+    phone, code = worker.inbound(text="081299998888"), worker.inbound(text=FISHERMEN_CODE)
+    first, second = await asyncio.gather(engine.handle(phone), engine.handle(code))
     assert [r.key for r in first] == ["registration.ask_code"]
     assert [r.key for r in second] == ["registration.done", "menu.title"]
-    assert rows("SELECT name FROM users WHERE platform_id = 'quick'") == [("Wati",)]
+    assert rows("SELECT name, phone FROM users WHERE platform_id = 'quick'") == [
+        ("Wati", "+6281299998888")
+    ]
 
 
 async def test_many_users_at_once_do_not_mix_their_sessions(
@@ -73,6 +76,7 @@ async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
     reopened = await Database.open(db_path)
     try:
         worker.engine = Engine(reopened, texts, settings, knowledge, clock=clock)
+        await worker.say("skip")
         await worker.say(FISHERMEN_CODE)
         assert worker.keys == ["registration.done", "menu.title"]
         assert "Thank you, Yusuf" in worker.last[0].text

@@ -22,6 +22,9 @@ async def test_full_registration_by_buttons_joins_group_and_alerts_kader(
     await worker.tap("consent:yes")
     assert worker.keys == ["registration.ask_name"]
     await worker.say("  Rudi   Hartono ")
+    assert worker.keys == ["registration.ask_phone"]
+    assert worker.last[0].request == "contact"
+    worker.last = await engine.handle(worker.inbound(contact_phone="+62 812-3456-7890"))
     assert worker.keys == ["registration.ask_code"]
     await worker.say(FISHERMEN_CODE.lower())
     assert worker.keys == ["registration.done", "menu.title"]
@@ -47,6 +50,7 @@ async def test_registration_by_typing_numbers_and_labels(engine: Engine, rows: R
     assert "Do you agree?" in worker.last[0].text
     await worker.say("i agree")
     await worker.say("Joko")
+    await worker.say("skip")
     await worker.say("No code yet")
     assert worker.keys == ["registration.done_no_group", "menu.title"]
     assert rows("SELECT language FROM users WHERE platform_id = 'new-typing'") == [("en",)]
@@ -91,13 +95,18 @@ async def test_wrong_answers_reprompt_and_keep_earlier_answers(
     await worker.say("x" * 500)
     assert worker.keys == ["registration.name_invalid", "registration.ask_name"]
     await worker.say("Siti")
+    await worker.say("hp sy rusak")
+    assert worker.keys == ["registration.phone_invalid", "registration.ask_phone"]
+    await worker.say("0812 1111 2222")
     await worker.say("ZZZZZZ")
     assert worker.keys == ["registration.code_unknown", "registration.ask_code"]
     await worker.say("/menu")
     assert worker.keys == ["registration.finish_first", "registration.ask_code"]
     await worker.say(FISHERMEN_CODE)
     assert worker.keys == ["registration.done", "menu.title"]
-    assert rows("SELECT name FROM users WHERE platform_id = 'new-wrong'") == [("Siti",)]
+    assert rows("SELECT name, phone FROM users WHERE platform_id = 'new-wrong'") == [
+        ("Siti", "+6281211112222")
+    ]
 
 
 async def test_start_payload_join_code_skips_the_code_question(
@@ -109,6 +118,7 @@ async def test_start_payload_join_code_skips_the_code_question(
     await worker.tap("lang:id")
     await worker.tap("consent:yes")
     await worker.say("Andi")
+    await worker.tap("phone:skip")
     assert worker.keys == ["registration.done", "menu.title"]
     assert rows.count("outbox") == 1
 
@@ -119,6 +129,7 @@ async def test_unknown_start_payload_asks_for_the_code(engine: Engine) -> None:
     await worker.tap("lang:id")
     await worker.tap("consent:yes")
     await worker.say("Andi")
+    await worker.tap("phone:skip")
     assert worker.keys == ["registration.link_code_unknown", "registration.ask_code"]
 
 

@@ -1,0 +1,126 @@
+"""The terminal chat: try every role of the bot with no token, on a local SQLite file.
+
+Interactive on a terminal; with piped standard input it reads one message per line, so it can be
+scripted. Messages the bot queues for other people are printed inline, marked with their recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import uuid
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.demo import PERSONAS, persona_id
+from bot.engine import Engine
+from bot.models import Channel, Inbound, Reply
+from bot.storage.database import Database
+
+QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
+_PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)
+_PERSONA_NAME = re.compile(r"^[a-z][a-z0-9]{0,19}$")
+
+
+def render(reply: Reply, indent: str = "") -> str:
+    """A reply as terminal text: the message, then its choices as numbers."""
+    lines = reply.text.splitlines() or [""]
+    lines += [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, start=1)]
+    if reply.request == "location":
+        lines.append("  (ketik nama tempat / type the place)")
+    elif reply.request == "contact":
+        lines.append("  (ketik nomor HP / type the phone number)")
+    return "\n".join(indent + line for line in lines)
+
+
+class ConsoleChat:
+    """One terminal session; `persona` is who is typing, switched with `/as NAME`."""
+
+    def __init__(
+        self, engine: Engine, database: Database, out: TextIO, persona: str = "saya"
+    ) -> None:
+        self.engine = engine
+        self.database = database
+        self.out = out
+        self.persona = persona
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    async def send(self, line: str) -> None:
+        """Handle one typed line: a console command, or a message to the bot."""
+        switch = _PERSONA.match(line.strip())
+        if switch:
+            self._switch_persona(switch.group(1))
+            return
+        inbound = Inbound(
+            channel=Channel.TERMINAL,
+            user_ref=persona_id(self.persona),
+            message_id=uuid.uuid4().hex,
+            received_at=self.engine.clock(),
+            text=line[:4096],
+        )
+        for reply in await self.engine.handle(inbound):
+            self.say(f"Bot:\n{render(reply, '  ')}\n")
+        await self.deliver_outbox()
+
+    async def deliver_outbox(self) -> None:
+        """Print what the bot queued for other people of the demo, and mark it sent."""
+        async with self.database.unit_of_work() as uow:
+            now = self.engine.clock()
+            for message in await uow.outbox.due(Channel.TERMINAL, now):
+                reply = Reply.model_validate_json(message.payload)
+                who = message.platform_id.removeprefix("demo:")
+                self.say(f">> pesan untuk {message.recipient_name} (/as {who}) [{message.kind}]:")
+                self.say(render(reply, "   | ") + "\n")
+                await uow.outbox.mark_sent(message.id, now)
+
+    def _switch_persona(self, name: str | None) -> None:
+        if name is None:
+            people = ", ".join(f"{key} ({value[0]})" for key, value in PERSONAS.items())
+            self.say(f"Anda sekarang: {self.persona}. Tokoh demo / demo personas: {people}.")
+            self.say(
+                "Ketik /as NAMA untuk berganti; nama baru = orang baru. /keluar untuk selesai.\n"
+            )
+            return
+        name = name.lower()
+        if not _PERSONA_NAME.match(name):
+            self.say("Nama tokoh: huruf kecil dan angka saja / persona names: lowercase letters.\n")
+            return
+        self.persona = name
+        self.say(f"-- sekarang Anda adalah {name} / you are now {name} --\n")
+
+
+async def run_console(chat: ConsoleChat, stdin: TextIO, interactive: bool) -> None:
+    """Read lines until end of input or /keluar; on a terminal, show a prompt and a greeting."""
+    read: Callable[[], str]
+    if interactive:
+        chat.say(
+            "Chat Pos UKK di terminal. Ketik /start untuk mulai, /as untuk ganti tokoh demo,"
+            " /keluar untuk selesai.\n"
+        )
+
+        def read() -> str:
+            try:
+                return input(f"[{chat.persona}] > ") + "\n"
+            except EOFError:
+                return ""
+    else:
+        read = stdin.readline
+    while True:
+        line = await asyncio.to_thread(read)
+        if not line:
+            return
+        text = line.rstrip("\r\n")
+        if text.strip().lower() in QUIT_WORDS:
+            return
+        if not text.strip():
+            continue
+        if not interactive:
+            chat.say(f"[{chat.persona}] > {text}")
+        await chat.send(text)
+
+
+def is_interactive(stdin: TextIO) -> bool:
+    return stdin.isatty() and sys.stdout.isatty()

@@ -1,0 +1,37 @@
+"""Match typed text to the choices offered: by number, by label, or by yes/no words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+YES_WORDS = frozenset(
+    {"ya", "iya", "y", "yes", "ok", "oke", "okey", "setuju", "boleh", "benar", "betul"}
+)
+NO_WORDS = frozenset({"tidak", "tdk", "gak", "ga", "nggak", "enggak", "no", "n", "jangan", "bukan"})
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents or punctuation, single spaces: how typed answers are compared."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", " ", folded.lower()).strip()
+
+
+def match_offered(text: str, offered: Sequence[dict[str, str]]) -> str | None:
+    """The token of the offered choice that `text` names, or None."""
+    typed = normalise(text)
+    if not typed:
+        return None
+    if typed.isdigit():
+        index = int(typed) - 1
+        return offered[index]["token"] if 0 <= index < len(offered) else None
+    for option in offered:
+        if normalise(option["label"]) == typed:
+            return option["token"]
+    suffix = ":yes" if typed in YES_WORDS else ":no" if typed in NO_WORDS else None
+    if suffix:
+        matches = [option["token"] for option in offered if option["token"].endswith(suffix)]
+        if len(matches) == 1:
+            return matches[0]
+    return None

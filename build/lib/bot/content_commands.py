@@ -1,0 +1,73 @@
+"""`posukk match` (try the triage) and `posukk content` (check topics, list what needs review)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from content.evaluation import evaluate, load_cases
+from content.knowledge import Knowledge
+
+
+def add_content_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    match = commands.add_parser("match", help="show which first-aid topics a message matches")
+    match.add_argument("text", help='the message, or "-" to read one message per line from stdin')
+    match.add_argument("--json", action="store_true", help="one JSON object per message")
+    content = commands.add_parser("content", help="check the first-aid topics")
+    actions = content.add_subparsers(dest="action", required=True)
+    actions.add_parser("check", help="validate every topic file")
+    actions.add_parser("review-list", help="topics marked needs_review, with what to check")
+    measure = actions.add_parser("evaluate", help="triage accuracy on a labelled JSONL message set")
+    measure.add_argument("path", type=Path)
+    measure.add_argument(
+        "--misses", action="store_true", help="list every message answered wrongly"
+    )
+
+
+def run_match(knowledge: Knowledge, args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
+    messages: Iterable[str] = (
+        (line.rstrip("\r\n") for line in stdin) if args.text == "-" else [args.text]
+    )
+    for text in messages:
+        triage = knowledge.matcher.triage(text)
+        if args.json:
+            print(json.dumps(triage.as_json(), ensure_ascii=False), file=out, flush=True)
+            continue
+        print(f"pesan / message: {text}", file=out)
+        if not triage.topics:
+            print("  tidak ada topik yang cocok / no topic matches", file=out)
+        for topic_id, score in zip(triage.topics, triage.scores, strict=True):
+            topic = knowledge.topics[topic_id]
+            print(f"  {score:6.2f}  {topic_id}  ({topic.title.id} / {topic.title.en})", file=out)
+        signs = ", ".join(triage.danger_signs) or "-"
+        flag = "YA / YES" if triage.emergency else "tidak / no"
+        print(f"  darurat / emergency: {flag}; tanda bahaya / danger signs: {signs}", file=out)
+
+
+def run_content(knowledge: Knowledge, args: argparse.Namespace, out: TextIO) -> None:
+    topics = knowledge.topics
+    if args.action == "check":
+        emergencies = sum(topic.always_emergency for topic in topics.values())
+        review = sum(topic.needs_review for topic in topics.values())
+        print(
+            f"ok: {len(topics)} topics ({emergencies} always emergency, {review} need review)",
+            file=out,
+        )
+        return
+    if args.action == "evaluate":
+        report = evaluate(knowledge.matcher, load_cases(args.path))
+        print(report.summary(), file=out)
+        if args.misses:
+            for text, expected, got in report.misses:
+                print(f"  miss: {text!r}: expected {expected}, got {got}", file=out)
+            for text in report.missed_emergencies:
+                print(f"  missed emergency: {text!r}", file=out)
+            for text in report.false_alarms:
+                print(f"  false alarm: {text!r}", file=out)
+        return
+    for topic in sorted(topics.values(), key=lambda t: t.id):
+        if topic.needs_review:
+            print(f"{topic.id} (reviewed {topic.reviewed}): {topic.review_notes or '-'}", file=out)

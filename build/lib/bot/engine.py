@@ -1,0 +1,282 @@
+"""The conversation engine: one inbound in, replies out, everything committed in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.choices import match_offered
+from bot.clock import utc_now
+from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
+from bot.locks import KeyedLocks
+from bot.models import Inbound, Reply
+from bot.settings import Settings
+from bot.storage.database import Database, UnitOfWork
+from bot.storage.records import Session
+from bot.texts import Texts
+from content.knowledge import Knowledge
+from handlers import FLOWS
+from handlers.commands import run_command
+from handlers.emergency import emergency_card
+from handlers.first_aid import stranger_emergency
+from handlers.sos import start_sos
+
+log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"^/([a-z0-9]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+# Bare words that act like their slash command, for people who never type a slash.
+_WORD_COMMANDS = {
+    "menu": "menu",
+    "batal": "batal",
+    "cancel": "batal",
+    "bantuan": "bantuan",
+    "help": "bantuan",
+    "sos": "sos",
+}
+_COMMAND_ALIASES = {"help": "bantuan", "cancel": "batal", "language": "bahasa", "tolong": "sos"}
+MENU_FLOW = "menu"
+REGISTRATION_FLOW = "registration"
+SOS_FLOW = "sos"
+
+
+@dataclass
+class _Turn:
+    ctx: StepContext
+    session: Session | None
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/start ABC123` -> ("start", "ABC123"); bare words like `batal` count too."""
+    found = _COMMAND.match(text)
+    if found:
+        name = found.group(1).lower()
+        return _COMMAND_ALIASES.get(name, name), (found.group(2) or "").strip()
+    word = text.strip().lower()
+    return (_WORD_COMMANDS[word], "") if word in _WORD_COMMANDS else None
+
+
+class Engine:
+    def __init__(
+        self,
+        database: Database,
+        texts: Texts,
+        settings: Settings,
+        knowledge: Knowledge,
+        clock: Callable[[], dt.datetime] = utc_now,
+        flows: Mapping[str, Flow] = FLOWS,
+    ) -> None:
+        self.database = database
+        self.texts = texts
+        self.knowledge = knowledge
+        self.settings = settings
+        self.clock = clock
+        self.flows = flows
+        self._locks = KeyedLocks()
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Answer one inbound; a repeated message id gets no answer and changes nothing."""
+        async with (
+            self._locks.hold((inbound.channel, inbound.user_ref)),
+            self.database.unit_of_work() as uow,
+        ):
+            now = self.clock()
+            if not await uow.inbound.first_time(inbound.channel, inbound.message_id, now):
+                log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
+                return []
+            turn = await self._load(uow, inbound, now)
+            replies = await self._route(turn, inbound)
+            await self._save(turn)
+            return replies
+
+    async def _load(self, uow: UnitOfWork, inbound: Inbound, now: dt.datetime) -> _Turn:
+        user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
+        session = await uow.sessions.load(inbound.channel, inbound.user_ref)
+        grants = await uow.roles.active(user.id) if user else []
+        group_id = await uow.memberships.active_group_id(user.id) if user else None
+        group = await uow.groups.get(group_id) if group_id is not None else None
+        language = (
+            user.language
+            if user
+            else session.language
+            if session
+            else self.settings.default_language
+        )
+        ctx = StepContext(
+            uow=uow,
+            texts=self.texts,
+            knowledge=self.knowledge,
+            now=now,
+            language=language,
+            channel_user=(inbound.channel, inbound.user_ref),
+            user=user,
+            grants=grants,
+            group=group,
+            draft=dict(session.draft) if session else {},
+        )
+        return _Turn(ctx, session)
+
+    async def _route(self, turn: _Turn, inbound: Inbound) -> list[Reply]:
+        ctx = turn.ctx
+        notes: list[Reply] = []
+        text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
+        if turn.session and self._expired(turn.session, ctx.now):
+            stale_flow = turn.session.flow
+            turn.session = None
+            ctx.draft = {}
+            if stale_flow != MENU_FLOW:
+                notes.append(ctx.reply("session.expired"))
+            if inbound.choice is not None or (text or "").isdigit():
+                # A tap or a number answered the old question: start afresh instead of guessing.
+                fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
+                return notes + await self._start_flow(turn, fresh, {})
+        command = parse_command(text) if text else None
+        if command is not None:
+            return notes + await self._command(turn, *command)
+        if ctx.user is None and (turn.session is None or turn.session.flow != REGISTRATION_FLOW):
+            urgent = stranger_emergency(ctx, text) if text else []
+            return notes + urgent + await self._start_flow(turn, REGISTRATION_FLOW, {})
+        if turn.session is None:
+            turn.session = self._new_session(
+                REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx
+            )
+        offered = turn.session.offered
+        if inbound.choice is not None:
+            if inbound.choice not in {option["token"] for option in offered}:
+                log.warning("rejecting a choice token that was not offered")
+                return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
+            answer = Answer(choice=inbound.choice)
+        else:
+            matched = match_offered(text, offered) if text else None
+            answer = Answer(
+                text=text or None,
+                choice=matched,
+                location=inbound.location,
+                contact_phone=inbound.contact_phone,
+                photo_ref=inbound.photo_ref,
+            )
+        flow = self.flows[turn.session.flow]
+        outcome = await flow.steps[turn.session.step].handle(ctx, answer)
+        return notes + await self._apply(turn, outcome)
+
+    async def _command(self, turn: _Turn, name: str, args: str) -> list[Reply]:
+        ctx = turn.ctx
+        if name == "start":
+            if ctx.user is None:
+                return await self._start_flow(
+                    turn, REGISTRATION_FLOW, {"join_code": args} if args else {}
+                )
+            if args:
+                return await self._start_with_code(turn, args)
+            return await self._apply(turn, Finish([ctx.reply("start.again", name=ctx.user.name)]))
+        if name == "batal":
+            ctx.draft = {}
+            if ctx.user is None:
+                turn.session = None
+                return [ctx.reply("common.cancelled_unregistered")]
+            return await self._apply(turn, Finish([ctx.reply("common.cancelled")]))
+        if name == "sos":
+            return await self._sos(turn)
+        if ctx.user is None:
+            return await self._registration_first(turn)
+        if name == "menu":
+            return await self._apply(turn, Finish())
+        return await self._apply(turn, await run_command(ctx, name, args))
+
+    async def _sos(self, turn: _Turn) -> list[Reply]:
+        """SOS works from anywhere; the interrupted flow resumes after it."""
+        ctx = turn.ctx
+        if ctx.user is None:
+            card = emergency_card(ctx, None, [])
+            if turn.session is None:
+                return [card]
+            return [card, await self._ask(turn)]
+        session = turn.session
+        interrupted = None
+        if session is not None and session.flow not in (MENU_FLOW, SOS_FLOW):
+            interrupted = {"flow": session.flow, "step": session.step, "draft": ctx.draft}
+        return await self._apply(turn, start_sos(ctx, interrupted))
+
+    async def _registration_first(self, turn: _Turn) -> list[Reply]:
+        """Someone not registered typed a command: keep their registration answers, ask again."""
+        if turn.session is None or turn.session.flow != REGISTRATION_FLOW:
+            return await self._start_flow(turn, REGISTRATION_FLOW, {})
+        return [turn.ctx.reply("registration.finish_first"), await self._ask(turn)]
+
+    async def _start_with_code(self, turn: _Turn, code: str) -> list[Reply]:
+        """A registered person opened a group's join link."""
+        ctx = turn.ctx
+        group = await ctx.uow.groups.by_code(code)
+        if group is None:
+            return await self._apply(turn, Finish([ctx.reply("registration.code_invalid")]))
+        if ctx.group is not None and ctx.group.id == group.id:
+            return await self._apply(
+                turn, Finish([ctx.reply("group.already_member", group=group.name)])
+            )
+        return await self._apply(
+            turn, StartFlow("group", {"group_id": group.id}, step="confirm_join")
+        )
+
+    async def _apply(self, turn: _Turn, outcome: Outcome) -> list[Reply]:
+        ctx = turn.ctx
+        match outcome:
+            case Goto(step=step, replies=replies):
+                assert turn.session is not None
+                turn.session.step = step
+                return [*replies, await self._ask(turn)]
+            case Retry(reply=reply):
+                return [reply, await self._ask(turn)]
+            case Finish(replies=replies):
+                ctx.draft = {}
+                if ctx.user is None:
+                    turn.session = None
+                    return list(replies)
+                return [*replies, *await self._start_flow(turn, MENU_FLOW, {})]
+            case StartFlow(flow=flow, draft=draft, replies=replies, step=step):
+                return [*replies, *await self._start_flow(turn, flow, draft, step)]
+        raise AssertionError(f"unknown outcome {outcome!r}")
+
+    async def _start_flow(
+        self, turn: _Turn, flow: str, draft: dict[str, object], step: str | None = None
+    ) -> list[Reply]:
+        turn.ctx.draft = dict(draft)
+        turn.session = self._new_session(flow, turn.ctx, step)
+        return [await self._ask(turn)]
+
+    def _new_session(self, flow: str, ctx: StepContext, step: str | None = None) -> Session:
+        return Session(
+            flow=flow,
+            step=step or self.flows[flow].first,
+            language=ctx.language,
+            draft=ctx.draft,
+            offered=[],
+            updated_at=ctx.now,
+        )
+
+    async def _ask(self, turn: _Turn) -> Reply:
+        """Ask the current step's question and remember which choices were offered."""
+        assert turn.session is not None
+        step = self.flows[turn.session.flow].steps[turn.session.step]
+        prompt = await step.ask(turn.ctx)
+        turn.session.offered = [{"token": c.token, "label": c.label} for c in prompt.choices]
+        return prompt
+
+    def _expired(self, session: Session, now: dt.datetime) -> bool:
+        return now - session.updated_at > dt.timedelta(hours=self.settings.session_ttl_hours)
+
+    async def _save(self, turn: _Turn) -> None:
+        ctx = turn.ctx
+        channel, platform_id = ctx.channel_user
+        if turn.session is None:
+            await ctx.uow.sessions.delete(channel, platform_id)
+        else:
+            turn.session.draft = ctx.draft
+            turn.session.language = ctx.language
+            turn.session.updated_at = ctx.now
+            await ctx.uow.sessions.save(channel, platform_id, turn.session)
+        if ctx.user is not None:
+            await ctx.uow.users.touch(ctx.user.id, ctx.now)

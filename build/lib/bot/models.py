@@ -1,0 +1,98 @@
+"""Channel-neutral messages: what an adapter hands the engine and what the engine hands back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+MAX_TEXT_CHARS = 4096
+"""Telegram and WhatsApp both cap a text message at 4096 characters."""
+
+MAX_TOKEN_BYTES = 64
+"""Telegram's callback_data limit, the tightest of our channels."""
+
+
+class Channel(StrEnum):
+    TERMINAL = "terminal"
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+
+def _fits_token_bytes(token: str) -> str:
+    if len(token.encode("utf-8")) > MAX_TOKEN_BYTES:
+        raise ValueError(f"choice token longer than {MAX_TOKEN_BYTES} bytes")
+    return token
+
+
+ChoiceToken = Annotated[
+    str, StringConstraints(min_length=1, pattern=r"^[\w:.\-]+$"), AfterValidator(_fits_token_bytes)
+]
+PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+
+
+class Inbound(BaseModel):
+    """One thing a person sent: exactly one of text, choice, location, contact phone or photo."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    user_ref: PlatformId
+    message_id: PlatformId
+    received_at: dt.datetime
+    text: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)] | None = None
+    choice: ChoiceToken | None = None
+    location: Location | None = None
+    contact_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    photo_ref: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_payload(self) -> Self:
+        given = [
+            value
+            for value in (self.text, self.choice, self.location, self.contact_phone, self.photo_ref)
+            if value is not None
+        ]
+        if len(given) != 1:
+            raise ValueError(
+                "an inbound carries exactly one of text, choice, location, contact, photo"
+            )
+        if self.received_at.tzinfo is None:
+            raise ValueError("received_at must be timezone-aware")
+        return self
+
+
+class Choice(BaseModel):
+    """An option the person can tap, or answer by typing its number or its label."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token: ChoiceToken
+    label: Annotated[str, StringConstraints(min_length=1, max_length=24)]
+
+
+class Reply(BaseModel):
+    """One message back to the person; `key` names the catalog text it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    text: str
+    choices: tuple[Choice, ...] = ()
+    request: Literal["location", "contact"] | None = None

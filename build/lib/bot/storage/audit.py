@@ -1,0 +1,47 @@
+"""Who did what to whom, and when: grants, revocations, exports, broadcasts, status changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+class AuditRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def record(
+        self, *, actor: str, action: str, subject: str, now: dt.datetime, **detail: Any
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            (to_db(now), actor, action, subject, json.dumps(detail, ensure_ascii=False)),
+        )
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        async with self._db.execute(
+            "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            AuditEntry(
+                from_db(r["at"]), r["actor"], r["action"], r["subject"], json.loads(r["detail"])
+            )
+            for r in rows
+        ]

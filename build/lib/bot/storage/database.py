@@ -1,0 +1,108 @@
+"""The SQLite connection, its migrations, and the unit of work that commits one inbound."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from bot.clock import to_db, utc_now
+from bot.storage.audit import AuditRepository
+from bot.storage.groups import GroupRepository
+from bot.storage.inbound import InboundRepository
+from bot.storage.memberships import MembershipRepository
+from bot.storage.outbox import OutboxRepository
+from bot.storage.roles import RoleRepository
+from bot.storage.sessions import SessionRepository
+from bot.storage.users import UserRepository
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class UnitOfWork:
+    """Every repository over one open transaction; the block commits or rolls back as one."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.users = UserRepository(connection)
+        self.groups = GroupRepository(connection)
+        self.memberships = MembershipRepository(connection)
+        self.roles = RoleRepository(connection)
+        self.sessions = SessionRepository(connection)
+        self.outbox = OutboxRepository(connection)
+        self.audit = AuditRepository(connection)
+        self.inbound = InboundRepository(connection)
+
+
+class Database:
+    """One aiosqlite connection; transactions are serialised by a lock, as SQLite has one writer."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        database = cls(connection)
+        await database.migrate()
+        return database
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    async def migrate(self) -> list[int]:
+        """Apply every numbered migration not yet recorded; returns the versions applied."""
+        await self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version"
+            " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        async with self._connection.execute("SELECT version FROM schema_version") as cursor:
+            done = {row[0] for row in await cursor.fetchall()}
+        applied = []
+        for version, sql in _migrations():
+            if version in done:
+                continue
+            stamp = to_db(utc_now())
+            statements = (
+                f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES ({version}, '{stamp}');\nCOMMIT;"
+            )
+            try:
+                await self._connection.executescript(statements)
+            except Exception:
+                if self._connection.in_transaction:
+                    await self._connection.execute("ROLLBACK")
+                raise
+            applied.append(version)
+        return applied
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self._write_lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield UnitOfWork(self._connection)
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("bot.storage") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.read_text(encoding="utf-8")))
+    return sorted(found)

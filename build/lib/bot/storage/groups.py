@@ -1,0 +1,126 @@
+"""Pos UKK groups and their join codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import aiosqlite
+
+from bot.clock import to_db
+from bot.storage.records import Group, NewGroup, Sector
+
+# No 0/O, 1/I/L: codes are read aloud and copied from paper.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 6
+
+_COLUMNS = (
+    "id, name, sector, village, district, regency, puskesmas_name, puskesmas_phone, timezone,"
+    " join_code, ambulance_phone, hospital_name, hospital_phone"
+)
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalise_join_code(text: str) -> str:
+    """Codes are typed in any case, with stray spaces or dashes."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def _group(row: aiosqlite.Row) -> Group:
+    return Group(
+        id=row["id"],
+        name=row["name"],
+        sector=Sector(row["sector"]),
+        village=row["village"],
+        district=row["district"],
+        regency=row["regency"],
+        puskesmas_name=row["puskesmas_name"],
+        puskesmas_phone=row["puskesmas_phone"],
+        timezone=row["timezone"],
+        join_code=row["join_code"],
+        ambulance_phone=row["ambulance_phone"],
+        hospital_name=row["hospital_name"],
+        hospital_phone=row["hospital_phone"],
+    )
+
+
+class GroupRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def create(
+        self, group: NewGroup, now: dt.datetime, join_code: str | None = None
+    ) -> Group:
+        code = join_code or await self._unused_code()
+        cursor = await self._db.execute(
+            "INSERT INTO pos_groups (name, sector, village, district, regency, puskesmas_name,"
+            " puskesmas_phone, timezone, join_code, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                group.name,
+                group.sector.value,
+                group.village,
+                group.district,
+                group.regency,
+                group.puskesmas_name,
+                group.puskesmas_phone,
+                group.timezone,
+                code,
+                to_db(now),
+            ),
+        )
+        assert cursor.lastrowid is not None
+        created = await self.get(cursor.lastrowid)
+        assert created is not None
+        return created
+
+    async def _unused_code(self) -> str:
+        while True:
+            code = new_join_code()
+            if await self.by_code(code) is None:
+                return code
+
+    async def set_contacts(
+        self,
+        group_id: int,
+        *,
+        puskesmas_phone: str | None,
+        ambulance_phone: str | None,
+        hospital_name: str | None,
+        hospital_phone: str | None,
+    ) -> None:
+        """Replace the group's local emergency numbers (None clears one)."""
+        await self._db.execute(
+            "UPDATE pos_groups SET puskesmas_phone = ?, ambulance_phone = ?, hospital_name = ?,"
+            " hospital_phone = ? WHERE id = ?",
+            (puskesmas_phone, ambulance_phone, hospital_name, hospital_phone, group_id),
+        )
+
+    async def get(self, group_id: int) -> Group | None:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM pos_groups WHERE id = ?", (group_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _group(row) if row else None
+
+    async def by_code(self, code: str) -> Group | None:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM pos_groups WHERE join_code = ?", (normalise_join_code(code),)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _group(row) if row else None
+
+    async def all(self) -> list[Group]:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM pos_groups ORDER BY regency, name"
+        ) as cursor:
+            return [_group(row) for row in await cursor.fetchall()]
+
+    async def in_regency(self, regency: str) -> list[Group]:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM pos_groups WHERE regency = ? ORDER BY name", (regency,)
+        ) as cursor:
+            return [_group(row) for row in await cursor.fetchall()]

@@ -1,0 +1,107 @@
+"""Plain records the repositories return; they carry data, never a connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bot.models import Channel
+
+
+class Sector(StrEnum):
+    FISHING = "nelayan"
+    PLANTATION = "sawit"
+    OTHER = "lainnya"
+
+
+class Role(StrEnum):
+    WORKER = "worker"
+    KADER = "kader"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: Channel
+    platform_id: str
+    name: str
+    phone: str | None
+    language: str
+    consent_version: str
+    consent_at: dt.datetime
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Group:
+    id: int
+    name: str
+    sector: Sector
+    village: str
+    district: str
+    regency: str
+    puskesmas_name: str
+    puskesmas_phone: str | None
+    timezone: str
+    join_code: str
+    ambulance_phone: str | None = None
+    hospital_name: str | None = None
+    hospital_phone: str | None = None
+
+
+@dataclass(frozen=True)
+class NewGroup:
+    name: str
+    sector: Sector
+    village: str
+    district: str
+    regency: str
+    puskesmas_name: str
+    puskesmas_phone: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role held by a user: kader of one group, officer of a regency or of one group, or admin."""
+
+    id: int
+    user_id: int
+    role: Role
+    group_id: int | None
+    regency: str | None
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    name: str
+    joined_at: dt.datetime
+
+
+@dataclass
+class Session:
+    """Where one person is in a conversation; `draft` holds answers given so far."""
+
+    flow: str
+    step: str
+    language: str
+    draft: dict[str, Any]
+    offered: list[dict[str, str]]
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: int
+    user_id: int
+    channel: Channel
+    platform_id: str
+    recipient_name: str
+    kind: str
+    payload: str
+    attempts: int

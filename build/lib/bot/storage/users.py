@@ -1,0 +1,83 @@
+"""People who agreed to use the bot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+from bot.models import Channel
+from bot.storage.records import User
+
+_COLUMNS = (
+    "id, channel, platform_id, name, phone, language, consent_version, consent_at, created_at"
+)
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(
+        id=row["id"],
+        channel=Channel(row["channel"]),
+        platform_id=row["platform_id"],
+        name=row["name"],
+        phone=row["phone"],
+        language=row["language"],
+        consent_version=row["consent_version"],
+        consent_at=from_db(row["consent_at"]),
+        created_at=from_db(row["created_at"]),
+    )
+
+
+class UserRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def by_platform(self, channel: Channel, platform_id: str) -> User | None:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND platform_id = ?",
+            (channel.value, platform_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _user(row) if row else None
+
+    async def get(self, user_id: int) -> User | None:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _user(row) if row else None
+
+    async def all(self) -> list[User]:
+        async with self._db.execute(f"SELECT {_COLUMNS} FROM users ORDER BY id") as cursor:
+            return [_user(row) for row in await cursor.fetchall()]
+
+    async def create(
+        self,
+        *,
+        channel: Channel,
+        platform_id: str,
+        name: str,
+        language: str,
+        consent_version: str,
+        now: dt.datetime,
+    ) -> User:
+        stamp = to_db(now)
+        cursor = await self._db.execute(
+            "INSERT INTO users (channel, platform_id, name, language, consent_version, consent_at,"
+            " created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (channel.value, platform_id, name, language, consent_version, stamp, stamp, stamp),
+        )
+        user_id = cursor.lastrowid
+        assert user_id is not None
+        created = await self.get(user_id)
+        assert created is not None
+        return created
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+    async def touch(self, user_id: int, now: dt.datetime) -> None:
+        await self._db.execute(
+            "UPDATE users SET last_seen_at = ? WHERE id = ?", (to_db(now), user_id)
+        )

@@ -1,0 +1,1 @@
+"""First-aid knowledge: topic data files, their schema, the loader and the matcher."""

@@ -1,0 +1,236 @@
+"""Free-text triage: which first-aid topics a message is about, and whether it is an emergency.
+
+Scoring is TF-IDF over normalised keyword stems, plus a bonus for the best multi-word keyword
+phrase found whole. Danger signs are matched as phrases, with negation ("tidak sesak") respected;
+a danger sign or an always-emergency best topic raises the emergency flag.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from content.fuzzy import Vocabulary
+from content.normalise import CONTEXT_WORDS, content_words, danger_form, stem, terms, words
+from content.schema import Localized, Topic
+
+DANGER_SIGNS_FILE = Path(__file__).parent / "danger_signs.yaml"
+MAX_TOPICS = 5
+MIN_SCORE = 5.0
+"""Below this the best topic is a guess and the bot says it did not understand. It is about the
+weight of one word that only two or three topics use: a word every topic shares never suffices."""
+RELATIVE_CUTOFF = 0.3
+"""Runners-up scoring under this share of the best are not worth offering."""
+PHRASE_BONUS = 0.6
+IDF_POWER = 1.5
+TITLE_WEIGHT = 1.5
+"""A word the topic's title uses is central to it: `demam` is first of all about fever."""
+LENGTH_WEIGHT = 0.25
+"""How much a topic with a long keyword list is damped, as in BM25: it matches more by chance."""
+NEGATIONS = frozenset({"tidak", "bukan", "belum", "tanpa", "no", "not", "without", "never"})
+_NEGATION_FILLERS = frozenset({"ada", "terlalu", "begitu", "merasa", "terasa", "pernah", "sampai"})
+
+
+class DangerSign(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    label: Localized
+    phrases: list[str] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Triage:
+    text: str
+    topics: list[str]
+    scores: list[float]
+    emergency: bool
+    danger_signs: list[str]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "topics": self.topics,
+            "scores": self.scores,
+            "emergency": self.emergency,
+            "danger_signs": self.danger_signs,
+        }
+
+
+def load_danger_signs(path: Path = DANGER_SIGNS_FILE) -> list[DangerSign]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [DangerSign.model_validate(item) for item in raw]
+
+
+class Matcher:
+    """Built once from the loaded topics; `triage(text)` is then pure and fast."""
+
+    def __init__(self, topics: Mapping[str, Topic], danger_signs: Sequence[DangerSign]) -> None:
+        self.topics = topics
+        self.danger_signs = list(danger_signs)
+        self._phrases: dict[str, list[tuple[str, ...]]] = {}
+        self._terms: dict[str, set[str]] = {}
+        self._title_terms: dict[str, set[str]] = {}
+        surface: set[str] = set()
+        for topic in topics.values():
+            texts = [*topic.keywords, *topic.keywords_en, topic.title.id, topic.title.en]
+            texts += [topic.short_title.id, topic.short_title.en]
+            phrases: set[tuple[str, ...]] = set()
+            topic_terms: set[str] = set()
+            for text in texts:
+                phrase_words = content_words(text)
+                surface.update(phrase_words)
+                if not phrase_words:
+                    continue
+                phrases.add(tuple(stem(w) for w in phrase_words))
+                # A negated keyword ("tidak sadar") only counts as a whole phrase: its words
+                # alone would pull "sudah sadar" towards the wrong topic.
+                if not NEGATIONS.intersection(phrase_words):
+                    topic_terms.update(t for w in phrase_words for t in terms(w))
+            self._phrases[topic.id] = sorted(phrases)
+            self._terms[topic.id] = topic_terms
+            titles = (topic.title.id, topic.title.en, topic.short_title.id, topic.short_title.en)
+            self._title_terms[topic.id] = {
+                t for title in titles for w in content_words(title) for t in terms(w)
+            }
+        phrase_stems = {s for phrases in self._phrases.values() for p in phrases for s in p}
+        document_frequency = Counter(t for ts in self._terms.values() for t in ts)
+        document_frequency.update(s for s in phrase_stems if s not in document_frequency)
+        count = len(topics)
+        # Sharper than plain IDF: one word only a single topic uses should outweigh two words
+        # that many topics share ("kail" against "tembus" + "keluar").
+        self._idf = {
+            t: math.log(1 + count / df) ** IDF_POWER for t, df in document_frequency.items()
+        }
+        sizes = [len(ts) for ts in self._terms.values()]
+        self._average_size = sum(sizes) / max(1, len(sizes))
+        # One-word signs compare surface words ("keminum" must not become any "minum");
+        # longer ones compare stems ("pendarahan tidak berhenti" = "darah ... tidak berhenti").
+        self._sign_phrases: list[tuple[str, tuple[str, ...], bool]] = []
+        for sign in self.danger_signs:
+            for phrase in sign.phrases:
+                surface_form = tuple(danger_form(w) for w in words(phrase))
+                stemmed = len(surface_form) > 1
+                form = tuple(stem(w) for w in surface_form) if stemmed else surface_form
+                self._sign_phrases.append((sign.id, form, stemmed))
+        sign_words = {w for sign in self.danger_signs for p in sign.phrases for w in words(p)}
+        self.vocabulary = Vocabulary(surface | sign_words, self._idf)
+
+    def triage(self, text: str) -> Triage:
+        content = [self.vocabulary.correct(w) for w in content_words(text)]
+        ranked = self._rank(content, _negated_words(words(text)))
+        signs = self._danger_signs([self.vocabulary.correct(danger_form(w)) for w in words(text)])
+        best = ranked[0][0] if ranked else None
+        emergency = bool(signs) or (best is not None and self.topics[best].always_emergency)
+        return Triage(
+            text=text,
+            topics=[topic_id for topic_id, _ in ranked],
+            scores=[round(score, 3) for _, score in ranked],
+            emergency=emergency,
+            danger_signs=signs,
+        )
+
+    def _rank(self, content: list[str], negated: set[str]) -> list[tuple[str, float]]:
+        """Each word scores once per topic, by its best form; a whole keyword phrase adds a bonus.
+
+        A negated word ("gk sesak") scores nothing alone; it still completes a negated phrase.
+        """
+        counted = [word for word in content if word not in negated]
+        forms = [terms(word) for word in counted if word not in CONTEXT_WORDS]
+        context = [terms(word) for word in counted if word in CONTEXT_WORDS]
+        present = {t for word_forms in forms + context for t in word_forms}
+        sequence = [stem(word) for word in content]
+        scored = []
+        for topic_id, topic_terms in self._terms.items():
+            weigh = self._weigher(topic_id)
+            cue = sum(weigh(f) for f in forms)
+            whole = [
+                sum(self._idf[s] for s in phrase)
+                for phrase in self._phrases[topic_id]
+                if len(phrase) > 1 and _phrase_found(phrase, present, sequence)
+            ]
+            if cue == 0 and not whole:
+                continue  # context words alone ("harga tbs", "nelayan") are not an injury
+            score = cue + sum(weigh(f) for f in context)
+            if whole:
+                score += PHRASE_BONUS * max(whole)
+            size = len(topic_terms) / self._average_size
+            scored.append((topic_id, score / (1 - LENGTH_WEIGHT + LENGTH_WEIGHT * size)))
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        if not scored or scored[0][1] < MIN_SCORE:
+            return []
+        cutoff = scored[0][1] * RELATIVE_CUTOFF
+        return [(t, s) for t, s in scored[:MAX_TOPICS] if s >= cutoff]
+
+    def _weigher(self, topic_id: str) -> Callable[[tuple[str, ...]], float]:
+        """A word's weight for one topic: its best form's IDF, more if the title uses it."""
+        topic_terms, title_terms = self._terms[topic_id], self._title_terms[topic_id]
+
+        def weigh(forms: tuple[str, ...]) -> float:
+            return max(
+                (
+                    self._idf[t] * (TITLE_WEIGHT if t in title_terms else 1.0)
+                    for t in forms
+                    if t in topic_terms
+                ),
+                default=0.0,
+            )
+
+        return weigh
+
+    def _danger_signs(self, sequence: list[str]) -> list[str]:
+        stems = [stem(word) for word in sequence]
+        found: list[str] = []
+        for sign_id, phrase, stemmed in self._sign_phrases:
+            if sign_id in found:
+                continue
+            if _in_order(stems if stemmed else sequence, phrase, respect_negation=True):
+                found.append(sign_id)
+        return found
+
+
+def _negated_words(sequence: list[str]) -> set[str]:
+    """Words right after a negation: `sesak` in "gk sesak"."""
+    return {word for before, word in pairwise(sequence) if before in NEGATIONS}
+
+
+def _phrase_found(phrase: tuple[str, ...], present: set[str], sequence: list[str]) -> bool:
+    """Any order for plain phrases (`ular gigit` = `gigit ular`); in order when negated."""
+    if NEGATIONS.intersection(phrase):
+        return _in_order(sequence, phrase)
+    return set(phrase) <= present
+
+
+def _in_order(
+    sequence: list[str], phrase: tuple[str, ...], *, respect_negation: bool = False
+) -> bool:
+    """`phrase` in order, at most two other words between its words, never a negation."""
+    for start, word in enumerate(sequence):
+        if word != phrase[0]:
+            continue
+        position, matched = start, True
+        for part in phrase[1:]:
+            window = sequence[position + 1 : position + 4]
+            if part not in window or NEGATIONS.intersection(window[: window.index(part)]):
+                matched = False
+                break
+            position += 1 + window.index(part)
+        if matched and not (respect_negation and _negated(sequence, start, phrase)):
+            return True
+    return False
+
+
+def _negated(sequence: list[str], start: int, phrase: tuple[str, ...]) -> bool:
+    if phrase[0] in NEGATIONS or start == 0:
+        return False
+    before = sequence[start - 1]
+    if before in NEGATIONS:
+        return True
+    return before in _NEGATION_FILLERS and start >= 2 and sequence[start - 2] in NEGATIONS

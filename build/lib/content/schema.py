@@ -1,0 +1,93 @@
+"""The shape of one first-aid topic file, strict so that an author's slip fails loudly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+TOPIC_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
+
+
+class Urgency(StrEnum):
+    """The three levels every answer carries, in the words workers learn to recognise."""
+
+    GAWAT = "gawat"  # call 119 / 112 now
+    SEGERA = "segera"  # to the Puskesmas or hospital today
+    RAWAT = "rawat"  # treat in the group and watch the danger signs
+
+
+class Category(StrEnum):
+    """Browse-menu categories for people who do not type."""
+
+    WOUNDS = "luka"  # Luka & perdarahan
+    SEA = "laut"  # Laut
+    PLANTATION_ANIMALS = "kebun"  # Kebun & hewan
+    CHEMICALS = "kimia"  # Bahan kimia
+    HEAT_COLD = "suhu"  # Panas / dingin
+    EMERGENCY = "darurat"  # Darurat
+
+
+class Sector(StrEnum):
+    FISHING = "nelayan"
+    PLANTATION = "sawit"
+    GENERAL = "umum"
+
+
+class Localized(BaseModel):
+    """One text in Indonesian (shown first) and English."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: NonEmpty
+    en: NonEmpty
+
+
+class ShortLocalized(Localized):
+    """A label short enough for a WhatsApp reply button (20 characters)."""
+
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: NonEmpty
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
+
+
+class Topic(BaseModel):
+    """One first-aid topic: what to do, what never to do, when to refer, and where it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(pattern=TOPIC_ID_PATTERN)]
+    title: Localized
+    short_title: ShortLocalized
+    category: Category
+    sectors: list[Sector] = Field(min_length=1)
+    always_emergency: bool
+    urgency: Urgency
+    at_sea: bool = False
+    summary: Localized
+    steps: list[Localized] = Field(min_length=2)
+    jangan: list[Localized] = Field(min_length=1)
+    danger_signs: list[Localized] = Field(min_length=1)
+    refer: Localized
+    prevention: list[Localized] = Field(min_length=1)
+    guidance_notes: list[Localized] = Field(default_factory=list)
+    keywords: list[Keyword] = Field(min_length=5)
+    keywords_en: list[Keyword] = Field(min_length=2)
+    related: list[Annotated[str, StringConstraints(pattern=TOPIC_ID_PATTERN)]] = Field(
+        default_factory=list
+    )
+    sources: list[Source] = Field(min_length=1)
+    needs_review: bool
+    review_notes: str = ""
+    reviewed: dt.date

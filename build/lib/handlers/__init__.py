@@ -1,0 +1,17 @@
+"""Conversation flows, one module each; the engine finds them here by name."""
+
+from bot.conversation import Flow
+from handlers import browse, first_aid, group, language, menu, registration, sos
+
+FLOWS: dict[str, Flow] = {
+    flow.name: flow
+    for flow in (
+        registration.FLOW,
+        menu.FLOW,
+        group.FLOW,
+        language.FLOW,
+        first_aid.FLOW,
+        browse.FLOW,
+        sos.FLOW,
+    )
+}

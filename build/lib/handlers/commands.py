@@ -1,0 +1,78 @@
+"""Slash commands and main-menu entries: one table, one access check for both."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.access import Action, allowed, main_role
+from bot.conversation import Finish, Outcome, StartFlow, StepContext
+from bot.storage.records import Role
+from handlers.members import show_groups, show_members
+from handlers.sos import start_sos
+
+ALL_ROLES = frozenset(Role)
+STAFF = frozenset({Role.OFFICER, Role.ADMIN})
+MEMBERS = frozenset({Role.WORKER, Role.KADER})
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    label_key: str
+    action: Action
+    run: Callable[[StepContext, str], Awaitable[Outcome]]
+    menu_roles: frozenset[Role]
+    """Whose main menu shows it; anyone allowed may still type it."""
+
+
+def _start(flow: str) -> Callable[[StepContext, str], Awaitable[Outcome]]:
+    async def run(ctx: StepContext, args: str) -> Outcome:
+        return StartFlow(flow)
+
+    return run
+
+
+async def _sos(ctx: StepContext, args: str) -> Outcome:
+    return start_sos(ctx, None)
+
+
+async def _help(ctx: StepContext, args: str) -> Outcome:
+    role = main_role(ctx.grants)
+    key = {Role.WORKER: "help.worker", Role.KADER: "help.kader"}.get(role, "help.officer")
+    return Finish([ctx.reply("help.intro"), ctx.reply(key)])
+
+
+COMMANDS: dict[str, Command] = {
+    command.name: command
+    for command in (
+        Command("p3k", "menu.first_aid", Action.USE_BOT, _start("browse"), ALL_ROLES),
+        Command("sos", "menu.sos", Action.USE_BOT, _sos, MEMBERS),
+        Command(
+            "anggota",
+            "menu.members",
+            Action.VIEW_GROUP_MEMBERS,
+            show_members,
+            frozenset({Role.KADER}),
+        ),
+        Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, show_groups, STAFF),
+        Command("grup", "menu.my_group", Action.USE_BOT, _start("group"), MEMBERS),
+        Command("bahasa", "menu.language", Action.USE_BOT, _start("language"), ALL_ROLES),
+        Command("bantuan", "menu.help", Action.USE_BOT, _help, ALL_ROLES),
+    )
+}
+
+
+def menu_commands(ctx: StepContext) -> list[Command]:
+    role = main_role(ctx.grants)
+    return [command for command in COMMANDS.values() if role in command.menu_roles]
+
+
+async def run_command(ctx: StepContext, name: str, args: str = "") -> Outcome:
+    """Run `name` if this person may; otherwise say plainly that it is not for them."""
+    command = COMMANDS.get(name)
+    if command is None:
+        return Finish([ctx.reply("common.unknown_command", command=name[:32])])
+    if not allowed(ctx.grants, command.action):
+        return Finish([ctx.reply("access.denied")])
+    return await command.run(ctx, args)

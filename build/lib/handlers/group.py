@@ -1,0 +1,118 @@
+"""A worker's own Pos UKK group: see it, switch to another with a code, or leave."""
+
+from __future__ import annotations
+
+from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.models import Reply
+from handlers.membership import is_kader_of, join_group
+
+
+async def ask_overview(ctx: StepContext) -> Reply:
+    back = ctx.choice("group:back", "common.back")
+    group = ctx.group
+    if group is None:
+        return ctx.reply("group.none", choices=[ctx.choice("group:join", "group.enter_code"), back])
+    choices = [
+        ctx.choice("group:switch", "group.switch"),
+        ctx.choice("group:leave", "group.leave"),
+        back,
+    ]
+    return ctx.reply(
+        "group.current",
+        choices=choices,
+        name=group.name,
+        village=group.village,
+        district=group.district,
+        regency=group.regency,
+        puskesmas=group.puskesmas_name,
+        phone=group.puskesmas_phone or "-",
+    )
+
+
+async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
+    """What to do with the group."""
+    if answer.choice in ("group:join", "group:switch"):
+        if ctx.group is not None and is_kader_of(ctx, ctx.group):
+            return Finish([ctx.reply("group.kader_stays")])
+        return Goto("code")
+    if answer.choice == "group:leave" and ctx.group is not None:
+        if is_kader_of(ctx, ctx.group):
+            return Finish([ctx.reply("group.kader_stays")])
+        return Goto("confirm_leave")
+    if answer.choice == "group:back":
+        return Finish()
+    return Retry(ctx.reply("common.pick_option"))
+
+
+async def ask_code(ctx: StepContext) -> Reply:
+    return ctx.reply("group.ask_code", choices=[ctx.choice("group:back", "common.back")])
+
+
+async def take_code(ctx: StepContext, answer: Answer) -> Outcome:
+    """A join code; joining leaves the current group."""
+    if answer.choice == "group:back":
+        return Finish()
+    group = await ctx.uow.groups.by_code(answer.text) if answer.text else None
+    if group is None:
+        return Retry(ctx.reply("registration.code_invalid"))
+    if ctx.group is not None and group.id == ctx.group.id:
+        return Finish([ctx.reply("group.already_member", group=group.name)])
+    await join_group(ctx, group)
+    return Finish([ctx.reply("group.joined", group=group.name)])
+
+
+async def ask_confirm_join(ctx: StepContext) -> Reply:
+    group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
+    assert group is not None
+    choices = [
+        ctx.choice("join:yes", "common.answer_yes"),
+        ctx.choice("join:no", "common.answer_no"),
+    ]
+    return ctx.reply("group.confirm_join", choices=choices, group=group.name, village=group.village)
+
+
+async def take_confirm_join(ctx: StepContext, answer: Answer) -> Outcome:
+    """Join the group a link pointed to, after a yes."""
+    if answer.choice == "join:no":
+        return Finish([ctx.reply("common.cancelled")])
+    if answer.choice != "join:yes":
+        return Retry(ctx.reply("common.pick_yes_no"))
+    group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
+    if group is None:
+        return Finish([ctx.reply("registration.code_invalid")])
+    if ctx.group is not None and is_kader_of(ctx, ctx.group):
+        return Finish([ctx.reply("group.kader_stays")])
+    await join_group(ctx, group)
+    return Finish([ctx.reply("group.joined", group=group.name)])
+
+
+async def ask_confirm_leave(ctx: StepContext) -> Reply:
+    assert ctx.group is not None
+    choices = [
+        ctx.choice("leave:yes", "common.answer_yes"),
+        ctx.choice("leave:no", "common.answer_no"),
+    ]
+    return ctx.reply("group.confirm_leave", choices=choices, group=ctx.group.name)
+
+
+async def take_confirm_leave(ctx: StepContext, answer: Answer) -> Outcome:
+    """Leave the group after a yes."""
+    if answer.choice == "leave:no":
+        return Finish([ctx.reply("common.cancelled")])
+    if answer.choice != "leave:yes" or ctx.group is None:
+        return Retry(ctx.reply("common.pick_yes_no"))
+    await ctx.uow.memberships.leave(ctx.registered_user.id, ctx.now)
+    left, ctx.group = ctx.group, None
+    return Finish([ctx.reply("group.left", group=left.name)])
+
+
+FLOW = Flow(
+    name="group",
+    first="overview",
+    steps={
+        "overview": Step(ask_overview, take_overview),
+        "code": Step(ask_code, take_code),
+        "confirm_join": Step(ask_confirm_join, take_confirm_join),
+        "confirm_leave": Step(ask_confirm_leave, take_confirm_leave),
+    },
+)

@@ -1,0 +1,66 @@
+"""What kader and officers see of their groups: members, and the groups in their scope."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.access import groups_in_scope
+from bot.conversation import Finish, Outcome, StepContext
+from bot.storage.records import Role
+
+
+async def show_members(ctx: StepContext, args: str) -> Outcome:
+    """A kader's group members, with the date each joined, in the group's time zone."""
+    replies = []
+    kader_groups = [grant.group_id for grant in ctx.grants if grant.role is Role.KADER]
+    for group_id in kader_groups:
+        group = await ctx.uow.groups.get(group_id) if group_id is not None else None
+        if group is None:
+            continue
+        zone = ZoneInfo(group.timezone)
+        members = await ctx.uow.memberships.members(group.id)
+        lines = "\n".join(
+            ctx.t(
+                "members.line",
+                number=n,
+                name=m.name,
+                since=m.joined_at.astimezone(zone).strftime("%d-%m-%Y"),
+            )
+            for n, m in enumerate(members, start=1)
+        ) or ctx.t("members.nobody")
+        replies.append(
+            ctx.reply(
+                "members.list",
+                group=group.name,
+                count=len(members),
+                lines=lines,
+                code=group.join_code,
+            )
+        )
+    return Finish(replies or [ctx.reply("members.no_group")])
+
+
+async def show_groups(ctx: StepContext, args: str) -> Outcome:
+    """An officer's groups: where, how many members, who the kader are, and the join code."""
+    groups = await groups_in_scope(ctx.uow, ctx.grants)
+    if not groups:
+        return Finish([ctx.reply("groups.none")])
+    lines = []
+    for group in groups:
+        kader_names = []
+        for kader_id in await ctx.uow.roles.kader_ids(group.id):
+            kader = await ctx.uow.users.get(kader_id)
+            if kader is not None:
+                kader_names.append(kader.name)
+        lines.append(
+            ctx.t(
+                "groups.line",
+                name=group.name,
+                village=group.village,
+                regency=group.regency,
+                count=await ctx.uow.memberships.count(group.id),
+                kader=", ".join(kader_names) or "-",
+                code=group.join_code,
+            )
+        )
+    return Finish([ctx.reply("groups.list", count=len(groups), lines="\n\n".join(lines))])

@@ -1,0 +1,30 @@
+"""Joining and leaving a Pos UKK group, shared by registration and the group menu."""
+
+from __future__ import annotations
+
+from bot.clock import to_db
+from bot.conversation import StepContext
+from bot.storage.records import Group, Role
+
+
+async def join_group(ctx: StepContext, group: Group) -> None:
+    """Make the person a member of `group` and tell its kader, in the same transaction."""
+    user = ctx.registered_user
+    await ctx.uow.memberships.join(user.id, group.id, ctx.now)
+    ctx.group = group
+    for kader_id in await ctx.uow.roles.kader_ids(group.id):
+        kader = await ctx.uow.users.get(kader_id)
+        if kader is None or kader.id == user.id:
+            continue
+        await ctx.notify(
+            kader,
+            kind="member_joined",
+            key="group.kader_new_member",
+            dedupe_key=f"member_joined:{group.id}:{user.id}:{to_db(ctx.now)}",
+            name=user.name,
+            group=group.name,
+        )
+
+
+def is_kader_of(ctx: StepContext, group: Group) -> bool:
+    return any(grant.role is Role.KADER and grant.group_id == group.id for grant in ctx.grants)

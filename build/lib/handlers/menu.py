@@ -1,0 +1,27 @@
+"""The main menu: the resting place of every conversation, with entries for the person's role."""
+
+from __future__ import annotations
+
+from bot.conversation import Answer, Flow, Outcome, Retry, Step, StepContext
+from bot.models import Reply
+from handlers.commands import menu_commands, run_command
+from handlers.first_aid import not_understood, triage_text
+
+TOKEN_PREFIX = "cmd:"
+
+
+async def ask_menu(ctx: StepContext) -> Reply:
+    choices = [ctx.choice(f"{TOKEN_PREFIX}{c.name}", c.label_key) for c in menu_commands(ctx)]
+    return ctx.reply("menu.title", choices=choices)
+
+
+async def take_menu(ctx: StepContext, answer: Answer) -> Outcome:
+    """A tapped or typed menu entry; any other text is a first-aid question."""
+    if answer.choice and answer.choice.startswith(TOKEN_PREFIX):
+        return await run_command(ctx, answer.choice.removeprefix(TOKEN_PREFIX))
+    if answer.text:
+        return await triage_text(ctx, answer.text) or not_understood(ctx)
+    return Retry(ctx.reply("menu.not_understood"))
+
+
+FLOW = Flow(name="menu", first="pick", steps={"pick": Step(ask_menu, take_menu)})

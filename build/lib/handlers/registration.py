@@ -1,0 +1,124 @@
+"""First contact: language, consent (nothing is stored without it), name and Pos UKK join code."""
+
+from __future__ import annotations
+
+import re
+
+from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.models import Reply
+from handlers.language import ask_language, chosen_language
+from handlers.membership import join_group
+
+CONSENT_VERSION = "2026-11-1"
+"""Bump when the consent text changes in meaning; issue #9 asks people to agree again."""
+
+NAME_MIN, NAME_MAX = 2, 60
+_NAME_ALLOWED = re.compile(r"^[^\W\d_][\w .,'\-]*$")
+
+
+def parse_name(text: str | None) -> str | None:
+    """A person's name: letters first, no digits-only or commands, at most 60 characters."""
+    if text is None:
+        return None
+    name = " ".join(text.split())
+    if not NAME_MIN <= len(name) <= NAME_MAX or not _NAME_ALLOWED.match(name):
+        return None
+    return name
+
+
+async def ask_language_step(ctx: StepContext) -> Reply:
+    return ask_language(ctx, "registration.welcome")
+
+
+async def take_language(ctx: StepContext, answer: Answer) -> Outcome:
+    """Which language the bot speaks from now on."""
+    language = chosen_language(answer)
+    if language is None:
+        return Retry(ctx.reply("language.invalid"))
+    ctx.language = language
+    return Goto("consent")
+
+
+async def ask_consent(ctx: StepContext) -> Reply:
+    choices = [
+        ctx.choice("consent:yes", "registration.agree"),
+        ctx.choice("consent:no", "registration.decline"),
+    ]
+    return ctx.reply("registration.consent", choices=choices)
+
+
+async def take_consent(ctx: StepContext, answer: Answer) -> Outcome:
+    """Agree, or decline and leave nothing behind."""
+    if answer.choice == "consent:yes":
+        ctx.draft["consent_version"] = CONSENT_VERSION
+        return Goto("name")
+    if answer.choice == "consent:no":
+        ctx.draft.clear()
+        return Finish([ctx.reply("registration.declined")])
+    return Retry(ctx.reply("registration.consent_invalid"))
+
+
+async def ask_name(ctx: StepContext) -> Reply:
+    return ctx.reply("registration.ask_name")
+
+
+async def take_name(ctx: StepContext, answer: Answer) -> Outcome:
+    """The name the kader will know the person by."""
+    name = parse_name(answer.text)
+    if name is None:
+        return Retry(ctx.reply("registration.name_invalid", min=NAME_MIN, max=NAME_MAX))
+    ctx.draft["name"] = name
+    code = ctx.draft.get("join_code")
+    if code:
+        group = await ctx.uow.groups.by_code(code)
+        if group is not None:
+            return await _complete(ctx, group.id)
+        return Goto("join_code", [ctx.reply("registration.link_code_unknown")])
+    return Goto("join_code")
+
+
+async def ask_join_code(ctx: StepContext) -> Reply:
+    return ctx.reply(
+        "registration.ask_code", choices=[ctx.choice("code:none", "registration.no_code")]
+    )
+
+
+async def take_join_code(ctx: StepContext, answer: Answer) -> Outcome:
+    """The code printed on the Pos UKK's poster, or none yet."""
+    if answer.choice == "code:none":
+        return await _complete(ctx, None)
+    if not answer.text:
+        return Retry(ctx.reply("registration.code_invalid"))
+    group = await ctx.uow.groups.by_code(answer.text)
+    if group is None:
+        return Retry(ctx.reply("registration.code_unknown", code=answer.text.strip()[:20]))
+    return await _complete(ctx, group.id)
+
+
+async def _complete(ctx: StepContext, group_id: int | None) -> Outcome:
+    channel, platform_id = ctx.channel_user
+    ctx.user = await ctx.uow.users.create(
+        channel=channel,
+        platform_id=platform_id,
+        name=ctx.draft["name"],
+        language=ctx.language,
+        consent_version=ctx.draft["consent_version"],
+        now=ctx.now,
+    )
+    group = await ctx.uow.groups.get(group_id) if group_id is not None else None
+    if group is None:
+        return Finish([ctx.reply("registration.done_no_group", name=ctx.user.name)])
+    await join_group(ctx, group)
+    return Finish([ctx.reply("registration.done", name=ctx.user.name, group=group.name)])
+
+
+FLOW = Flow(
+    name="registration",
+    first="language",
+    steps={
+        "language": Step(ask_language_step, take_language),
+        "consent": Step(ask_consent, take_consent),
+        "name": Step(ask_name, take_name),
+        "join_code": Step(ask_join_code, take_join_code),
+    },
+)

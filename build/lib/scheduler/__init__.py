@@ -1,0 +1,1 @@
+"""Scheduled jobs: outbox delivery, reminders, follow-ups and summaries (APScheduler)."""
