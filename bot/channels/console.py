@@ -17,6 +17,7 @@ from bot.demo import PERSONAS, persona_id
 from bot.engine import Engine
 from bot.models import Channel, Inbound, Reply
 from bot.storage.database import Database
+from scheduler.delivery import OutboxDelivery, RateLimit
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)
@@ -34,6 +35,21 @@ def render(reply: Reply, indent: str = "") -> str:
     return "\n".join(indent + line for line in lines)
 
 
+class ConsoleSender:
+    """Messages for other people of the demo, printed inline and marked with their recipient."""
+
+    channel = Channel.TERMINAL
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def send(self, recipient: str, reply: Reply) -> None:
+        persona = recipient.removeprefix("demo:")
+        name = PERSONAS[persona][0] if persona in PERSONAS else persona
+        self.chat.say(f">> pesan untuk {name} (/as {persona}):")
+        self.chat.say(render(reply, "   | ") + "\n")
+
+
 class ConsoleChat:
     """One terminal session; `persona` is who is typing, switched with `/as NAME`."""
 
@@ -44,6 +60,12 @@ class ConsoleChat:
         self.database = database
         self.out = out
         self.persona = persona
+        self.delivery = OutboxDelivery(
+            database,
+            {Channel.TERMINAL: ConsoleSender(self)},
+            {Channel.TERMINAL: RateLimit(per_second=10_000)},
+            clock=engine.clock,
+        )
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -66,15 +88,9 @@ class ConsoleChat:
         await self.deliver_outbox()
 
     async def deliver_outbox(self) -> None:
-        """Print what the bot queued for other people of the demo, and mark it sent."""
-        async with self.database.unit_of_work() as uow:
-            now = self.engine.clock()
-            for message in await uow.outbox.due(Channel.TERMINAL, now):
-                reply = Reply.model_validate_json(message.payload)
-                who = message.platform_id.removeprefix("demo:")
-                self.say(f">> pesan untuk {message.recipient_name} (/as {who}) [{message.kind}]:")
-                self.say(render(reply, "   | ") + "\n")
-                await uow.outbox.mark_sent(message.id, now)
+        """Deliver what the bot queued for other people through the one delivery path."""
+        while (await self.delivery.deliver_due(Channel.TERMINAL)).handled:
+            pass
 
     def _switch_persona(self, name: str | None) -> None:
         if name is None:

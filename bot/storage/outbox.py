@@ -39,19 +39,26 @@ class OutboxRepository:
         )
         return cursor.rowcount == 1
 
-    async def due(
-        self, channel: Channel, now: dt.datetime, limit: int = 100
+    async def claim(
+        self, channel: Channel, now: dt.datetime, lease_until: dt.datetime, limit: int
     ) -> list[OutboxMessage]:
+        """Take up to `limit` due rows for `channel` until `lease_until`, urgent ones first.
+
+        A row whose lease ran out (its worker crashed) is due again. Each claim counts an attempt.
+        """
+        stamp = to_db(now)
         async with self._db.execute(
             "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, users.name,"
-            " outbox.kind, outbox.payload, outbox.attempts FROM outbox"
+            " outbox.kind, outbox.payload, outbox.attempts + 1 AS attempts FROM outbox"
             " JOIN users ON users.id = outbox.user_id"
             " WHERE outbox.status = 'pending' AND outbox.not_before <= ? AND users.channel = ?"
+            " AND users.unreachable_at IS NULL"
+            " AND (outbox.claimed_until IS NULL OR outbox.claimed_until < ?)"
             " ORDER BY outbox.urgent DESC, outbox.id LIMIT ?",
-            (to_db(now), channel.value, limit),
+            (stamp, channel.value, stamp, limit),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
+        claimed = [
             OutboxMessage(
                 id=row["id"],
                 user_id=row["user_id"],
@@ -64,9 +71,44 @@ class OutboxRepository:
             )
             for row in rows
         ]
+        await self._db.executemany(
+            "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+            [(to_db(lease_until), message.id) for message in claimed],
+        )
+        return claimed
 
     async def mark_sent(self, message_id: int, now: dt.datetime) -> None:
         await self._db.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+            "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL,"
+            " last_error = NULL WHERE id = ?",
             (to_db(now), message_id),
         )
+
+    async def reschedule(
+        self, message_id: int, not_before: dt.datetime, error: str | None, *, refund: bool
+    ) -> None:
+        """Try again at `not_before`; `refund` gives the attempt back (a rate limit is no fault)."""
+        await self._db.execute(
+            "UPDATE outbox SET not_before = ?, claimed_until = NULL, last_error = ?,"
+            " attempts = attempts - ? WHERE id = ?",
+            (to_db(not_before), error, int(refund), message_id),
+        )
+
+    async def mark_failed(self, message_id: int, error: str) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = 'failed', claimed_until = NULL, last_error = ?"
+            " WHERE id = ?",
+            (error, message_id),
+        )
+
+    async def mark_recipient_unreachable(self, user_id: int, now: dt.datetime, error: str) -> int:
+        """The person cannot be reached: mark them, and every pending message to them."""
+        await self._db.execute(
+            "UPDATE users SET unreachable_at = ? WHERE id = ?", (to_db(now), user_id)
+        )
+        cursor = await self._db.execute(
+            "UPDATE outbox SET status = 'unreachable', claimed_until = NULL, last_error = ?"
+            " WHERE user_id = ? AND status = 'pending'",
+            (error, user_id),
+        )
+        return cursor.rowcount

@@ -90,5 +90,6 @@ class UserRepository:
 
     async def touch(self, user_id: int, now: dt.datetime) -> None:
         await self._db.execute(
-            "UPDATE users SET last_seen_at = ? WHERE id = ?", (to_db(now), user_id)
+            "UPDATE users SET last_seen_at = ?, unreachable_at = NULL WHERE id = ?",
+            (to_db(now), user_id),
         )

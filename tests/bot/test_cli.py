@@ -48,7 +48,7 @@ def test_chat_with_piped_input_registers_and_shows_messages_for_others(tmp_path:
     out = result.stdout
     assert "Pilih bahasa / Choose language" in out
     assert "Terima kasih, Rudi! Anda sudah masuk grup Nelayan Bontang Kuala." in out
-    assert ">> pesan untuk Bu Sari (/as sari) [member_joined]:" in out
+    assert ">> pesan untuk Bu Sari (/as sari):" in out
     assert "Anggota baru: Rudi bergabung" in out
     assert "Anggota grup Nelayan Bontang Kuala: 3 orang" in out
     assert "[sari] > x" not in out

@@ -18,7 +18,7 @@ async def test_migrations_apply_once_and_pragmas_are_set(tmp_path: Path) -> None
     assert await database.migrate() == []
     await database.close()
     rows = RowCounter(path)
-    assert rows("SELECT version FROM schema_version ORDER BY version") == [(1,), (2,)]
+    assert rows("SELECT version FROM schema_version ORDER BY version") == [(1,), (2,), (3,)]
     assert rows("PRAGMA journal_mode") == [("wal",)]
 
 

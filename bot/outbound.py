@@ -1,0 +1,42 @@
+"""What the delivery job needs from a channel: a sender, and the errors it may raise.
+
+Each channel adapter implements `Sender` and translates its platform's errors into these, so the
+delivery job decides retries, back-off and unreachability the same way for every channel.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.models import Channel, Reply
+
+
+class Sender(Protocol):
+    channel: Channel
+
+    async def send(self, recipient: str, reply: Reply) -> None:
+        """Deliver `reply` to the platform id `recipient`, or raise a `DeliveryError`."""
+
+
+class DeliveryError(Exception):
+    """Base class: the message was not delivered."""
+
+
+class RetryLater(DeliveryError):
+    """The platform asked us to slow down for `seconds` (Telegram 429, WhatsApp 130429)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"rate limited, retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Unreachable(DeliveryError):
+    """The person blocked the bot, left the platform, or the id is not a valid recipient."""
+
+
+class TemporaryFailure(DeliveryError):
+    """Timeouts, network errors, server errors: worth retrying later."""
+
+
+class PermanentFailure(DeliveryError):
+    """The message itself was refused (bad request): retrying will not help."""

@@ -1,0 +1,190 @@
+"""Outbox delivery: drain due rows per channel within the platform's limits, never lose or double.
+
+A row is claimed with a lease in one short transaction, sent, and its result written at once in
+another, so the only window for a double send is a crash between the platform accepting a
+message and that second transaction. A claim left by a crashed process is retried when its lease
+runs out. Rate limits come from settings; a platform's retry-after pauses the whole channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from bot.clock import utc_now
+from bot.models import Channel, Reply
+from bot.outbound import (
+    PermanentFailure,
+    RetryLater,
+    Sender,
+    TemporaryFailure,
+    Unreachable,
+)
+from bot.storage.database import Database
+from bot.storage.records import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """`per_second` overall, and at least `per_chat_interval` seconds between two messages to
+    one chat (Telegram: about 30/s overall, 1/s per private chat)."""
+
+    per_second: float
+    per_chat_interval: float = 0.0
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    unreachable: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.deferred + self.failed + self.unreachable
+
+
+@dataclass
+class _ChannelState:
+    next_slot: float = 0.0
+    paused_until: float = 0.0
+    last_to_chat: dict[str, float] = field(default_factory=dict)
+
+
+class OutboxDelivery:
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[Channel, Sender],
+        limits: Mapping[Channel, RateLimit],
+        *,
+        clock: Callable[[], dt.datetime] = utc_now,
+        lease: dt.timedelta = dt.timedelta(seconds=60),
+        max_attempts: int = 8,
+        batch: int = 50,
+        backoff_base: float = 2.0,
+        backoff_cap: float = 900.0,
+    ) -> None:
+        self.database = database
+        self.senders = senders
+        self.limits = limits
+        self.clock = clock
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._state = {channel: _ChannelState() for channel in senders}
+
+    async def deliver_all(self) -> DeliveryStats:
+        """One pass over every channel: what is due now, at most one batch each."""
+        total = DeliveryStats()
+        for channel in self.senders:
+            stats = await self.deliver_due(channel)
+            total.sent += stats.sent
+            total.deferred += stats.deferred
+            total.failed += stats.failed
+            total.unreachable += stats.unreachable
+        return total
+
+    async def deliver_due(self, channel: Channel) -> DeliveryStats:
+        stats = DeliveryStats()
+        state = self._state[channel]
+        if time.monotonic() < state.paused_until:
+            return stats
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            claimed = await uow.outbox.claim(channel, now, now + self.lease, self.batch)
+        for index, message in enumerate(claimed):
+            if time.monotonic() < state.paused_until:
+                await self._release(claimed[index:], state.paused_until, stats)
+                break
+            await self._deliver_one(channel, state, message, stats)
+        return stats
+
+    async def _deliver_one(
+        self, channel: Channel, state: _ChannelState, message: OutboxMessage, stats: DeliveryStats
+    ) -> None:
+        limit = self.limits.get(channel, RateLimit(per_second=1000.0))
+        since_last = time.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
+        if since_last < limit.per_chat_interval:
+            await self._release(
+                [message], time.monotonic() + limit.per_chat_interval - since_last, stats
+            )
+            return
+        await self._wait_for_slot(state, limit)
+        reply = Reply.model_validate_json(message.payload)
+        try:
+            await self.senders[channel].send(message.platform_id, reply)
+        except RetryLater as error:
+            state.paused_until = time.monotonic() + error.seconds
+            log.warning(
+                "%s asked to retry after %.1f s; pausing the channel", channel, error.seconds
+            )
+            await self._release([message], state.paused_until, stats, error=str(error))
+            return
+        except Unreachable as error:
+            async with self.database.unit_of_work() as uow:
+                await uow.outbox.mark_recipient_unreachable(
+                    message.user_id, self.clock(), str(error)
+                )
+            stats.unreachable += 1
+            return
+        except PermanentFailure as error:
+            await self._fail(message, str(error), stats)
+            return
+        except TemporaryFailure as error:
+            if message.attempts >= self.max_attempts:
+                await self._fail(message, str(error), stats)
+                return
+            delay = self._backoff(message.attempts)
+            async with self.database.unit_of_work() as uow:
+                retry_at = self.clock() + dt.timedelta(seconds=delay)
+                await uow.outbox.reschedule(message.id, retry_at, str(error), refund=False)
+            stats.deferred += 1
+            return
+        state.last_to_chat[message.platform_id] = time.monotonic()
+        async with self.database.unit_of_work() as uow:
+            await uow.outbox.mark_sent(message.id, self.clock())
+        stats.sent += 1
+
+    async def _wait_for_slot(self, state: _ChannelState, limit: RateLimit) -> None:
+        """A simple pacer: one message every 1/per_second seconds, bursts not allowed."""
+        now = time.monotonic()
+        wait = state.next_slot - now
+        if wait > 0:
+            await asyncio.sleep(wait)
+        state.next_slot = max(now, state.next_slot) + 1.0 / limit.per_second
+
+    async def _release(
+        self,
+        messages: list[OutboxMessage],
+        until_monotonic: float,
+        stats: DeliveryStats,
+        error: str | None = None,
+    ) -> None:
+        """Give rows back, due again at `until_monotonic`; the attempt is not counted."""
+        retry_at = self.clock() + dt.timedelta(seconds=max(0.0, until_monotonic - time.monotonic()))
+        async with self.database.unit_of_work() as uow:
+            for message in messages:
+                await uow.outbox.reschedule(message.id, retry_at, error, refund=True)
+        stats.deferred += len(messages)
+
+    async def _fail(self, message: OutboxMessage, error: str, stats: DeliveryStats) -> None:
+        log.error("outbox message %s failed for good: %s", message.id, error)
+        async with self.database.unit_of_work() as uow:
+            await uow.outbox.mark_failed(message.id, error)
+        stats.failed += 1
+
+    def _backoff(self, attempts: int) -> float:
+        """Exponential back-off with jitter, so many failed rows do not retry in lockstep."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1))
+        return random.uniform(ceiling / 2, ceiling)

@@ -1,0 +1,349 @@
+"""A local Telegram Bot API server for tests and benchmarks.
+
+It speaks the real HTTP protocol python-telegram-bot uses (form fields with JSON-encoded values,
+multipart for files), with correct shapes: seconds in `date`, `is_bot` on users, `chat_instance`
+on callback queries, the edited `Message` as the result of edits. Tests act as users (text,
+button presses, locations, contacts, photos), read what the bot sent, and inject faults: 429 with
+`retry_after`, 403 "bot was blocked by the user", 5xx, slow answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Pos UKK", "username": "PosUkkBot"}
+JSON_FIELDS = frozenset(
+    {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options"}
+)
+
+
+@dataclass
+class Fault:
+    """An error answer for the next `count` calls of `method` (to `chat_id`, if given)."""
+
+    method: str
+    status: int
+    description: str
+    retry_after: int | None = None
+    count: int = 1
+    chat_id: int | None = None
+
+
+@dataclass
+class FakeUser:
+    id: int
+    first_name: str
+    language_code: str = "id"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeTelegram:
+    """The server state; `url` is the base URL to give python-telegram-bot."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.files: dict[str, bytes] = {}
+        self.faults: list[Fault] = []
+        self.delays: dict[str, float] = {}
+        self.webhook: dict[str, Any] | None = None
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._callback_ids = itertools.count(1)
+        self._new_update = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # -- acting as users ------------------------------------------------------------------
+    def _push(self, update: dict[str, Any]) -> dict[str, Any]:
+        update["update_id"] = next(self._update_ids)
+        self.updates.append(update)
+        self._new_update.set()
+        return update
+
+    def _user_message(self, user: FakeUser, **content: Any) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "from": user.as_dict(),
+            **content,
+        }
+        return self._push({"message": message})
+
+    def send_text(self, user: FakeUser, text: str) -> dict[str, Any]:
+        entities = []
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            entities = [{"type": "bot_command", "offset": 0, "length": length}]
+        return self._user_message(user, text=text, **({"entities": entities} if entities else {}))
+
+    def share_location(self, user: FakeUser, latitude: float, longitude: float) -> dict[str, Any]:
+        return self._user_message(user, location={"latitude": latitude, "longitude": longitude})
+
+    def share_contact(self, user: FakeUser, phone: str) -> dict[str, Any]:
+        contact = {"phone_number": phone, "first_name": user.first_name, "user_id": user.id}
+        return self._user_message(user, contact=contact)
+
+    def send_photo(
+        self, user: FakeUser, content: bytes, caption: str | None = None
+    ) -> dict[str, Any]:
+        file_id = f"photo-{len(self.files) + 1}"
+        self.files[file_id] = content
+        size = {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 640, "height": 480,
+                "file_size": len(content)}  # fmt: skip
+        extra = {"caption": caption} if caption else {}
+        return self._user_message(user, photo=[size], **extra)
+
+    def press(self, user: FakeUser, message: dict[str, Any], data: str) -> dict[str, Any]:
+        query = {
+            "id": str(next(self._callback_ids)),
+            "from": user.as_dict(),
+            "message": message,
+            "chat_instance": f"ci-{user.id}",
+            "data": data,
+        }
+        return self._push({"callback_query": query})
+
+    # -- reading what the bot did ---------------------------------------------------------
+    def sent(self, chat_id: int | None = None, method: str | None = None) -> list[Call]:
+        return [
+            call
+            for call in self.calls
+            if (method is None or call.method == method)
+            and (chat_id is None or str(call.params.get("chat_id")) == str(chat_id))
+        ]
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [str(c.params["text"]) for c in self.sent(chat_id, "sendMessage")]
+
+    def last_message_to(self, chat_id: int) -> dict[str, Any]:
+        mine = [m for (chat, _), m in self.messages.items() if chat == chat_id]
+        return mine[-1]
+
+    def buttons(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        markup = message.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard", [])
+        return [(b["text"], b["callback_data"]) for row in rows for b in row]
+
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
+        """Wait until `predicate()` holds, polling the recorded calls."""
+        deadline = time.monotonic() + within
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the bot did not do what the test waited for")
+            await asyncio.sleep(0.01)
+
+    # -- the Bot API ----------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()
+            for name, value in form.items():
+                params[name] = value.file.read() if isinstance(value, web.FileField) else value
+        elif request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(await request.post())
+        for name in JSON_FIELDS & params.keys():
+            if isinstance(params[name], str):
+                params[name] = json.loads(params[name])
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != TOKEN:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if method != "getUpdates":
+            delay = self.delays.get(method)
+            if delay:
+                await asyncio.sleep(delay)
+            fault = self._take_fault(method, params)
+            if fault is not None:
+                body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": fault.status,
+                    "description": fault.description,
+                }
+                if fault.retry_after is not None:
+                    body["parameters"] = {"retry_after": fault.retry_after}
+                return web.json_response(body, status=fault.status)
+            self.calls.append(Call(method, params))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        result = await handler(params)
+        return web.json_response({"ok": True, "result": result})
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        for fault in self.faults:
+            matches_chat = fault.chat_id is None or str(fault.chat_id) == str(params.get("chat_id"))
+            if fault.method == method and matches_chat:
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                return fault
+        return None
+
+    async def _download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
+
+    def _bot_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "from": BOT_USER,
+            **content,
+        }
+        if "reply_markup" in params and "inline_keyboard" in params["reply_markup"]:
+            message["reply_markup"] = params["reply_markup"]
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}  # fmt: skip
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if pending or time.monotonic() >= deadline:
+                return pending[: int(params.get("limit") or 100)]
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._new_update.wait(), max(0.0, deadline - time.monotonic())
+                )
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = str(params["text"])
+        if not 1 <= len(text) <= 4096:
+            raise web.HTTPBadRequest(text="message text is empty or too long")
+        return self._bot_message(params, text=text)
+
+    async def _edited(self, params: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        message = self.messages[key]
+        message.update(changes, edit_date=int(time.time()))
+        markup = params.get("reply_markup")
+        if markup and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        return message
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._edited(params, text=str(params["text"]))
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._edited(params)
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        scope = json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands[(scope, str(params.get("language_code") or ""))] = params["commands"]
+        return True
+
+    async def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
+        return True
+
+    async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        size = len(self.files[file_id])
+        path = f"photos/{file_id}"
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": size,
+            "file_path": path,
+        }
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_message(
+            params, photo=[{"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1}]
+        )
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_message(params, document={"file_id": "doc", "file_unique_id": "d"})
+
+    async def _api_sendLocation(self, params: dict[str, Any]) -> dict[str, Any]:
+        location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        return self._bot_message(params, location=location)
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = params
+        return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        url = (self.webhook or {}).get("url", "")
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
