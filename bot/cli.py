@@ -14,6 +14,7 @@ from bot.clock import utc_now
 from bot.content_commands import add_content_parsers, run_content, run_match
 from bot.demo import seed_demo
 from bot.engine import Engine
+from bot.runner import RunError, run_forever
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (demo data)")
     chat.add_argument("--db", help="database file (default: the user's data directory)")
     chat.add_argument("--as", dest="persona", default="saya", help="demo persona to start as")
+    commands.add_parser("run", help="run the bot on Telegram (settings from POSUKK_* variables)")
     add_admin_parser(commands)
     add_content_parsers(commands)
     return parser
@@ -62,13 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "chat":
             asyncio.run(_chat(settings, args))
+        elif args.command == "run":
+            logging.getLogger().setLevel(logging.INFO)
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log holds the token
+            run_forever(settings)
         elif args.command == "admin":
             asyncio.run(_admin(settings, args))
         elif args.command == "match":
             run_match(Knowledge.load(), args, sys.stdin, sys.stdout)
         else:
             run_content(Knowledge.load(), args, sys.stdout)
-    except (AdminError, ContentError) as error:
+    except (AdminError, ContentError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

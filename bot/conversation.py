@@ -53,7 +53,14 @@ class StepContext:
         request: Literal["location", "contact"] | None = None,
         **params: object,
     ) -> Reply:
-        return Reply(key=key, text=self.t(key, **params), choices=tuple(choices), request=request)
+        label = self.t(f"request.{request}") if request else None
+        return Reply(
+            key=key,
+            text=self.t(key, **params),
+            choices=tuple(choices),
+            request=request,
+            request_label=label,
+        )
 
     def choice(self, token: str, label_key: str) -> Choice:
         return Choice(token=token, label=self.t(label_key))
@@ -68,13 +75,17 @@ class StepContext:
         urgent: bool = False,
         **params: object,
     ) -> None:
-        """Queue a message for someone else, in their language, in this same transaction."""
+        """Queue a message for someone else, in their language, in this same transaction.
+
+        `dedupe_key` names the event; the recipient is added here, so one event reaches each
+        recipient once.
+        """
         reply = Reply(key=key, text=self.texts.get(recipient.language, key, **params))
         await self.uow.outbox.enqueue(
             user_id=recipient.id,
             kind=kind,
             payload=reply.model_dump_json(),
-            dedupe_key=dedupe_key,
+            dedupe_key=f"{dedupe_key}:to:{recipient.id}",
             now=self.now,
             urgent=urgent,
         )

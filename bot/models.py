@@ -96,3 +96,5 @@ class Reply(BaseModel):
     text: str
     choices: tuple[Choice, ...] = ()
     request: Literal["location", "contact"] | None = None
+    request_label: str | None = None
+    """The label of the platform's share-location / share-phone button, when `request` is set."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,22 @@ class Settings(BaseSettings):
     db_path: Path | None = None
     session_ttl_hours: float = Field(default=24.0, gt=0)
     default_language: str = "id"
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_bot_username: str | None = None
+    """For deep links and QR codes (`t.me/<username>?start=<code>`)."""
+    telegram_webhook_url: str | None = None
+    """Public HTTPS URL; when set, Telegram pushes updates there instead of long polling."""
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_poll_timeout: int = Field(default=20, ge=0)
+    """Seconds a long poll waits for updates; also how long a clean stop may take at most."""
+    telegram_per_second: float = Field(default=30.0, gt=0)
+    telegram_per_chat_interval: float = Field(default=1.0, ge=0)
+    max_photo_bytes: int = 10 * 1024 * 1024
 
     @property
     def database(self) -> Path:

@@ -76,3 +76,13 @@ async def run_command(ctx: StepContext, name: str, args: str = "") -> Outcome:
     if not allowed(ctx.grants, command.action):
         return Finish([ctx.reply("access.denied")])
     return await command.run(ctx, args)
+
+
+GLOBAL_COMMANDS = (("start", "command.start"), ("menu", "command.menu"))
+CANCEL_COMMAND = ("batal", "command.batal")
+
+
+def command_list(role: Role) -> list[tuple[str, str]]:
+    """(command, label key) pairs a platform's command menu shows to `role`, in menu order."""
+    own = [(c.name, c.label_key) for c in COMMANDS.values() if role in c.menu_roles]
+    return [*GLOBAL_COMMANDS, *own, CANCEL_COMMAND]

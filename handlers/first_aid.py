@@ -218,7 +218,7 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
             kader,
             kind="help_request",
             key="first_aid.kader_alert",
-            dedupe_key=f"help:{user.id}:{kader.id}:{to_db(ctx.now)}",
+            dedupe_key=f"help:{user.id}:{to_db(ctx.now)}",
             urgent=emergency,
             name=user.name,
             phone=user.phone or "-",

@@ -64,7 +64,7 @@ async def alert_helpers(ctx: StepContext, place: str) -> int:
             recipient,
             kind="sos",
             key="sos.alert",
-            dedupe_key=f"sos:{user.id}:{recipient.id}:{to_db(ctx.now)}",
+            dedupe_key=f"sos:{user.id}:{to_db(ctx.now)}",
             urgent=True,
             name=user.name,
             group=group.name,

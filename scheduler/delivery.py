@@ -103,58 +103,63 @@ class OutboxDelivery:
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             claimed = await uow.outbox.claim(channel, now, now + self.lease, self.batch)
+        unreachable: set[int] = set()
         for index, message in enumerate(claimed):
             if time.monotonic() < state.paused_until:
                 await self._release(claimed[index:], state.paused_until, stats)
                 break
-            await self._deliver_one(channel, state, message, stats)
+            if message.user_id in unreachable:
+                continue  # already marked with the rest of this person's messages
+            if not await self._deliver_one(channel, state, message, stats):
+                unreachable.add(message.user_id)
         return stats
 
     async def _deliver_one(
         self, channel: Channel, state: _ChannelState, message: OutboxMessage, stats: DeliveryStats
-    ) -> None:
+    ) -> bool:
+        """Send one row and record the outcome; False if its recipient turned out unreachable."""
         limit = self.limits.get(channel, RateLimit(per_second=1000.0))
         since_last = time.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
         if since_last < limit.per_chat_interval:
-            await self._release(
-                [message], time.monotonic() + limit.per_chat_interval - since_last, stats
-            )
-            return
+            resume = time.monotonic() + limit.per_chat_interval - since_last
+            await self._release([message], resume, stats)
+            return True
         await self._wait_for_slot(state, limit)
         reply = Reply.model_validate_json(message.payload)
         try:
             await self.senders[channel].send(message.platform_id, reply)
         except RetryLater as error:
             state.paused_until = time.monotonic() + error.seconds
-            log.warning(
-                "%s asked to retry after %.1f s; pausing the channel", channel, error.seconds
-            )
+            log.warning("%s asked to retry after %.1f s; pausing it", channel, error.seconds)
             await self._release([message], state.paused_until, stats, error=str(error))
-            return
         except Unreachable as error:
             async with self.database.unit_of_work() as uow:
                 await uow.outbox.mark_recipient_unreachable(
                     message.user_id, self.clock(), str(error)
                 )
             stats.unreachable += 1
-            return
+            return False
         except PermanentFailure as error:
             await self._fail(message, str(error), stats)
-            return
         except TemporaryFailure as error:
-            if message.attempts >= self.max_attempts:
-                await self._fail(message, str(error), stats)
-                return
-            delay = self._backoff(message.attempts)
+            await self._retry_or_fail(message, str(error), stats)
+        else:
+            state.last_to_chat[message.platform_id] = time.monotonic()
             async with self.database.unit_of_work() as uow:
-                retry_at = self.clock() + dt.timedelta(seconds=delay)
-                await uow.outbox.reschedule(message.id, retry_at, str(error), refund=False)
-            stats.deferred += 1
+                await uow.outbox.mark_sent(message.id, self.clock())
+            stats.sent += 1
+        return True
+
+    async def _retry_or_fail(
+        self, message: OutboxMessage, error: str, stats: DeliveryStats
+    ) -> None:
+        if message.attempts >= self.max_attempts:
+            await self._fail(message, error, stats)
             return
-        state.last_to_chat[message.platform_id] = time.monotonic()
+        retry_at = self.clock() + dt.timedelta(seconds=self._backoff(message.attempts))
         async with self.database.unit_of_work() as uow:
-            await uow.outbox.mark_sent(message.id, self.clock())
-        stats.sent += 1
+            await uow.outbox.reschedule(message.id, retry_at, error, refund=False)
+        stats.deferred += 1
 
     async def _wait_for_slot(self, state: _ChannelState, limit: RateLimit) -> None:
         """A simple pacer: one message every 1/per_second seconds, bursts not allowed."""

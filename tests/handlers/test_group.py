@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from bot.demo import FISHERMEN_CODE, PLANTATION_CODE
 from bot.engine import Engine
-from tests.conftest import Person, RowCounter, person
+from bot.models import Channel
+from bot.storage.database import Database
+from bot.storage.records import Role
+from tests.conftest import START, Person, RowCounter, person
 
 
 def active_group(rows: RowCounter, ref: str) -> list[tuple[object, ...]]:
@@ -32,6 +35,25 @@ async def test_switch_group_with_a_code_alerts_the_new_kader(
         "SELECT users.name FROM outbox JOIN users ON users.id = outbox.user_id ORDER BY outbox.id"
     )
     assert recipients == [("Bu Sari",), ("Pak Rahmat",)]
+
+
+async def test_every_kader_of_the_group_hears_of_a_new_member(
+    engine: Engine, database: Database, rows: RowCounter
+) -> None:
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        budi = await uow.users.by_platform(Channel.TERMINAL, "demo:budi")
+        assert group is not None
+        assert budi is not None
+        await uow.roles.grant(
+            user_id=budi.id, role=Role.KADER, group_id=group.id, granted_by="test", now=START
+        )
+    worker = Person(engine, "joiner")
+    await worker.register()
+    recipients = rows(
+        "SELECT users.name FROM outbox JOIN users ON users.id = outbox.user_id ORDER BY users.name"
+    )
+    assert recipients == [("Bu Sari",), ("Budi",)]
 
 
 async def test_leave_group_after_confirmation(engine: Engine, rows: RowCounter) -> None:

@@ -1,0 +1,293 @@
+"""Telegram through python-telegram-bot: updates become `Inbound`, `Reply` becomes messages.
+
+No rules live here. The engine decides everything; this module only translates, renders
+keyboards, answers button presses, keeps photos on disk, and maps Telegram's errors onto the
+delivery job's (`bot.outbound`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+# Opt in to python-telegram-bot's coming behaviour (time periods as timedelta); without it every
+# RetryAfter raises a deprecation warning inside the library.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import MessageLimit
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.access import main_role
+from bot.engine import Engine
+from bot.models import Channel, Choice, Inbound, Location, Reply
+from bot.outbound import PermanentFailure, RetryLater, TemporaryFailure, Unreachable
+from bot.settings import Settings
+from bot.storage.records import Role
+from bot.texts import LANGUAGES, Texts
+from handlers.commands import command_list
+
+log = logging.getLogger(__name__)
+
+INVALID_TOKEN = "invalid"
+"""Stands in for button data that cannot be a token: the engine refuses it like any forgery."""
+_TOKEN = re.compile(r"^[\w:.\-]{1,64}$")
+_UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't initiate")
+
+
+def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Cut a long text below Telegram's limit, at line breaks where possible."""
+    chunks: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    chunks.append(text)
+    return [chunk for chunk in chunks if chunk]
+
+
+def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
+    """One button per row: long Indonesian labels stay readable on small screens."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(c.label, callback_data=c.token)] for c in choices]
+    )
+
+
+def request_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
+    """The share-phone or share-location button, then the choices as plain typed answers."""
+    share = KeyboardButton(
+        reply.request_label or "OK",
+        request_contact=reply.request == "contact",
+        request_location=reply.request == "location",
+    )
+    rows = [[share], *[[KeyboardButton(c.label)] for c in reply.choices]]
+    return ReplyKeyboardMarkup(rows, one_time_keyboard=True, resize_keyboard=True)
+
+
+class TelegramRenderer:
+    """Sends replies to one chat; remembers (in memory) where a typed-answer keyboard is up."""
+
+    def __init__(self) -> None:
+        self._keyboard_up: set[int] = set()
+
+    async def send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        chunks = split_text(reply.text)
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
+            if last and reply.request:
+                markup = request_keyboard(reply)
+                self._keyboard_up.add(chat_id)
+            elif last and reply.choices:
+                markup = inline_keyboard(reply.choices)
+            elif chat_id in self._keyboard_up:
+                markup = ReplyKeyboardRemove()
+                self._keyboard_up.discard(chat_id)
+            await bot.send_message(chat_id, chunk, reply_markup=markup)
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    retry = error.retry_after
+    return retry.total_seconds() if isinstance(retry, dt.timedelta) else float(retry)
+
+
+class TelegramSender:
+    """The outbox's way to Telegram: send, and translate errors for the delivery job."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, application: Application, renderer: TelegramRenderer) -> None:  # type: ignore[type-arg]
+        self.application = application
+        self.renderer = renderer
+
+    async def send(self, recipient: str, reply: Reply) -> None:
+        try:
+            await self.renderer.send(self.application.bot, int(recipient), reply)
+        except RetryAfter as error:
+            retry = error.retry_after
+            raise RetryLater(
+                retry if isinstance(retry, int | float) else retry.total_seconds()
+            ) from error
+        except Forbidden as error:
+            raise Unreachable(error.message) from error
+        except BadRequest as error:
+            if any(reason in error.message.lower() for reason in _UNREACHABLE):
+                raise Unreachable(error.message) from error
+            raise PermanentFailure(error.message) from error
+        except (NetworkError, TelegramError) as error:
+            raise TemporaryFailure(str(error)) from error
+
+
+class TelegramChannel:
+    """The python-telegram-bot application wired to the engine."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        texts: Texts,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("POSUKK_TELEGRAM_TOKEN is not set")
+        self.engine = engine
+        self.settings = settings
+        self.texts = texts
+        self.on_outbox = on_outbox
+        self.renderer = TelegramRenderer()
+        self.photos_dir = settings.data_dir / "photos"
+        self.application = (
+            Application.builder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(settings.telegram_api_url)
+            .base_file_url(settings.telegram_file_url)
+            .concurrent_updates(True)
+            .build()
+        )
+        private = filters.ChatType.PRIVATE
+        content = filters.TEXT | filters.LOCATION | filters.CONTACT | filters.PHOTO
+        self.application.add_handler(CallbackQueryHandler(self.on_button))
+        self.application.add_handler(MessageHandler(private & content, self.on_message))
+        self.application.add_error_handler(self.on_error)
+        self.sender = TelegramSender(self.application, self.renderer)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        payload: dict[str, object] = {}
+        if message.location is not None:
+            payload["location"] = Location(
+                latitude=message.location.latitude, longitude=message.location.longitude
+            )
+        elif message.contact is not None:
+            payload["contact_phone"] = message.contact.phone_number[:32]
+        elif message.photo:
+            photo_ref = await self._keep_photo(
+                message.photo[-1].file_id, message.photo[-1].file_size
+            )
+            if photo_ref is None:
+                return
+            payload["photo_ref"] = photo_ref
+        elif message.text:
+            payload["text"] = message.text
+        else:
+            return
+        inbound = Inbound.model_validate(
+            {
+                "channel": Channel.TELEGRAM,
+                "user_ref": str(user.id),
+                "message_id": f"{message.chat_id}:{message.message_id}",
+                "received_at": message.date,
+                **payload,
+            }
+        )
+        await self._answer(message.chat_id, inbound)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer the press, retire the old buttons, then hand the choice to the engine."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        await query.answer()
+        message = query.message
+        if message is None or not hasattr(message, "chat_id"):
+            return
+        markup = getattr(message, "reply_markup", None)
+        chosen = None
+        if isinstance(markup, InlineKeyboardMarkup):
+            pressed = [
+                b for row in markup.inline_keyboard for b in row if b.callback_data == query.data
+            ]
+            chosen = pressed[0].text if pressed else None
+        text = getattr(message, "text", None)
+        if text and chosen:
+            await query.edit_message_text(f"{text}\n\n➡️ {chosen}"[: MessageLimit.MAX_TEXT_LENGTH])
+        else:
+            await query.edit_message_reply_markup(None)
+        data = (
+            query.data
+            if isinstance(query.data, str) and _TOKEN.match(query.data)
+            else INVALID_TOKEN
+        )
+        inbound = Inbound(
+            channel=Channel.TELEGRAM,
+            user_ref=str(user.id),
+            message_id=f"cb:{query.id}",
+            received_at=self.engine.clock(),
+            choice=data,
+        )
+        await self._answer(message.chat_id, inbound)
+
+    async def _answer(self, chat_id: int, inbound: Inbound) -> None:
+        for reply in await self.engine.handle(inbound):
+            await self.renderer.send(self.application.bot, chat_id, reply)
+        self.on_outbox()
+
+    async def _keep_photo(self, file_id: str, size: int | None) -> str | None:
+        """Download a photo now (Telegram file ids are not forever) and keep it by its hash."""
+        if size is not None and size > self.settings.max_photo_bytes:
+            log.warning("ignoring a photo of %s bytes", size)
+            return None
+        file = await self.application.bot.get_file(file_id)
+        content = bytes(await file.download_as_bytearray())
+        if len(content) > self.settings.max_photo_bytes:
+            return None
+        digest = hashlib.sha256(content).hexdigest()
+        self.photos_dir.mkdir(parents=True, exist_ok=True)
+        path = self.photos_dir / f"{digest}.jpg"
+        if not path.exists():
+            path.write_bytes(content)
+        return f"photos/{digest}.jpg"
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("error while handling a Telegram update", exc_info=context.error)
+
+    async def sync_commands(self) -> None:
+        """Command menus: workers by default; kader and officers get their own, per chat."""
+        bot = self.application.bot
+        for language in LANGUAGES:
+            await bot.set_my_commands(
+                self._commands(Role.WORKER, language),
+                scope=BotCommandScopeDefault(),
+                language_code=language,
+            )
+        async with self.engine.database.unit_of_work() as uow:
+            staff = []
+            for user in await uow.users.all():
+                grants = await uow.roles.active(user.id)
+                if user.channel is Channel.TELEGRAM and grants:
+                    staff.append((int(user.platform_id), main_role(grants), user.language))
+        for chat_id, role, language in staff:
+            await bot.set_my_commands(
+                self._commands(role, language), scope=BotCommandScopeChat(chat_id)
+            )
+
+    def _commands(self, role: Role, language: str) -> list[BotCommand]:
+        return [BotCommand(name, self.texts.get(language, key)) for name, key in command_list(role)]
+
+
+def photo_path(settings: Settings, photo_ref: str) -> Path:
+    """Where a kept photo lives on disk."""
+    return settings.data_dir / photo_ref

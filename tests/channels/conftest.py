@@ -1,0 +1,99 @@
+"""The real bot (`run_bot`) against the local fake Bot API server, with a Telegram kader."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.clock import utc_now
+from bot.demo import FISHERMEN_CODE, seed_demo
+from bot.models import Channel
+from bot.runner import run_bot
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.records import Role
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
+
+KADER = FakeUser(7001, "Sari")
+OFFICER = FakeUser(7002, "Andi")
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, telegram: FakeTelegram) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        telegram_token=SecretStr(TOKEN),
+        telegram_api_url=telegram.base_url,
+        telegram_file_url=telegram.base_file_url,
+        telegram_per_second=1000.0,
+        telegram_per_chat_interval=0.0,
+        telegram_poll_timeout=1,
+    )
+
+
+@pytest.fixture
+async def seeded(settings: Settings) -> None:
+    """Demo groups, plus a kader and an officer who use Telegram."""
+    database = await Database.open(settings.database)
+    now = utc_now()
+    await seed_demo(database, now)
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        assert group is not None
+        for person, role in ((KADER, Role.KADER), (OFFICER, Role.OFFICER)):
+            user = await uow.users.create(
+                channel=Channel.TELEGRAM, platform_id=str(person.id), name=person.first_name,
+                language="id", consent_version="test", now=now,
+            )  # fmt: skip
+            if role is Role.KADER:
+                await uow.memberships.join(user.id, group.id, now)
+                await uow.roles.grant(
+                    user_id=user.id, role=role, group_id=group.id, granted_by="t", now=now
+                )
+            else:
+                await uow.roles.grant(
+                    user_id=user.id, role=role, regency=group.regency, granted_by="t", now=now
+                )
+    await database.close()
+
+
+@dataclass
+class RunningBot:
+    settings: Settings
+    stop: asyncio.Event
+    task: asyncio.Task[None]
+
+    async def shutdown(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 15)
+
+
+async def start_bot(settings: Settings) -> RunningBot:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(settings, stop))
+    await asyncio.sleep(0.3)
+    if task.done():
+        task.result()
+    return RunningBot(settings, stop, task)
+
+
+@pytest.fixture
+async def bot(settings: Settings, seeded: None) -> AsyncIterator[RunningBot]:
+    running = await start_bot(settings)
+    yield running
+    with contextlib.suppress(Exception):
+        await running.shutdown()

@@ -1,0 +1,274 @@
+"""Telegram end to end: the real python-telegram-bot against a local Bot API server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from bot.channels.telegram import split_text
+from bot.clock import utc_now
+from bot.demo import FISHERMEN_CODE
+from bot.models import Channel, Reply
+from bot.settings import Settings
+from bot.storage.database import Database
+from tests.channels.conftest import KADER, RunningBot, start_bot
+from tests.fakes.telegram_api import FakeTelegram, FakeUser, Fault
+
+WORKER = FakeUser(8001, "Rudi")
+
+
+async def reply_to(telegram: FakeTelegram, user: FakeUser, text: str, expected: str) -> None:
+    telegram.send_text(user, text)
+    await telegram.wait_for(lambda: any(expected in t for t in telegram.texts_to(user.id)))
+
+
+async def press(telegram: FakeTelegram, user: FakeUser, token: str, expected: str) -> None:
+    message = next(
+        m for m in reversed(list(telegram.messages.values()))
+        if m["chat"]["id"] == user.id and token in dict((d, t) for t, d in telegram.buttons(m))
+    )  # fmt: skip
+    telegram.press(user, message, token)
+    await telegram.wait_for(lambda: any(expected in t for t in telegram.texts_to(user.id)))
+
+
+async def test_registration_from_a_deep_link_alerts_the_telegram_kader(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    await reply_to(telegram, WORKER, f"/start {FISHERMEN_CODE}", "Pilih bahasa")
+    await press(telegram, WORKER, "lang:id", "Apakah Anda setuju?")
+    await press(telegram, WORKER, "consent:yes", "Siapa nama Anda?")
+    await reply_to(telegram, WORKER, "Rudi", "Nomor HP Anda?")
+    asking = telegram.sent(WORKER.id, "sendMessage")[-1].params["reply_markup"]
+    assert asking["keyboard"][0][0]["request_contact"] is True
+    telegram.share_contact(WORKER, "+6281234567890")
+    await telegram.wait_for(
+        lambda: any("sudah masuk grup" in t for t in telegram.texts_to(WORKER.id))
+    )
+    await telegram.wait_for(
+        lambda: any("Anggota baru: Rudi" in t for t in telegram.texts_to(KADER.id))
+    )
+    assert telegram.sent(method="answerCallbackQuery")
+
+
+async def test_free_text_first_aid_and_buttons_retired_after_a_press(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    await reply_to(telegram, KADER, "tmn sy kna kail di jari", "Langkah 1 dari")
+    await telegram.wait_for(lambda: bool(telegram.buttons(telegram.last_message_to(KADER.id))))
+    menu = telegram.last_message_to(KADER.id)
+    assert ("Langkah berikut", "fa:next") in telegram.buttons(menu)
+    telegram.press(KADER, menu, "fa:next")
+    await telegram.wait_for(lambda: any("Langkah 2 dari" in t for t in telegram.texts_to(KADER.id)))
+    edited = telegram.sent(KADER.id, "editMessageText")
+    assert edited
+    assert edited[0].params["text"].endswith("➡️ Langkah berikut")
+    assert telegram.buttons(menu) == [], "old buttons are gone, so they cannot be pressed twice"
+
+
+async def test_forged_button_data_is_refused(telegram: FakeTelegram, bot: RunningBot) -> None:
+    await reply_to(telegram, KADER, "/menu", "Menu utama")
+    telegram.press(KADER, telegram.last_message_to(KADER.id), "cmd:daftargrup <script>")
+    await telegram.wait_for(
+        lambda: any("sudah tidak berlaku" in t for t in telegram.texts_to(KADER.id))
+    )
+
+
+async def test_sos_with_a_shared_location_reaches_the_kader(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    officer = FakeUser(7002, "Andi")
+    await reply_to(telegram, officer, "/start", "Anda sudah terdaftar")
+    worker = FakeUser(8002, "Joko")
+    await reply_to(telegram, worker, f"/start {FISHERMEN_CODE}", "Pilih bahasa")
+    await press(telegram, worker, "lang:id", "Apakah Anda setuju?")
+    await press(telegram, worker, "consent:yes", "Siapa nama Anda?")
+    await reply_to(telegram, worker, "Joko", "Nomor HP Anda?")
+    await reply_to(telegram, worker, "0812 5555 6666", "sudah masuk grup")
+    await reply_to(telegram, worker, "/sos", "Kirim lokasi")
+    telegram.share_location(worker, 0.1357, 117.4891)
+    await telegram.wait_for(lambda: any("SOS dari Joko" in t for t in telegram.texts_to(KADER.id)))
+    alert = next(t for t in telegram.texts_to(KADER.id) if "SOS dari Joko" in t)
+    assert "0.13570,117.48910" in alert
+    assert "+6281255556666" in alert
+
+
+async def test_photo_is_downloaded_and_kept_by_its_hash(
+    telegram: FakeTelegram, bot: RunningBot, settings: Settings
+) -> None:
+    content = b"\xff\xd8\xff fake jpeg bytes"
+    telegram.send_photo(KADER, content)
+    await telegram.wait_for(lambda: len(telegram.texts_to(KADER.id)) >= 1)
+    digest = hashlib.sha256(content).hexdigest()
+    assert (settings.data_dir / "photos" / f"{digest}.jpg").read_bytes() == content
+
+
+async def test_command_menus_per_role_and_language(telegram: FakeTelegram, bot: RunningBot) -> None:
+    await telegram.wait_for(lambda: len(telegram.commands) >= 3)
+    default_id = telegram.commands[(json.dumps({"type": "default"}), "id")]
+    names = [c["command"] for c in default_id]
+    assert "sos" in names
+    assert "anggota" not in names
+    kader_scope = json.dumps({"chat_id": KADER.id, "type": "chat"}, sort_keys=True)
+    kader = [c["command"] for c in telegram.commands[(kader_scope, "")]]
+    assert "anggota" in kader
+    english = telegram.commands[(json.dumps({"type": "default"}), "en")]
+    assert any(c["description"] == "First aid" for c in english)
+
+
+async def test_a_restart_mid_conversation_resumes(telegram: FakeTelegram, bot: RunningBot) -> None:
+    worker = FakeUser(8003, "Sinta")
+    await reply_to(telegram, worker, "/start", "Pilih bahasa")
+    await press(telegram, worker, "lang:id", "Apakah Anda setuju?")
+    await press(telegram, worker, "consent:yes", "Siapa nama Anda?")
+    await bot.shutdown()
+    again = await start_bot(bot.settings)
+    try:
+        await reply_to(telegram, worker, "Sinta", "Nomor HP Anda?")
+    finally:
+        await again.shutdown()
+
+
+async def queue(settings: Settings, recipients: dict[int, int]) -> list[str]:
+    """Put `count` messages for each Telegram user id into the outbox; returns their texts."""
+    database = await Database.open(settings.database)
+    texts = []
+    async with database.unit_of_work() as uow:
+        now = utc_now()
+        for platform_id, count in recipients.items():
+            user = await uow.users.by_platform(Channel.TELEGRAM, str(platform_id))
+            if user is None:
+                user = await uow.users.create(
+                    channel=Channel.TELEGRAM, platform_id=str(platform_id), name=f"W{platform_id}",
+                    language="id", consent_version="t", now=now,
+                )  # fmt: skip
+            for n in range(count):
+                text = f"pesan {platform_id}-{n}"
+                texts.append(text)
+                payload = Reply(key="t", text=text).model_dump_json()
+                await uow.outbox.enqueue(
+                    user_id=user.id, kind="test", payload=payload, dedupe_key=text, now=now
+                )
+    await database.close()
+    return texts
+
+
+async def test_a_429_storm_loses_and_doubles_nothing(
+    telegram: FakeTelegram, settings: Settings, seeded: None
+) -> None:
+    texts = await queue(settings, {9000 + n: 6 for n in range(5)})
+    telegram.faults.append(
+        Fault("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, count=4)
+    )
+    running = await start_bot(settings)
+    try:
+        await telegram.wait_for(
+            lambda: len(telegram.sent(method="sendMessage")) >= len(texts), within=30
+        )
+    finally:
+        await running.shutdown()
+    delivered = [str(c.params["text"]) for c in telegram.sent(method="sendMessage")]
+    assert sorted(delivered) == sorted(texts)
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            pending = await uow.outbox.claim(Channel.TELEGRAM, utc_now(), utc_now(), 100)
+        assert pending == []
+    finally:
+        await database.close()
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_unreachable(
+    telegram: FakeTelegram, settings: Settings, seeded: None
+) -> None:
+    await queue(settings, {9100: 3, 9101: 1})
+    telegram.faults.append(
+        Fault("sendMessage", 403, "Forbidden: bot was blocked by the user", count=100, chat_id=9100)
+    )
+    running = await start_bot(settings)
+    try:
+        await telegram.wait_for(lambda: len(telegram.sent(9101, "sendMessage")) == 1)
+        await telegram.wait_for(
+            lambda: not any(f.chat_id == 9100 and f.count == 100 for f in telegram.faults)
+        )
+    finally:
+        await running.shutdown()
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            blocked = await uow.users.by_platform(Channel.TELEGRAM, "9100")
+            assert blocked is not None
+        faults_left = next(f.count for f in telegram.faults if f.chat_id == 9100)
+        assert faults_left == 99, "only one attempt was made to the blocked chat"
+    finally:
+        await database.close()
+
+
+async def test_webhook_mode_rejects_a_wrong_secret(
+    telegram: FakeTelegram, settings: Settings, seeded: None
+) -> None:
+    port = _free_port()
+    hooked = settings.model_copy(
+        update={
+            "telegram_webhook_url": "https://bot.example/telegram",
+            "telegram_webhook_secret": SecretStr("right-secret"),
+            "telegram_webhook_listen": "127.0.0.1",
+            "telegram_webhook_port": port,
+        }
+    )
+    running = await start_bot(hooked)
+    try:
+        await telegram.wait_for(lambda: telegram.webhook is not None)
+        assert telegram.webhook is not None
+        assert telegram.webhook["secret_token"] == "right-secret"
+        sender = FakeUser(8100, "W").as_dict()
+        message = {"message_id": 1, "date": 1700000000, "chat": {"id": 8100, "type": "private"},
+                   "from": sender, "text": "/start"}  # fmt: skip
+        update = {"update_id": 1, "message": message}
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/telegram"
+            wrong = await session.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
+            assert wrong.status == 403
+            right = await session.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+            )
+            assert right.status == 200
+        await telegram.wait_for(lambda: any("Pilih bahasa" in t for t in telegram.texts_to(8100)))
+        assert len(telegram.texts_to(8100)) == 1, "the update with the wrong secret did nothing"
+    finally:
+        await running.shutdown()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_long_texts_are_split_below_the_limit() -> None:
+    text = "\n".join(f"baris {n} " + "x" * 90 for n in range(200))
+    chunks = split_text(text)
+    assert all(len(chunk) <= 4096 for chunk in chunks)
+    assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
+
+
+@pytest.mark.parametrize("missing", ["token", "secret"])
+async def test_refuses_to_start_without_what_it_needs(settings: Settings, missing: str) -> None:
+    import asyncio
+
+    from bot.runner import RunError, run_bot
+
+    broken = (
+        settings.model_copy(update={"telegram_token": None})
+        if missing == "token"
+        else settings.model_copy(update={"telegram_webhook_url": "https://bot.example/telegram"})
+    )
+    with pytest.raises(RunError):
+        await run_bot(broken, asyncio.Event())

@@ -1,0 +1,157 @@
+"""Outbox delivery: nothing lost, nothing doubled, failures retried, the unreachable skipped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from bot.models import Channel, Reply
+from bot.outbound import DeliveryError, PermanentFailure, TemporaryFailure, Unreachable
+from bot.storage.database import Database
+from scheduler.delivery import OutboxDelivery, RateLimit
+from tests.conftest import FakeClock, RowCounter
+
+
+class ScriptedSender:
+    """Records deliveries; `script` decides, per recipient, which error (if any) to raise."""
+
+    channel = Channel.TERMINAL
+
+    def __init__(self, script: Callable[[str, int], DeliveryError | None] | None = None) -> None:
+        self.script = script or (lambda recipient, attempt: None)
+        self.delivered: list[tuple[str, str]] = []
+        self.attempts: dict[str, int] = {}
+
+    async def send(self, recipient: str, reply: Reply) -> None:
+        attempt = self.attempts.get(recipient, 0) + 1
+        self.attempts[recipient] = attempt
+        error = self.script(recipient, attempt)
+        if error is not None:
+            raise error
+        self.delivered.append((recipient, reply.text))
+
+
+async def queue(
+    database: Database, clock: FakeClock, persona: str, texts: list[str], urgent: bool = False
+) -> None:
+    async with database.unit_of_work() as uow:
+        user = await uow.users.by_platform(Channel.TERMINAL, f"demo:{persona}")
+        assert user is not None
+        for text in texts:
+            await uow.outbox.enqueue(
+                user_id=user.id, kind="t", payload=Reply(key="t", text=text).model_dump_json(),
+                dedupe_key=f"{persona}:{text}", now=clock(), urgent=urgent,
+            )  # fmt: skip
+
+
+def delivery(
+    database: Database, clock: FakeClock, sender: ScriptedSender, **options: object
+) -> OutboxDelivery:
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
+    return OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock, **options)  # type: ignore[arg-type]
+
+
+async def test_urgent_first_and_each_message_once(database: Database, clock: FakeClock) -> None:
+    await queue(database, clock, "budi", ["biasa 1", "biasa 2"])
+    await queue(database, clock, "sari", ["SOS"], urgent=True)
+    sender = ScriptedSender()
+    job = delivery(database, clock, sender)
+    assert (await job.deliver_all()).sent == 3
+    assert (await job.deliver_all()).handled == 0
+    assert sender.delivered[0] == ("demo:sari", "SOS")
+    assert sorted(t for _, t in sender.delivered) == ["SOS", "biasa 1", "biasa 2"]
+
+
+async def test_a_claim_left_by_a_crashed_worker_is_retried_after_its_lease(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    await queue(database, clock, "budi", ["penting"])
+    async with database.unit_of_work() as uow:
+        claimed = await uow.outbox.claim(
+            Channel.TERMINAL, clock(), clock() + dt.timedelta(seconds=60), 10
+        )
+    assert len(claimed) == 1  # ...and then the process dies before sending
+    sender = ScriptedSender()
+    job = delivery(database, clock, sender)
+    assert (await job.deliver_all()).handled == 0, "still leased"
+    clock.advance(seconds=61)
+    assert (await job.deliver_all()).sent == 1
+    assert sender.delivered == [("demo:budi", "penting")]
+    assert rows("SELECT status, attempts FROM outbox") == [("sent", 2)]
+
+
+async def test_temporary_failures_back_off_then_fail_with_the_error(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    await queue(database, clock, "budi", ["x"])
+    sender = ScriptedSender(lambda recipient, attempt: TemporaryFailure("502 Bad Gateway"))
+    job = delivery(database, clock, sender, max_attempts=3)
+    for _ in range(3):
+        await job.deliver_all()
+        assert rows("SELECT status FROM outbox") in ([("pending",)], [("failed",)])
+        clock.advance(hours=1)
+    assert rows("SELECT status, attempts, last_error FROM outbox") == [
+        ("failed", 3, "502 Bad Gateway")
+    ]
+    assert sender.attempts["demo:budi"] == 3
+
+
+async def test_a_temporary_failure_then_success_delivers_once(
+    database: Database, clock: FakeClock
+) -> None:
+    await queue(database, clock, "budi", ["x"])
+    sender = ScriptedSender(
+        lambda recipient, attempt: TemporaryFailure("timeout") if attempt == 1 else None
+    )
+    job = delivery(database, clock, sender)
+    await job.deliver_all()
+    assert sender.delivered == []
+    assert (await job.deliver_all()).handled == 0, "not before its back-off"
+    clock.advance(seconds=5)
+    await job.deliver_all()
+    assert sender.delivered == [("demo:budi", "x")]
+
+
+async def test_unreachable_recipient_is_skipped_from_then_on(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    await queue(database, clock, "budi", ["1", "2", "3"])
+    await queue(database, clock, "sari", ["ok"])
+    sender = ScriptedSender(lambda r, a: Unreachable("blocked") if r == "demo:budi" else None)
+    job = delivery(database, clock, sender)
+    await job.deliver_all()
+    assert sender.attempts == {"demo:budi": 1, "demo:sari": 1}
+    await queue(database, clock, "budi", ["4"])
+    await job.deliver_all()
+    assert sender.attempts["demo:budi"] == 1
+    statuses = rows(
+        "SELECT status FROM outbox JOIN users ON users.id = outbox.user_id"
+        " WHERE users.name = 'Budi'"
+    )
+    assert {s for (s,) in statuses} == {"unreachable", "pending"}
+
+
+async def test_a_refused_message_fails_at_once(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    await queue(database, clock, "budi", ["x"])
+    job = delivery(
+        database, clock, ScriptedSender(lambda r, a: PermanentFailure("Bad Request: text is empty"))
+    )
+    await job.deliver_all()
+    assert rows("SELECT status FROM outbox") == [("failed",)]
+
+
+@pytest.mark.parametrize("interval", [1.0])
+async def test_per_chat_interval_defers_without_counting_an_attempt(
+    database: Database, clock: FakeClock, rows: RowCounter, interval: float
+) -> None:
+    await queue(database, clock, "budi", ["1", "2"])
+    sender = ScriptedSender()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000, per_chat_interval=interval)}
+    job = OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock)
+    stats = await job.deliver_all()
+    assert (stats.sent, stats.deferred) == (1, 1)
+    assert sorted(rows("SELECT status, attempts FROM outbox")) == [("pending", 0), ("sent", 1)]
