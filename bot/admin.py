@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.clock import utc_now
+from bot.joinlinks import join_link, write_qr_poster
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Group, NewGroup, Role, Sector
 
@@ -45,6 +47,10 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     contacts.add_argument("--hospital-phone")
 
     actions.add_parser("groups", help="list groups with their join codes")
+    qr = actions.add_parser("qr", help="write a printable QR poster with a group's Telegram link")
+    qr.add_argument("--group", required=True, help="join code of the group")
+    qr.add_argument("--out", type=Path, help="PNG file (default: posukk-<CODE>.png here)")
+
     actions.add_parser("users", help="list registered people with their groups and roles")
 
     kader = actions.add_parser("grant-kader", help="make a user kader of a group")
@@ -65,11 +71,15 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     audit.add_argument("--limit", type=int, default=50)
 
 
-async def run_admin(database: Database, args: argparse.Namespace, out: TextIO) -> None:
+async def run_admin(
+    database: Database, args: argparse.Namespace, out: TextIO, bot_username: str | None = None
+) -> None:
+    args.bot_username = bot_username
     handlers: dict[str, Callable[[UnitOfWork, argparse.Namespace, TextIO], Awaitable[None]]] = {
         "group-create": _group_create,
         "group-contacts": _group_contacts,
         "groups": _groups,
+        "qr": _qr,
         "users": _users,
         "grant-kader": _grant_kader,
         "grant-officer": _grant_officer,
@@ -148,12 +158,23 @@ async def _groups(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> Non
         print("no groups yet: create one with `posukk admin group-create`", file=out)
     for group in groups:
         members = await uow.memberships.count(group.id)
+        link = f"  {join_link(args.bot_username, group)}" if args.bot_username else ""
         print(
             f"{group.join_code}  {group.name} ({group.sector.value}) - {group.village},"
             f" {group.district},"
-            f" {group.regency} - {group.puskesmas_name} - {group.timezone} - {members} members",
+            f" {group.regency} - {group.puskesmas_name} - {group.timezone} - {members} members"
+            f"{link}",
             file=out,
         )
+
+
+async def _qr(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    if not args.bot_username:
+        raise AdminError("set POSUKK_TELEGRAM_BOT_USERNAME (the bot's @name from BotFather) first")
+    group = await _group_by_code(uow, args.group)
+    link = join_link(args.bot_username, group)
+    path = write_qr_poster(link, group, args.out or Path(f"posukk-{group.join_code}.png"))
+    print(f"{link}\nQR poster written to {path}", file=out)
 
 
 async def _users(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:

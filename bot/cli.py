@@ -52,7 +52,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
 async def _admin(settings: Settings, args: argparse.Namespace) -> None:
     database = await Database.open(_database_path(settings, args.db))
     try:
-        await run_admin(database, args, sys.stdout)
+        await run_admin(database, args, sys.stdout, settings.telegram_bot_username)
     finally:
         await database.close()
 

@@ -145,3 +145,26 @@ def test_match_readable_and_content_commands() -> None:
     dev_set = Path(__file__).resolve().parents[1] / "data" / "triage_dev.jsonl"
     measured = posukk("content", "evaluate", str(dev_set))
     assert measured.stdout.startswith("465 messages: top-1 ")
+
+
+def test_admin_prints_join_links_and_writes_a_qr_poster(tmp_path: Path) -> None:
+    from PIL import Image
+
+    db = str(tmp_path / "qr.sqlite3")
+    posukk("chat", "--db", db, stdin="/keluar\n")
+    env = {**os.environ, "POSUKK_TELEGRAM_BOT_USERNAME": "PosUkkBot"}
+    listing = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "admin", "--db", db, "groups"],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "https://t.me/PosUkkBot?start=BTG7K2" in listing.stdout
+    poster = tmp_path / "poster.png"
+    command = ["admin", "--db", db, "qr", "--group", "BTG7K2", "--out", str(poster)]
+    made = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *command],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert "QR poster written" in made.stdout
+    with Image.open(poster) as image:
+        assert image.width >= 300
+    assert posukk("admin", "--db", db, "qr", "--group", "BTG7K2").returncode == 2
