@@ -1,1 +1,0 @@
-"""Pos UKK bot: conversation engine, storage, texts, channel adapters and the command line."""

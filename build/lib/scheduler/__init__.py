@@ -1,1 +1,0 @@
-"""Scheduled jobs: outbox delivery, reminders, follow-ups and summaries (APScheduler)."""
