@@ -210,10 +210,7 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
             "first_aid.no_kader", puskesmas=group.puskesmas_name, phone=group.puskesmas_phone or "-"
         )
     emergency = bool(ctx.draft.get("emergency"))
-    for kader_id in kader_ids:
-        kader = await ctx.uow.users.get(kader_id)
-        if kader is None:
-            continue
+    for kader in await ctx.uow.users.many(kader_ids):
         await ctx.notify(
             kader,
             kind="help_request",

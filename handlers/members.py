@@ -47,11 +47,7 @@ async def show_groups(ctx: StepContext, args: str) -> Outcome:
         return Finish([ctx.reply("groups.none")])
     lines = []
     for group in groups:
-        kader_names = []
-        for kader_id in await ctx.uow.roles.kader_ids(group.id):
-            kader = await ctx.uow.users.get(kader_id)
-            if kader is not None:
-                kader_names.append(kader.name)
+        kader = await ctx.uow.users.many(await ctx.uow.roles.kader_ids(group.id))
         lines.append(
             ctx.t(
                 "groups.line",
@@ -59,7 +55,7 @@ async def show_groups(ctx: StepContext, args: str) -> Outcome:
                 village=group.village,
                 regency=group.regency,
                 count=await ctx.uow.memberships.count(group.id),
-                kader=", ".join(kader_names) or "-",
+                kader=", ".join(k.name for k in kader) or "-",
                 code=group.join_code,
             )
         )

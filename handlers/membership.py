@@ -12,10 +12,8 @@ async def join_group(ctx: StepContext, group: Group) -> None:
     user = ctx.registered_user
     await ctx.uow.memberships.join(user.id, group.id, ctx.now)
     ctx.group = group
-    for kader_id in await ctx.uow.roles.kader_ids(group.id):
-        kader = await ctx.uow.users.get(kader_id)
-        if kader is None or kader.id == user.id:
-            continue
+    kader_ids = [k for k in await ctx.uow.roles.kader_ids(group.id) if k != user.id]
+    for kader in await ctx.uow.users.many(kader_ids):
         await ctx.notify(
             kader,
             kind="member_joined",

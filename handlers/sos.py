@@ -56,10 +56,7 @@ async def alert_helpers(ctx: StepContext, place: str) -> int:
     recipients |= set(await ctx.uow.roles.officer_ids(group.id, group.regency))
     recipients.discard(user.id)
     local_time = ctx.now.astimezone(ZoneInfo(group.timezone)).strftime("%d-%m-%Y %H:%M")
-    for recipient_id in sorted(recipients):
-        recipient = await ctx.uow.users.get(recipient_id)
-        if recipient is None:
-            continue
+    for recipient in await ctx.uow.users.many(sorted(recipients)):
         await ctx.notify(
             recipient,
             kind="sos",

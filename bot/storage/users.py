@@ -48,6 +48,16 @@ class UserRepository:
             row = await cursor.fetchone()
         return _user(row) if row else None
 
+    async def many(self, user_ids: list[int]) -> list[User]:
+        """The users with these ids that exist, in id order."""
+        if not user_ids:
+            return []
+        marks = ", ".join("?" for _ in user_ids)
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks}) ORDER BY id", tuple(user_ids)
+        ) as cursor:
+            return [_user(row) for row in await cursor.fetchall()]
+
     async def all(self) -> list[User]:
         async with self._db.execute(f"SELECT {_COLUMNS} FROM users ORDER BY id") as cursor:
             return [_user(row) for row in await cursor.fetchall()]
