@@ -13,7 +13,6 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 # Opt in to python-telegram-bot's coming behaviour (time periods as timedelta); without it every
 # RetryAfter raises a deprecation warning inside the library.
@@ -286,8 +285,3 @@ class TelegramChannel:
 
     def _commands(self, role: Role, language: str) -> list[BotCommand]:
         return [BotCommand(name, self.texts.get(language, key)) for name, key in command_list(role)]
-
-
-def photo_path(settings: Settings, photo_ref: str) -> Path:
-    """Where a kept photo lives on disk."""
-    return settings.data_dir / photo_ref
