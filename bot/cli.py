@@ -43,7 +43,9 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
     try:
         await seed_demo(database, utc_now())
         engine = Engine(database, Texts.load(), settings, Knowledge.load())
-        chat = ConsoleChat(engine, database, sys.stdout, persona=args.persona.lower())
+        chat = ConsoleChat(
+            engine, database, sys.stdout, args.persona.lower(), quiet_hours=settings.quiet_hours
+        )
         await run_console(chat, sys.stdin, is_interactive(sys.stdin))
     finally:
         await database.close()

@@ -14,6 +14,7 @@ from bot.storage.database import Database
 from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.quiet import QuietHours
 from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,14 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
                 settings.telegram_per_second, settings.telegram_per_chat_interval
             )
         }
-        worker = DeliveryWorker(
-            OutboxDelivery(database, {Channel.TELEGRAM: telegram.sender}, limits)
+        delivery = OutboxDelivery(
+            database,
+            {Channel.TELEGRAM: telegram.sender},
+            limits,
+            quiet=QuietHours.parse(settings.quiet_hours),
+            default_timezone=settings.default_timezone,
         )
+        worker = DeliveryWorker(delivery)
         telegram.on_outbox = worker.nudge
         await _serve(telegram, worker, settings, stop)
     finally:

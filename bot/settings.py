@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     db_path: Path | None = None
     session_ttl_hours: float = Field(default=24.0, gt=0)
     default_language: str = "id"
+    default_timezone: str = "Asia/Makassar"
+    """For people in no group yet; everyone else follows their group's time zone."""
+    quiet_hours: str = Field(default="21:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    """Local hours when only urgent messages (SOS, emergencies) are delivered."""
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

@@ -27,6 +27,9 @@ from bot.outbound import (
 )
 from bot.storage.database import Database
 from bot.storage.records import OutboxMessage
+from scheduler.quiet import QuietHours, deliverable_from
+
+DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,11 @@ class OutboxDelivery:
         batch: int = 50,
         backoff_base: float = 2.0,
         backoff_cap: float = 900.0,
+        quiet: QuietHours = DEFAULT_QUIET_HOURS,
+        default_timezone: str = "Asia/Makassar",
     ) -> None:
+        self.quiet = quiet
+        self.default_timezone = default_timezone
         self.database = database
         self.senders = senders
         self.limits = limits
@@ -102,7 +109,9 @@ class OutboxDelivery:
             return stats
         now = self.clock()
         async with self.database.unit_of_work() as uow:
-            claimed = await uow.outbox.claim(channel, now, now + self.lease, self.batch)
+            claimed = await uow.outbox.claim(
+                channel, now, now + self.lease, self.batch, self.default_timezone
+            )
         unreachable: set[int] = set()
         for index, message in enumerate(claimed):
             if time.monotonic() < state.paused_until:
@@ -118,6 +127,18 @@ class OutboxDelivery:
         self, channel: Channel, state: _ChannelState, message: OutboxMessage, stats: DeliveryStats
     ) -> bool:
         """Send one row and record the outcome; False if its recipient turned out unreachable."""
+        later = deliverable_from(
+            self.clock(),
+            urgent=message.urgent,
+            quiet=self.quiet,
+            timezone=message.timezone,
+            away_until=message.away_until,
+        )
+        if later is not None:
+            async with self.database.unit_of_work() as uow:
+                await uow.outbox.reschedule(message.id, later, None, refund=True)
+            stats.deferred += 1
+            return True
         limit = self.limits.get(channel, RateLimit(per_second=1000.0))
         since_last = time.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
         if since_last < limit.per_chat_interval:

@@ -18,6 +18,7 @@ from bot.engine import Engine
 from bot.models import Channel, Inbound, Reply
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.quiet import QuietHours
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)
@@ -54,7 +55,12 @@ class ConsoleChat:
     """One terminal session; `persona` is who is typing, switched with `/as NAME`."""
 
     def __init__(
-        self, engine: Engine, database: Database, out: TextIO, persona: str = "saya"
+        self,
+        engine: Engine,
+        database: Database,
+        out: TextIO,
+        persona: str = "saya",
+        quiet_hours: str = "21:00-05:00",
     ) -> None:
         self.engine = engine
         self.database = database
@@ -65,6 +71,8 @@ class ConsoleChat:
             {Channel.TERMINAL: ConsoleSender(self)},
             {Channel.TERMINAL: RateLimit(per_second=10_000)},
             clock=engine.clock,
+            quiet=QuietHours.parse(quiet_hours),
+            default_timezone=engine.settings.default_timezone,
         )
 
     def say(self, text: str) -> None:
@@ -89,8 +97,13 @@ class ConsoleChat:
 
     async def deliver_outbox(self) -> None:
         """Deliver what the bot queued for other people through the one delivery path."""
-        while (await self.delivery.deliver_due(Channel.TERMINAL)).handled:
-            pass
+        held = 0
+        while (stats := await self.delivery.deliver_due(Channel.TERMINAL)).handled:
+            held += stats.deferred
+            if not stats.sent:
+                break
+        if held:
+            self.say(f">> {held} pesan ditahan (jam tenang atau penerima sedang pergi).\n")
 
     def _switch_persona(self, name: str | None) -> None:
         if name is None:

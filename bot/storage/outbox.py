@@ -10,7 +10,7 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.clock import to_db
+from bot.clock import from_db, to_db
 from bot.models import Channel
 from bot.storage.records import OutboxMessage
 
@@ -40,7 +40,12 @@ class OutboxRepository:
         return cursor.rowcount == 1
 
     async def claim(
-        self, channel: Channel, now: dt.datetime, lease_until: dt.datetime, limit: int
+        self,
+        channel: Channel,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+        limit: int,
+        default_timezone: str = "Asia/Makassar",
     ) -> list[OutboxMessage]:
         """Take up to `limit` due rows for `channel` until `lease_until`, urgent ones first.
 
@@ -49,13 +54,17 @@ class OutboxRepository:
         stamp = to_db(now)
         async with self._db.execute(
             "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, users.name,"
-            " outbox.kind, outbox.payload, outbox.attempts + 1 AS attempts FROM outbox"
+            " outbox.kind, outbox.payload, outbox.attempts + 1 AS attempts, outbox.urgent,"
+            " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone FROM outbox"
             " JOIN users ON users.id = outbox.user_id"
+            " LEFT JOIN memberships"
+            " ON memberships.user_id = users.id AND memberships.left_at IS NULL"
+            " LEFT JOIN pos_groups ON pos_groups.id = memberships.group_id"
             " WHERE outbox.status = 'pending' AND outbox.not_before <= ? AND users.channel = ?"
             " AND users.unreachable_at IS NULL"
             " AND (outbox.claimed_until IS NULL OR outbox.claimed_until < ?)"
             " ORDER BY outbox.urgent DESC, outbox.id LIMIT ?",
-            (stamp, channel.value, stamp, limit),
+            (default_timezone, stamp, channel.value, stamp, limit),
         ) as cursor:
             rows = await cursor.fetchall()
         claimed = [
@@ -68,6 +77,9 @@ class OutboxRepository:
                 kind=row["kind"],
                 payload=row["payload"],
                 attempts=row["attempts"],
+                urgent=bool(row["urgent"]),
+                timezone=row["timezone"],
+                away_until=from_db(row["away_until"]) if row["away_until"] else None,
             )
             for row in rows
         ]

@@ -105,3 +105,6 @@ class OutboxMessage:
     kind: str
     payload: str
     attempts: int
+    urgent: bool = False
+    timezone: str = "Asia/Makassar"
+    away_until: dt.datetime | None = None

@@ -95,6 +95,19 @@ class UserRepository:
         assert created is not None
         return created
 
+    async def set_away(self, user_id: int, until: dt.datetime | None) -> None:
+        await self._db.execute(
+            "UPDATE users SET away_until = ? WHERE id = ?",
+            (to_db(until) if until else None, user_id),
+        )
+
+    async def away_until(self, user_id: int) -> dt.datetime | None:
+        async with self._db.execute(
+            "SELECT away_until FROM users WHERE id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return from_db(row["away_until"]) if row and row["away_until"] else None
+
     async def set_language(self, user_id: int, language: str) -> None:
         await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 

@@ -14,7 +14,8 @@ import pytest
 def posukk(
     *args: str, stdin: str = "", env_home: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    # No quiet hours: these runs use the real clock, and a held message would not be printed.
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "POSUKK_QUIET_HOURS": "00:00-00:00"}
     if env_home is not None:
         env["POSUKK_DATA_DIR"] = str(env_home)
     return subprocess.run(

@@ -42,6 +42,7 @@ def settings(tmp_path: Path, telegram: FakeTelegram) -> Settings:
         telegram_per_second=1000.0,
         telegram_per_chat_interval=0.0,
         telegram_poll_timeout=1,
+        quiet_hours="00:00-00:00",  # no quiet hours: these tests run on the real clock
     )
 
 

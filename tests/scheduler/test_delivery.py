@@ -155,3 +155,39 @@ async def test_per_chat_interval_defers_without_counting_an_attempt(
     stats = await job.deliver_all()
     assert (stats.sent, stats.deferred) == (1, 1)
     assert sorted(rows("SELECT status, attempts FROM outbox")) == [("pending", 0), ("sent", 1)]
+
+
+async def test_quiet_hours_hold_ordinary_messages_but_not_urgent_ones(
+    database: Database, clock: FakeClock
+) -> None:
+    clock.now = dt.datetime(2026, 11, 23, 14, 0, tzinfo=dt.UTC)  # 22:00 WITA
+    await queue(database, clock, "budi", ["pengingat"])
+    await queue(database, clock, "sari", ["SOS"], urgent=True)
+    sender = ScriptedSender()
+    job = delivery(database, clock, sender)
+    await job.deliver_all()
+    assert sender.delivered == [("demo:sari", "SOS")]
+    clock.now = dt.datetime(2026, 11, 23, 20, 59, tzinfo=dt.UTC)  # 04:59 WITA
+    await job.deliver_all()
+    assert len(sender.delivered) == 1
+    clock.now = dt.datetime(2026, 11, 23, 21, 0, tzinfo=dt.UTC)  # 05:00 WITA
+    await job.deliver_all()
+    assert sender.delivered[-1] == ("demo:budi", "pengingat")
+    assert sender.attempts["demo:budi"] == 1, "held, not attempted"
+
+
+async def test_messages_wait_while_a_worker_is_at_sea(database: Database, clock: FakeClock) -> None:
+    async with database.unit_of_work() as uow:
+        budi = await uow.users.by_platform(Channel.TERMINAL, "demo:budi")
+        assert budi is not None
+        await uow.users.set_away(budi.id, clock() + dt.timedelta(days=3))
+    await queue(database, clock, "budi", ["pengingat"])
+    sender = ScriptedSender()
+    job = delivery(database, clock, sender)
+    await job.deliver_all()
+    clock.advance(days=2)
+    await job.deliver_all()
+    assert sender.delivered == []
+    clock.advance(days=1, hours=1)
+    await job.deliver_all()
+    assert sender.delivered == [("demo:budi", "pengingat")]
