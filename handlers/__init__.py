@@ -1,7 +1,7 @@
 """Conversation flows, one module each; the engine finds them here by name."""
 
 from bot.conversation import Flow
-from handlers import browse, first_aid, group, language, menu, registration, sos
+from handlers import away, browse, first_aid, group, language, menu, registration, sos
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
@@ -13,5 +13,6 @@ FLOWS: dict[str, Flow] = {
         first_aid.FLOW,
         browse.FLOW,
         sos.FLOW,
+        away.FLOW,
     )
 }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.access import Action, allowed, main_role
 from bot.conversation import Finish, Outcome, StartFlow, StepContext
 from bot.storage.records import Role
+from handlers.away import come_back, go_away
 from handlers.members import show_groups, show_members
 from handlers.sos import start_sos
 
@@ -57,6 +58,8 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, show_groups, STAFF),
         Command("grup", "menu.my_group", Action.USE_BOT, _start("group"), MEMBERS),
+        Command("pergi", "menu.away", Action.USE_BOT, go_away, MEMBERS),
+        Command("kembali", "menu.back_home", Action.USE_BOT, come_back, frozenset()),
         Command("bahasa", "menu.language", Action.USE_BOT, _start("language"), ALL_ROLES),
         Command("bantuan", "menu.help", Action.USE_BOT, _help, ALL_ROLES),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.conversation import Answer, Flow, Outcome, Retry, Step, StepContext
 from bot.models import Reply
+from handlers.away import absence_days, start_away
 from handlers.commands import menu_commands, run_command
 from handlers.first_aid import not_understood, triage_text
 
@@ -20,6 +21,9 @@ async def take_menu(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith(TOKEN_PREFIX):
         return await run_command(ctx, answer.choice.removeprefix(TOKEN_PREFIX))
     if answer.text:
+        days = absence_days(answer.text)
+        if days is not None:
+            return start_away(days)
         return await triage_text(ctx, answer.text) or not_understood(ctx)
     return Retry(ctx.reply("menu.not_understood"))
 

@@ -1,0 +1,114 @@
+"""A worker going to sea for days says so; ordinary messages wait until they are back.
+
+"melaut 3 hari", "pergi 2 minggu" or /pergi start it; /kembali ends it early. Urgent messages
+(SOS, emergency alerts) are never held.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from bot.conversation import (
+    Answer,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    StartFlow,
+    Step,
+    StepContext,
+)
+from bot.models import Reply
+from content.normalise import fold
+
+MAX_DAYS = 60
+DAY_CHOICES = (1, 2, 3, 5, 7, 14)
+_ABSENCE = re.compile(
+    r"\b(melaut|berlayar|ke laut|pergi|merantau|mudik|ke hutan)\b"
+    r"\D{0,20}?(\d{1,2})\s*(hari|hr|minggu|mgg)\b"
+)
+
+
+def absence_days(text: str) -> int | None:
+    """Days away if the text says something like "melaut 3 hari" or "pergi 2 minggu"."""
+    found = _ABSENCE.search(fold(text))
+    if found is None:
+        return None
+    days = int(found.group(2)) * (7 if found.group(3).startswith("m") else 1)
+    return days if 1 <= days <= MAX_DAYS else None
+
+
+def start_away(days: int | None) -> StartFlow:
+    if days is None:
+        return StartFlow("away")
+    return StartFlow("away", {"days": days}, step="confirm")
+
+
+async def ask_days(ctx: StepContext) -> Reply:
+    choices = [ctx.choice(f"away:{n}", f"away.days_{n}") for n in DAY_CHOICES]
+    return ctx.reply("away.ask_days", choices=choices)
+
+
+async def take_days(ctx: StepContext, answer: Answer) -> Outcome:
+    """How many days: a button, or a number typed."""
+    text = answer.choice.removeprefix("away:") if answer.choice else (answer.text or "")
+    days = int(text) if text.strip().isdigit() else absence_days(f"pergi {text}")
+    if days is None or not 1 <= days <= MAX_DAYS:
+        return Retry(ctx.reply("away.days_invalid", max=MAX_DAYS))
+    ctx.draft["days"] = days
+    return Goto("confirm")
+
+
+def _until(ctx: StepContext) -> dt.datetime:
+    return ctx.now + dt.timedelta(days=int(ctx.draft["days"]))
+
+
+def _local_date(ctx: StepContext, moment: dt.datetime) -> str:
+    zone = ZoneInfo(ctx.group.timezone if ctx.group else "Asia/Makassar")
+    local = moment.astimezone(zone)
+    weekday = ctx.t(f"weekday.{local.weekday()}")
+    return f"{weekday} {local:%d-%m-%Y %H:%M}"
+
+
+async def ask_confirm(ctx: StepContext) -> Reply:
+    choices = [
+        ctx.choice("away:yes", "common.answer_yes"),
+        ctx.choice("away:no", "common.answer_no"),
+    ]
+    return ctx.reply("away.confirm", choices=choices, until=_local_date(ctx, _until(ctx)))
+
+
+async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
+    """Hold ordinary messages until the date repeated back, after a yes."""
+    if answer.choice == "away:no":
+        return Finish([ctx.reply("common.cancelled")])
+    if answer.choice != "away:yes":
+        return Retry(ctx.reply("common.pick_yes_no"))
+    until = _until(ctx)
+    await ctx.uow.users.set_away(ctx.registered_user.id, until)
+    return Finish([ctx.reply("away.set", until=_local_date(ctx, until))])
+
+
+async def come_back(ctx: StepContext, args: str) -> Outcome:
+    """/kembali: back early; held messages go out now (outside quiet hours)."""
+    user = ctx.registered_user
+    if await ctx.uow.users.away_until(user.id) is None:
+        return Finish([ctx.reply("away.not_away")])
+    await ctx.uow.users.set_away(user.id, None)
+    return Finish([ctx.reply("away.cleared")])
+
+
+async def go_away(ctx: StepContext, args: str) -> Outcome:
+    """/pergi [days]."""
+    days = int(args) if args.strip().isdigit() and 1 <= int(args) <= MAX_DAYS else None
+    return start_away(days)
+
+
+FLOW = Flow(
+    name="away",
+    first="days",
+    steps={"days": Step(ask_days, take_days), "confirm": Step(ask_confirm, take_confirm)},
+)
