@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
+import signal
+import sys
 
 import aiohttp
 import pytest
@@ -16,7 +20,7 @@ from bot.models import Channel, Reply
 from bot.settings import Settings
 from bot.storage.database import Database
 from tests.channels.conftest import KADER, RunningBot, start_bot
-from tests.fakes.telegram_api import FakeTelegram, FakeUser, Fault
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser, Fault
 
 WORKER = FakeUser(8001, "Rudi")
 
@@ -272,3 +276,31 @@ async def test_refuses_to_start_without_what_it_needs(settings: Settings, missin
     )
     with pytest.raises(RunError):
         await run_bot(broken, asyncio.Event())
+
+
+async def test_posukk_run_stops_cleanly_on_sigterm(
+    telegram: FakeTelegram, settings: Settings, seeded: None
+) -> None:
+    """The real command: serves a message, then exits 0 on SIGTERM with the database closed."""
+    env = {
+        **os.environ,
+        "POSUKK_DATA_DIR": str(settings.data_dir),
+        "POSUKK_TELEGRAM_TOKEN": TOKEN,
+        "POSUKK_TELEGRAM_API_URL": telegram.base_url,
+        "POSUKK_TELEGRAM_FILE_URL": telegram.base_file_url,
+        "POSUKK_TELEGRAM_POLL_TIMEOUT": "1",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        telegram.send_text(FakeUser(8200, "Dewi"), "/start")
+        await telegram.wait_for(
+            lambda: any("Pilih bahasa" in t for t in telegram.texts_to(8200)), within=30
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, stderr.decode()
+    assert TOKEN not in stderr.decode(), "the token must never be logged"
