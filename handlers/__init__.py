@@ -1,7 +1,7 @@
 """Conversation flows, one module each; the engine finds them here by name."""
 
 from bot.conversation import Flow
-from handlers import away, browse, first_aid, group, language, menu, registration, sos
+from handlers import activities, away, browse, first_aid, group, language, menu, registration, sos
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
@@ -14,5 +14,7 @@ FLOWS: dict[str, Flow] = {
         browse.FLOW,
         sos.FLOW,
         away.FLOW,
+        activities.OVERVIEW,
+        activities.NEW,
     )
 }

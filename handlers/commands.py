@@ -58,6 +58,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, show_groups, STAFF),
         Command("grup", "menu.my_group", Action.USE_BOT, _start("group"), MEMBERS),
+        Command("kegiatan", "menu.activities", Action.USE_BOT, _start("activities"), ALL_ROLES),
         Command("pergi", "menu.away", Action.USE_BOT, go_away, MEMBERS),
         Command("kembali", "menu.back_home", Action.USE_BOT, come_back, frozenset()),
         Command("bahasa", "menu.language", Action.USE_BOT, _start("language"), ALL_ROLES),

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.clock import to_db, utc_now
+from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.inbound import InboundRepository
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.audit = AuditRepository(connection)
+        self.activities = ActivityRepository(connection)
         self.inbound = InboundRepository(connection)
 
 

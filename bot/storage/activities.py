@@ -1,0 +1,78 @@
+"""Scheduled activities of Pos UKK groups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: int
+    group_id: int
+    kind: str
+    title: str
+    place: str
+    first_at: dt.datetime
+    repeat: str
+    audience: str
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    group_id: int
+    kind: str
+    title: str
+    place: str
+    first_at: dt.datetime
+    repeat: str
+    audience: str
+
+
+class ActivityRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def create(self, activity: NewActivity, created_by: int, now: dt.datetime) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO activities (group_id, kind, title, place, first_at, repeat, audience,"
+            " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                activity.group_id,
+                activity.kind,
+                activity.title,
+                activity.place,
+                to_db(activity.first_at),
+                activity.repeat,
+                activity.audience,
+                created_by,
+                to_db(now),
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def active(self, group_id: int) -> list[Activity]:
+        async with self._db.execute(
+            "SELECT id, group_id, kind, title, place, first_at, repeat, audience FROM activities"
+            " WHERE group_id = ? AND cancelled_at IS NULL ORDER BY first_at",
+            (group_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Activity(
+                id=row["id"],
+                group_id=row["group_id"],
+                kind=row["kind"],
+                title=row["title"],
+                place=row["place"],
+                first_at=from_db(row["first_at"]),
+                repeat=row["repeat"],
+                audience=row["audience"],
+            )
+            for row in rows
+        ]

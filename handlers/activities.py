@@ -1,0 +1,289 @@
+"""Scheduled activities: members see what is coming; kader and officers add activities.
+
+Every answer can be tapped or typed; the date is typed the way people write it and always
+repeated back with its weekday before anything is saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.access import Action, allowed, groups_in_scope
+from bot.conversation import (
+    Answer,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    StartFlow,
+    Step,
+    StepContext,
+)
+from bot.models import Choice, Reply
+from bot.storage.activities import NewActivity
+from bot.storage.records import Group
+from handlers.when import parse_when
+from scheduler.recurrence import Recurrence, Repeat
+
+KINDS = ("rutin", "periksa", "penyuluhan", "olahraga", "lokakarya", "kunjungan", "lainnya")
+LOOK_AHEAD = dt.timedelta(days=31)
+MAX_LISTED = 10
+TEXT_MIN, TEXT_MAX = 2, 80
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def local_label(ctx: StepContext, moment: dt.datetime, zone: str) -> str:
+    """ "Senin 30-11-2026 08:00 WITA": the weekday always, so a wrong date is noticed."""
+    local = moment.astimezone(ZoneInfo(zone))
+    weekday = ctx.t(f"weekday.{local.weekday()}")
+    return f"{weekday} {local:%d-%m-%Y %H:%M} {ZONE_NAMES.get(zone, zone)}"
+
+
+async def managed_groups(ctx: StepContext) -> list[Group]:
+    return [
+        g
+        for g in await groups_in_scope(ctx.uow, ctx.grants)
+        if allowed(ctx.grants, Action.MANAGE_ACTIVITIES, g)
+    ]
+
+
+# -- what is coming --------------------------------------------------------------------------
+async def ask_overview(ctx: StepContext) -> Reply:
+    groups = [ctx.group] if ctx.group else await managed_groups(ctx)
+    lines = []
+    for group in groups:
+        for activity in await ctx.uow.activities.active(group.id):
+            zone = ZoneInfo(group.timezone)
+            rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
+            for moment in rule.occurrences(ctx.now, ctx.now + LOOK_AHEAD):
+                when = local_label(ctx, moment, group.timezone)
+                line = ctx.t("activity.line", when=when, title=activity.title, place=activity.place)
+                lines.append((moment, line))
+    lines.sort(key=lambda item: item[0])
+    listing = "\n".join(text for _, text in lines[:MAX_LISTED]) or ctx.t("activity.none_coming")
+    choices = [ctx.choice("act:new", "activity.new")] if await managed_groups(ctx) else []
+    choices.append(ctx.choice("act:back", "common.back"))
+    return ctx.reply("activity.overview", choices=choices, lines=listing)
+
+
+async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
+    """Add an activity (kader and officers only), or back to the menu."""
+    if answer.choice == "act:new":
+        groups = await managed_groups(ctx)
+        if not groups:
+            return Finish([ctx.reply("access.denied")])
+        if len(groups) == 1:
+            return StartFlow("activity_new", {"group_id": groups[0].id}, step="kind")
+        return StartFlow("activity_new")
+    if answer.choice == "act:back":
+        return Finish()
+    return Retry(ctx.reply("common.pick_option"))
+
+
+OVERVIEW = Flow(
+    name="activities", first="overview", steps={"overview": Step(ask_overview, take_overview)}
+)
+
+
+# -- adding one ------------------------------------------------------------------------------
+async def _group(ctx: StepContext) -> Group:
+    group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
+    assert group is not None
+    return group
+
+
+async def ask_group(ctx: StepContext) -> Reply:
+    groups = (await managed_groups(ctx))[:MAX_LISTED]
+    return ctx.reply(
+        "activity.ask_group",
+        choices=[Choice(token=f"act:g:{g.id}", label=g.name[:24]) for g in groups],
+    )
+
+
+async def take_group(ctx: StepContext, answer: Answer) -> Outcome:
+    """Which group, for officers with several; a join code may be typed instead."""
+    managed = {g.id: g for g in await managed_groups(ctx)}
+    chosen = None
+    if answer.choice and answer.choice.startswith("act:g:"):
+        chosen = managed.get(int(answer.choice.removeprefix("act:g:")))
+    elif answer.text:
+        by_code = await ctx.uow.groups.by_code(answer.text)
+        chosen = managed.get(by_code.id) if by_code else None
+    if chosen is None:
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["group_id"] = chosen.id
+    return Goto("kind")
+
+
+async def ask_kind(ctx: StepContext) -> Reply:
+    return ctx.reply(
+        "activity.ask_kind", choices=[ctx.choice(f"act:k:{k}", f"activity.kind_{k}") for k in KINDS]
+    )
+
+
+async def take_kind(ctx: StepContext, answer: Answer) -> Outcome:
+    kind = answer.choice.removeprefix("act:k:") if answer.choice else None
+    if kind not in KINDS:
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["kind"] = kind
+    return Goto("title")
+
+
+async def ask_title(ctx: StepContext) -> Reply:
+    return ctx.reply(
+        "activity.ask_title", choices=[ctx.choice("act:title:kind", "activity.use_kind")]
+    )
+
+
+def _plain_text(answer: Answer) -> str | None:
+    text = " ".join((answer.text or "").split())
+    return text if TEXT_MIN <= len(text) <= TEXT_MAX else None
+
+
+async def take_title(ctx: StepContext, answer: Answer) -> Outcome:
+    if answer.choice == "act:title:kind":
+        ctx.draft["title"] = ctx.t(f"activity.kind_{ctx.draft['kind']}")
+        return Goto("place")
+    title = _plain_text(answer)
+    if title is None:
+        return Retry(ctx.reply("activity.text_invalid", min=TEXT_MIN, max=TEXT_MAX))
+    ctx.draft["title"] = title
+    return Goto("place")
+
+
+async def ask_place(ctx: StepContext) -> Reply:
+    return ctx.reply("activity.ask_place")
+
+
+async def take_place(ctx: StepContext, answer: Answer) -> Outcome:
+    place = _plain_text(answer)
+    if place is None:
+        return Retry(ctx.reply("activity.text_invalid", min=TEXT_MIN, max=TEXT_MAX))
+    ctx.draft["place"] = place
+    return Goto("when")
+
+
+async def ask_when(ctx: StepContext) -> Reply:
+    return ctx.reply("activity.ask_when")
+
+
+async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
+    """The date and time, typed freely, in the group's time zone."""
+    group = await _group(ctx)
+    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(group.timezone)))
+    if parsed.moment is None:
+        problem = parsed.problem.value if parsed.problem else "invalid"
+        return Retry(ctx.reply(f"activity.when_{problem}"))
+    ctx.draft["first_at"] = parsed.moment.isoformat()
+    return Goto("repeat")
+
+
+def _first(ctx: StepContext) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(ctx.draft["first_at"]))
+
+
+def _repeat_label(ctx: StepContext, repeat: str) -> str:
+    first = _first(ctx)
+    weekday = ctx.t(f"weekday.{first.weekday()}")
+    return ctx.t(
+        f"activity.repeat_{repeat}", weekday=weekday, day=first.day, nth=(first.day - 1) // 7 + 1
+    )
+
+
+async def ask_repeat(ctx: StepContext) -> Reply:
+    choices = [
+        Choice(token=f"act:r:{r.value}", label=_repeat_label(ctx, r.value)[:24]) for r in Repeat
+    ]
+    return ctx.reply("activity.ask_repeat", choices=choices)
+
+
+async def take_repeat(ctx: StepContext, answer: Answer) -> Outcome:
+    repeat = answer.choice.removeprefix("act:r:") if answer.choice else None
+    if repeat not in {r.value for r in Repeat}:
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["repeat"] = repeat
+    return Goto("audience")
+
+
+async def ask_audience(ctx: StepContext) -> Reply:
+    choices = [
+        ctx.choice("act:a:all", "activity.audience_all"),
+        ctx.choice("act:a:kader", "activity.audience_kader"),
+    ]
+    return ctx.reply("activity.ask_audience", choices=choices)
+
+
+async def take_audience(ctx: StepContext, answer: Answer) -> Outcome:
+    audience = answer.choice.removeprefix("act:a:") if answer.choice else None
+    if audience not in ("all", "kader"):
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["audience"] = audience
+    return Goto("confirm")
+
+
+async def ask_confirm(ctx: StepContext) -> Reply:
+    group = await _group(ctx)
+    choices = [
+        ctx.choice("act:save:yes", "activity.save"),
+        ctx.choice("act:save:no", "common.cancel_label"),
+    ]
+    return ctx.reply(
+        "activity.confirm",
+        choices=choices,
+        group=group.name,
+        title=ctx.draft["title"],
+        kind=ctx.t(f"activity.kind_{ctx.draft['kind']}"),
+        place=ctx.draft["place"],
+        when=local_label(ctx, _first(ctx), group.timezone),
+        repeat=_repeat_label(ctx, str(ctx.draft["repeat"])),
+        audience=ctx.t(f"activity.audience_{ctx.draft['audience']}"),
+    )
+
+
+async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
+    """Save after a yes; the access check is repeated, whatever the draft claims."""
+    if answer.choice == "act:save:no":
+        return Finish([ctx.reply("common.cancelled")])
+    if answer.choice != "act:save:yes":
+        return Retry(ctx.reply("common.pick_yes_no"))
+    group = await _group(ctx)
+    if not allowed(ctx.grants, Action.MANAGE_ACTIVITIES, group):
+        return Finish([ctx.reply("access.denied")])
+    draft = ctx.draft
+    activity = NewActivity(
+        group_id=group.id,
+        kind=str(draft["kind"]),
+        title=str(draft["title"]),
+        place=str(draft["place"]),
+        first_at=_first(ctx),
+        repeat=str(draft["repeat"]),
+        audience=str(draft["audience"]),
+    )
+    user = ctx.registered_user
+    activity_id = await ctx.uow.activities.create(activity, user.id, ctx.now)
+    await ctx.uow.audit.record(
+        actor=f"user:{user.id}",
+        action="create-activity",
+        subject=f"activity:{activity_id}",
+        now=ctx.now,
+        group=group.id,
+    )
+    return Finish([ctx.reply("activity.saved", title=activity.title)])
+
+
+NEW = Flow(
+    name="activity_new",
+    first="group",
+    steps={
+        "group": Step(ask_group, take_group),
+        "kind": Step(ask_kind, take_kind),
+        "title": Step(ask_title, take_title),
+        "place": Step(ask_place, take_place),
+        "when": Step(ask_when, take_when),
+        "repeat": Step(ask_repeat, take_repeat),
+        "audience": Step(ask_audience, take_audience),
+        "confirm": Step(ask_confirm, take_confirm),
+    },
+)
