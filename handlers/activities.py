@@ -233,13 +233,17 @@ async def ask_confirm(ctx: StepContext) -> Reply:
         "activity.confirm",
         choices=choices,
         group=group.name,
-        title=ctx.draft["title"],
-        kind=ctx.t(f"activity.kind_{ctx.draft['kind']}"),
+        title=_title_with_kind(ctx),
         place=ctx.draft["place"],
         when=local_label(ctx, _first(ctx), group.timezone),
         repeat=_repeat_label(ctx, str(ctx.draft["repeat"])),
         audience=ctx.t(f"activity.audience_{ctx.draft['audience']}"),
     )
+
+
+def _title_with_kind(ctx: StepContext) -> str:
+    title, kind = str(ctx.draft["title"]), ctx.t(f"activity.kind_{ctx.draft['kind']}")
+    return title if title == kind else f"{title} ({kind})"
 
 
 async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:

@@ -37,7 +37,7 @@ async def test_kader_adds_a_weekly_meeting_repeated_back_before_saving(
 ) -> None:
     summary, *keys = await add_weekly_meeting(engine)
     assert "Selasa 24-11-2026 08:00 WITA" in summary
-    assert "Pertemuan rutin" in summary
+    assert "Pertemuan rutin, grup Nelayan Bontang Kuala" in summary
     assert keys == ["activity.saved", "menu.title"]
     assert rows("SELECT title, place, first_at, repeat, audience FROM activities") == [
         ("Pertemuan rutin", "balai desa", "2026-11-24T00:00:00+00:00", "weekly", "all")
