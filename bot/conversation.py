@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot.models import Channel, Choice, Location, Reply
+from bot.notify import notify
 from bot.storage.database import UnitOfWork
 from bot.storage.records import Grant, Group, User
 from bot.texts import Texts
@@ -75,19 +76,17 @@ class StepContext:
         urgent: bool = False,
         **params: object,
     ) -> None:
-        """Queue a message for someone else, in their language, in this same transaction.
-
-        `dedupe_key` names the event; the recipient is added here, so one event reaches each
-        recipient once.
-        """
-        reply = Reply(key=key, text=self.texts.get(recipient.language, key, **params))
-        await self.uow.outbox.enqueue(
-            user_id=recipient.id,
+        """Queue a message for someone else, in their language, in this same transaction."""
+        await notify(
+            self.uow,
+            self.texts,
+            recipient,
             kind=kind,
-            payload=reply.model_dump_json(),
-            dedupe_key=f"{dedupe_key}:to:{recipient.id}",
+            key=key,
+            dedupe_key=dedupe_key,
             now=self.now,
             urgent=urgent,
+            params=params,
         )
 
     @property

@@ -22,6 +22,7 @@ from handlers import FLOWS
 from handlers.commands import run_command
 from handlers.emergency import emergency_card
 from handlers.first_aid import stranger_emergency
+from handlers.rsvp import is_rsvp, take_rsvp
 from handlers.sos import start_sos
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,8 @@ class Engine:
         offered = turn.session.offered
         if inbound.choice is not None:
             if inbound.choice not in {option["token"] for option in offered}:
+                if await self._standing_offer(ctx, inbound.choice):
+                    return [*notes, await take_rsvp(ctx, inbound.choice), await self._ask(turn)]
                 log.warning("rejecting a choice token that was not offered")
                 return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
             answer = Answer(choice=inbound.choice)
@@ -162,6 +165,14 @@ class Engine:
         flow = self.flows[turn.session.flow]
         outcome = await flow.steps[turn.session.step].handle(ctx, answer)
         return notes + await self._apply(turn, outcome)
+
+    async def _standing_offer(self, ctx: StepContext, token: str) -> bool:
+        """A button from a message the bot sent on its own (a reminder), still valid for them."""
+        return (
+            ctx.user is not None
+            and is_rsvp(token)
+            and await ctx.uow.offers.valid(ctx.user.id, token, ctx.now)
+        )
 
     async def _command(self, turn: _Turn, name: str, args: str) -> list[Reply]:
         ctx = turn.ctx

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import signal
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot.channels.telegram import TelegramChannel
+from bot.clock import utc_now
 from bot.engine import Engine
 from bot.models import Channel
 from bot.settings import Settings
@@ -15,11 +19,13 @@ from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.quiet import QuietHours
+from scheduler.reminders import materialise_reminders
 from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+REMINDER_TICK_SECONDS = 60
 WEBHOOK_PATH = "telegram"
 
 
@@ -56,7 +62,19 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         )
         worker = DeliveryWorker(delivery)
         telegram.on_outbox = worker.nudge
-        await _serve(telegram, worker, settings, stop)
+        scheduler = AsyncIOScheduler(timezone=dt.UTC)
+
+        async def remind() -> None:
+            if await materialise_reminders(database, texts, utc_now()):
+                worker.nudge()
+
+        scheduler.add_job(remind, "interval", seconds=REMINDER_TICK_SECONDS, max_instances=1,
+                          coalesce=True, next_run_time=dt.datetime.now(dt.UTC))  # fmt: skip
+        scheduler.start()
+        try:
+            await _serve(telegram, worker, settings, stop)
+        finally:
+            scheduler.shutdown(wait=False)
     finally:
         await database.close()
 

@@ -22,10 +22,10 @@ from bot.conversation import (
     StepContext,
 )
 from bot.models import Choice, Reply
+from bot.recurrence import Recurrence, Repeat
 from bot.storage.activities import NewActivity
 from bot.storage.records import Group
 from handlers.when import parse_when
-from scheduler.recurrence import Recurrence, Repeat
 
 KINDS = ("rutin", "periksa", "penyuluhan", "olahraga", "lokakarya", "kunjungan", "lainnya")
 LOOK_AHEAD = dt.timedelta(days=31)
@@ -51,19 +51,32 @@ async def managed_groups(ctx: StepContext) -> list[Group]:
 
 # -- what is coming --------------------------------------------------------------------------
 async def ask_overview(ctx: StepContext) -> Reply:
-    groups = [ctx.group] if ctx.group else await managed_groups(ctx)
+    managed = await managed_groups(ctx)
+    groups = [ctx.group] if ctx.group else managed
     lines = []
     for group in groups:
+        sees_answers = group.id in {g.id for g in managed}
         for activity in await ctx.uow.activities.active(group.id):
             zone = ZoneInfo(group.timezone)
             rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
             for moment in rule.occurrences(ctx.now, ctx.now + LOOK_AHEAD):
+                answers = ""
+                if sees_answers:
+                    counts = await ctx.uow.rsvps.counts(activity.id, moment)
+                    yes, no = counts.get("yes", 0), counts.get("no", 0)
+                    answers = " " + ctx.t("activity.answers", yes=yes, no=no)
                 when = local_label(ctx, moment, group.timezone)
-                line = ctx.t("activity.line", when=when, title=activity.title, place=activity.place)
+                line = ctx.t(
+                    "activity.line",
+                    when=when,
+                    title=activity.title,
+                    place=activity.place,
+                    answers=answers,
+                )
                 lines.append((moment, line))
     lines.sort(key=lambda item: item[0])
     listing = "\n".join(text for _, text in lines[:MAX_LISTED]) or ctx.t("activity.none_coming")
-    choices = [ctx.choice("act:new", "activity.new")] if await managed_groups(ctx) else []
+    choices = [ctx.choice("act:new", "activity.new")] if managed else []
     choices.append(ctx.choice("act:back", "common.back"))
     return ctx.reply("activity.overview", choices=choices, lines=listing)
 

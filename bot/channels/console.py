@@ -19,6 +19,7 @@ from bot.models import Channel, Inbound, Reply
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.quiet import QuietHours
+from scheduler.reminders import materialise_reminders
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)
@@ -96,7 +97,8 @@ class ConsoleChat:
         await self.deliver_outbox()
 
     async def deliver_outbox(self) -> None:
-        """Deliver what the bot queued for other people through the one delivery path."""
+        """Queue reminders now due, then deliver what the bot queued for other people."""
+        await materialise_reminders(self.database, self.engine.texts, self.engine.clock())
         held = 0
         while (stats := await self.delivery.deliver_due(Channel.TERMINAL)).handled:
             held += stats.deferred

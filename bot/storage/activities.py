@@ -33,6 +33,19 @@ class NewActivity:
     audience: str
 
 
+def _activity(row: aiosqlite.Row) -> Activity:
+    return Activity(
+        id=row["id"],
+        group_id=row["group_id"],
+        kind=row["kind"],
+        title=row["title"],
+        place=row["place"],
+        first_at=from_db(row["first_at"]),
+        repeat=row["repeat"],
+        audience=row["audience"],
+    )
+
+
 class ActivityRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
@@ -56,6 +69,22 @@ class ActivityRepository:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    async def get(self, activity_id: int) -> Activity | None:
+        async with self._db.execute(
+            "SELECT id, group_id, kind, title, place, first_at, repeat, audience FROM activities"
+            " WHERE id = ? AND cancelled_at IS NULL",
+            (activity_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _activity(row) if row else None
+
+    async def all_active(self) -> list[Activity]:
+        async with self._db.execute(
+            "SELECT id, group_id, kind, title, place, first_at, repeat, audience FROM activities"
+            " WHERE cancelled_at IS NULL ORDER BY id"
+        ) as cursor:
+            return [_activity(row) for row in await cursor.fetchall()]
+
     async def active(self, group_id: int) -> list[Activity]:
         async with self._db.execute(
             "SELECT id, group_id, kind, title, place, first_at, repeat, audience FROM activities"
@@ -63,16 +92,4 @@ class ActivityRepository:
             (group_id,),
         ) as cursor:
             rows = await cursor.fetchall()
-        return [
-            Activity(
-                id=row["id"],
-                group_id=row["group_id"],
-                kind=row["kind"],
-                title=row["title"],
-                place=row["place"],
-                first_at=from_db(row["first_at"]),
-                repeat=row["repeat"],
-                audience=row["audience"],
-            )
-            for row in rows
-        ]
+        return [_activity(row) for row in rows]

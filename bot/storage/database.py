@@ -16,8 +16,10 @@ from bot.storage.audit import AuditRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.inbound import InboundRepository
 from bot.storage.memberships import MembershipRepository
+from bot.storage.offers import OfferRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.roles import RoleRepository
+from bot.storage.rsvps import RsvpRepository
 from bot.storage.sessions import SessionRepository
 from bot.storage.users import UserRepository
 
@@ -36,6 +38,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(connection)
         self.audit = AuditRepository(connection)
         self.activities = ActivityRepository(connection)
+        self.offers = OfferRepository(connection)
+        self.rsvps = RsvpRepository(connection)
         self.inbound = InboundRepository(connection)
 
 

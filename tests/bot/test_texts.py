@@ -10,7 +10,7 @@ import pytest
 from bot.texts import LANGUAGES, Texts, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE_DIRS = ("bot", "handlers")
+CODE_DIRS = ("bot", "handlers", "scheduler")
 WHATSAPP_BUTTON_TITLE = 20
 _KEY_LITERAL = re.compile(r"\"([a-z_]+\.[a-z_0-9]+)\"")
 _LABEL_KEY = re.compile(

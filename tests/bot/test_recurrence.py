@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.recurrence import Recurrence, Repeat
+from bot.recurrence import Recurrence, Repeat
 
 WITA = ZoneInfo("Asia/Makassar")
 

@@ -1,0 +1,28 @@
+"""Buttons in messages the bot sends on its own, valid for their recipient until they expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiosqlite
+
+from bot.clock import to_db
+
+
+class OfferRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def add(self, user_id: int, tokens: list[str], expires_at: dt.datetime) -> None:
+        await self._db.executemany(
+            "INSERT INTO standing_offers (user_id, token, expires_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (user_id, token) DO UPDATE SET expires_at = excluded.expires_at",
+            [(user_id, token, to_db(expires_at)) for token in tokens],
+        )
+
+    async def valid(self, user_id: int, token: str, now: dt.datetime) -> bool:
+        async with self._db.execute(
+            "SELECT 1 FROM standing_offers WHERE user_id = ? AND token = ? AND expires_at > ?",
+            (user_id, token, to_db(now)),
+        ) as cursor:
+            return await cursor.fetchone() is not None

@@ -1,0 +1,28 @@
+"""Answers to buttons in reminders (hadir / tidak bisa), whatever conversation the person is in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.conversation import StepContext
+from bot.models import Reply
+
+_RSVP = re.compile(r"^rsvp:(\d+):(\d+):(yes|no)$")
+
+
+def is_rsvp(token: str) -> bool:
+    return _RSVP.match(token) is not None
+
+
+async def take_rsvp(ctx: StepContext, token: str) -> Reply:
+    """Record the answer; the activity must still exist and be the person's own group's."""
+    found = _RSVP.match(token)
+    assert found is not None
+    activity = await ctx.uow.activities.get(int(found.group(1)))
+    if activity is None or ctx.group is None or activity.group_id != ctx.group.id:
+        return ctx.reply("rsvp.gone")
+    start = dt.datetime.fromtimestamp(int(found.group(2)), dt.UTC)
+    answer = found.group(3)
+    await ctx.uow.rsvps.answer(activity.id, start, ctx.registered_user.id, answer, ctx.now)
+    return ctx.reply(f"rsvp.thanks_{answer}", title=activity.title)

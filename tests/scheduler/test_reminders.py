@@ -1,0 +1,119 @@
+"""Reminders: due ones queued exactly once, late ones dropped, and RSVP buttons that work later."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+from bot.demo import FISHERMEN_CODE
+from bot.engine import Engine
+from bot.models import Channel
+from bot.storage.activities import NewActivity
+from bot.storage.database import Database
+from bot.texts import Texts
+from scheduler.reminders import materialise_reminders, rsvp_token
+from tests.conftest import FakeClock, RowCounter, person
+
+UTC = dt.UTC
+MEETING = dt.datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # Tuesday 08:00 WITA
+DAY_BEFORE = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 17:00 WITA
+HOURS_BEFORE = dt.datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # Tuesday 06:00 WITA
+
+
+async def add_meeting(database: Database, clock: FakeClock, audience: str = "all") -> int:
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        sari = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
+        assert group is not None
+        assert sari is not None
+        activity = NewActivity(
+            group.id, "rutin", "Pertemuan rutin", "balai desa", MEETING, "weekly", audience
+        )
+        return await uow.activities.create(activity, sari.id, clock())
+
+
+def reminders(rows: RowCounter) -> list[tuple[object, ...]]:
+    return rows(
+        "SELECT users.name, outbox.dedupe_key FROM outbox JOIN users ON users.id = outbox.user_id"
+        " WHERE outbox.kind = 'reminder' ORDER BY users.name, outbox.id"
+    )
+
+
+async def test_each_reminder_once_at_its_time(
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    assert await materialise_reminders(database, texts, clock()) == 0, "nothing due at 09:00"
+    clock.now = DAY_BEFORE
+    assert await materialise_reminders(database, texts, clock()) == 2  # Bu Sari and Budi
+    assert await materialise_reminders(database, texts, clock()) == 0, "a second tick adds nothing"
+    clock.now = HOURS_BEFORE
+    assert await materialise_reminders(database, texts, clock()) == 2
+    names = [name for name, _ in reminders(rows)]
+    assert names == ["Bu Sari", "Bu Sari", "Budi", "Budi"]
+    payload = json.loads(
+        str(rows("SELECT payload FROM outbox WHERE kind = 'reminder' LIMIT 1")[0][0])
+    )
+    assert "Selasa 24-11-2026 08:00 WITA" in payload["text"]
+    assert [c["label"] for c in payload["choices"]] == ["Hadir", "Tidak bisa"]
+
+
+async def test_two_schedulers_racing_queue_each_reminder_once(
+    db_path: Path, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    other = await Database.open(db_path)
+    try:
+        counts = await asyncio.gather(
+            materialise_reminders(database, texts, DAY_BEFORE),
+            materialise_reminders(other, texts, DAY_BEFORE),
+        )
+    finally:
+        await other.close()
+    assert sorted(counts) == [0, 2]
+    assert len(reminders(rows)) == 2
+
+
+async def test_after_downtime_due_reminders_go_and_late_ones_are_dropped(
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    # Down from before 17:00 Monday until 07:00 Tuesday: both reminders are still useful.
+    assert await materialise_reminders(database, texts, MEETING - dt.timedelta(hours=1)) == 4
+    # Down until after the meeting started: nothing for that occurrence, nothing for next week yet.
+    assert await materialise_reminders(database, texts, MEETING + dt.timedelta(minutes=30)) == 0
+
+
+async def test_kader_only_activities_remind_only_kader(
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock, audience="kader")
+    await materialise_reminders(database, texts, DAY_BEFORE)
+    assert [name for name, _ in reminders(rows)] == ["Bu Sari"]
+
+
+async def test_rsvp_buttons_work_from_any_conversation_until_the_start(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    activity_id = await add_meeting(database, clock)
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    budi = person(engine, "budi")
+    await budi.say("/grup")  # in the middle of something else
+    await budi.tap(rsvp_token(activity_id, MEETING, "yes"))
+    assert budi.keys == ["rsvp.thanks_yes", "group.current"], "answered, and the question stands"
+    await budi.tap(rsvp_token(activity_id, MEETING, "no"))
+    assert rows("SELECT answer FROM rsvps") == [("no",)], "the latest answer counts"
+    sari = person(engine, "sari")
+    await sari.say("/kegiatan")
+    assert "Selasa 24-11-2026 08:00 WITA: Pertemuan rutin (balai desa) - hadir 0, tidak bisa 1" in (
+        sari.last[0].text
+    )
+    await budi.tap(rsvp_token(activity_id + 1, MEETING, "yes"))
+    assert budi.keys[0] == "common.choice_not_offered", "a token never sent to Budi"
+    clock.now = MEETING + dt.timedelta(minutes=1)
+    await budi.tap(rsvp_token(activity_id, MEETING, "yes"))
+    assert budi.keys[0] == "common.choice_not_offered", "the buttons expire when it starts"
+    assert rows("SELECT answer FROM rsvps") == [("no",)]
