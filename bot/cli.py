@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.admin import AdminError, add_admin_parser, run_admin
-from bot.channels.console import ConsoleChat, is_interactive, run_console
+from bot.channels.console import ConsoleChat, DemoClock, is_interactive, run_console
 from bot.clock import utc_now
 from bot.content_commands import add_content_parsers, run_content, run_match
 from bot.demo import seed_demo
@@ -42,7 +42,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
     database = await Database.open(_database_path(settings, args.db))
     try:
         await seed_demo(database, utc_now())
-        engine = Engine(database, Texts.load(), settings, Knowledge.load())
+        engine = Engine(database, Texts.load(), settings, Knowledge.load(), clock=DemoClock())
         chat = ConsoleChat(
             engine, database, sys.stdout, args.persona.lower(), quiet_hours=settings.quiet_hours
         )

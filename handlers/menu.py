@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bot.conversation import Answer, Flow, Outcome, Retry, Step, StepContext
+from bot.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 from bot.models import Reply
 from handlers.away import absence_days, start_away
 from handlers.commands import menu_commands, run_command
 from handlers.first_aid import not_understood, triage_text
+from handlers.rsvp import typed_rsvp
 
 TOKEN_PREFIX = "cmd:"
 
@@ -21,6 +22,9 @@ async def take_menu(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith(TOKEN_PREFIX):
         return await run_command(ctx, answer.choice.removeprefix(TOKEN_PREFIX))
     if answer.text:
+        rsvp = await typed_rsvp(ctx, answer.text)
+        if rsvp is not None:
+            return Finish([rsvp])
         days = absence_days(answer.text)
         if days is not None:
             return start_away(days)

@@ -7,12 +7,14 @@ scripted. Messages the bot queues for other people are printed inline, marked wi
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import sys
 import uuid
 from collections.abc import Callable
 from typing import TextIO
 
+from bot.clock import utc_now
 from bot.demo import PERSONAS, persona_id
 from bot.engine import Engine
 from bot.models import Channel, Inbound, Reply
@@ -23,6 +25,19 @@ from scheduler.reminders import materialise_reminders
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)
+_FORWARD = re.compile(r"^/maju\s+(\d{1,3})\s*(jam|j|hari|h)?$", re.IGNORECASE)
+
+
+class DemoClock:
+    """The real time, which the demo can move forward (`/maju 5 jam`) to see reminders arrive."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return utc_now() + self.offset
+
+
 _PERSONA_NAME = re.compile(r"^[a-z][a-z0-9]{0,19}$")
 
 
@@ -85,6 +100,16 @@ class ConsoleChat:
         if switch:
             self._switch_persona(switch.group(1))
             return
+        forward = _FORWARD.match(line.strip())
+        if forward and isinstance(self.engine.clock, DemoClock):
+            days = (forward.group(2) or "jam").lower().startswith("h")
+            amount = int(forward.group(1))
+            self.engine.clock.offset += (
+                dt.timedelta(days=amount) if days else dt.timedelta(hours=amount)
+            )
+            self.say(f"-- waktu demo / demo time: {self.engine.clock():%Y-%m-%d %H:%M} UTC --\n")
+            await self.deliver_outbox()
+            return
         inbound = Inbound(
             channel=Channel.TERMINAL,
             user_ref=persona_id(self.persona),
@@ -129,7 +154,7 @@ async def run_console(chat: ConsoleChat, stdin: TextIO, interactive: bool) -> No
     if interactive:
         chat.say(
             "Chat Pos UKK di terminal. Ketik /start untuk mulai, /as untuk ganti tokoh demo,"
-            " /keluar untuk selesai.\n"
+            " /maju 5 jam untuk memajukan waktu demo, /keluar untuk selesai.\n"
         )
 
         def read() -> str:

@@ -26,3 +26,13 @@ class OfferRepository:
             (user_id, token, to_db(now)),
         ) as cursor:
             return await cursor.fetchone() is not None
+
+    async def latest(self, user_id: int, prefix: str, now: dt.datetime) -> str | None:
+        """The most recently offered valid token starting with `prefix`, if any."""
+        async with self._db.execute(
+            "SELECT token FROM standing_offers"
+            " WHERE user_id = ? AND token LIKE ? AND expires_at > ? ORDER BY rowid DESC LIMIT 1",
+            (user_id, f"{prefix}%", to_db(now)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row["token"]) if row else None

@@ -169,3 +169,15 @@ def test_admin_prints_join_links_and_writes_a_qr_poster(tmp_path: Path) -> None:
     with Image.open(poster) as image:
         assert image.width >= 300
     assert posukk("admin", "--db", db, "qr", "--group", "BTG7K2").returncode == 2
+
+
+def test_chat_demo_moves_time_to_see_a_reminder(tmp_path: Path) -> None:
+    """Bu Sari schedules tomorrow's meeting; moving the clock an hour at a time, whatever the
+    hour now, passes a reminder time (17:00 the day before or 06:00) before 08:00 tomorrow."""
+    script = ["/as sari", "/kegiatan", "1", "1", "1", "balai desa", "besok jam 8", "1", "1", "1"]
+    script += ["/maju 1 jam"] * 30
+    result = posukk("chat", "--db", str(tmp_path / "demo.sqlite3"), stdin="\n".join(script))
+    assert result.returncode == 0, result.stderr
+    assert 'Kegiatan "Pertemuan rutin" sudah disimpan.' in result.stdout
+    assert ">> pesan untuk Budi (/as budi):" in result.stdout
+    assert "Pengingat kegiatan Pos UKK" in result.stdout

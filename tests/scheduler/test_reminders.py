@@ -117,3 +117,20 @@ async def test_rsvp_buttons_work_from_any_conversation_until_the_start(
     await budi.tap(rsvp_token(activity_id, MEETING, "yes"))
     assert budi.keys[0] == "common.choice_not_offered", "the buttons expire when it starts"
     assert rows("SELECT answer FROM rsvps") == [("no",)]
+
+
+async def test_typing_hadir_answers_the_latest_reminder(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    budi = person(engine, "budi")
+    await budi.say("hadir")
+    assert budi.keys[0] != "rsvp.thanks_yes", "no reminder yet: not an answer to anything"
+    await add_meeting(database, clock)
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    await budi.say("menu")
+    await budi.say("Hadir")
+    assert budi.keys == ["rsvp.thanks_yes", "menu.title"]
+    await budi.say("gak bisa")
+    assert budi.keys == ["rsvp.thanks_no", "menu.title"]
+    assert rows("SELECT answer FROM rsvps") == [("no",)]
