@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.clock import utc_now
@@ -57,7 +57,8 @@ class DeliveryStats:
 
 @dataclass
 class _ChannelState:
-    next_slot: float = 0.0
+    origin: float = 0.0
+    count: int = 0
     paused_until: float = 0.0
     last_to_chat: dict[str, float] = field(default_factory=dict)
 
@@ -77,7 +78,11 @@ class OutboxDelivery:
         backoff_cap: float = 900.0,
         quiet: QuietHours = DEFAULT_QUIET_HOURS,
         default_timezone: str = "Asia/Makassar",
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self.monotonic = monotonic
+        self.sleep = sleep
         self.quiet = quiet
         self.default_timezone = default_timezone
         self.database = database
@@ -105,7 +110,7 @@ class OutboxDelivery:
     async def deliver_due(self, channel: Channel) -> DeliveryStats:
         stats = DeliveryStats()
         state = self._state[channel]
-        if time.monotonic() < state.paused_until:
+        if self.monotonic() < state.paused_until:
             return stats
         now = self.clock()
         async with self.database.unit_of_work() as uow:
@@ -114,7 +119,7 @@ class OutboxDelivery:
             )
         unreachable: set[int] = set()
         for index, message in enumerate(claimed):
-            if time.monotonic() < state.paused_until:
+            if self.monotonic() < state.paused_until:
                 await self._release(claimed[index:], state.paused_until, stats)
                 break
             if message.user_id in unreachable:
@@ -140,9 +145,9 @@ class OutboxDelivery:
             stats.deferred += 1
             return True
         limit = self.limits.get(channel, RateLimit(per_second=1000.0))
-        since_last = time.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
+        since_last = self.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
         if since_last < limit.per_chat_interval:
-            resume = time.monotonic() + limit.per_chat_interval - since_last
+            resume = self.monotonic() + limit.per_chat_interval - since_last
             await self._release([message], resume, stats)
             return True
         await self._wait_for_slot(state, limit)
@@ -150,7 +155,7 @@ class OutboxDelivery:
         try:
             await self.senders[channel].send(message.platform_id, reply)
         except RetryLater as error:
-            state.paused_until = time.monotonic() + error.seconds
+            state.paused_until = self.monotonic() + error.seconds
             log.warning("%s asked to retry after %.1f s; pausing it", channel, error.seconds)
             await self._release([message], state.paused_until, stats, error=str(error))
         except Unreachable as error:
@@ -165,7 +170,7 @@ class OutboxDelivery:
         except TemporaryFailure as error:
             await self._retry_or_fail(message, str(error), stats)
         else:
-            state.last_to_chat[message.platform_id] = time.monotonic()
+            state.last_to_chat[message.platform_id] = self.monotonic()
             async with self.database.unit_of_work() as uow:
                 await uow.outbox.mark_sent(message.id, self.clock())
             stats.sent += 1
@@ -183,12 +188,17 @@ class OutboxDelivery:
         stats.deferred += 1
 
     async def _wait_for_slot(self, state: _ChannelState, limit: RateLimit) -> None:
-        """A simple pacer: one message every 1/per_second seconds, bursts not allowed."""
-        now = time.monotonic()
-        wait = state.next_slot - now
-        if wait > 0:
-            await asyncio.sleep(wait)
-        state.next_slot = max(now, state.next_slot) + 1.0 / limit.per_second
+        """A pacer: the n-th message of a busy stretch goes at origin + n / per_second.
+
+        Slots are computed, not summed, so rounding never lets one extra message into a second.
+        """
+        now = self.monotonic()
+        slot = state.origin + state.count / limit.per_second
+        if slot < now:  # idle since the last stretch: start a new one now
+            state.origin, state.count, slot = now, 0, now
+        if slot > now:
+            await self.sleep(slot - now)
+        state.count += 1
 
     async def _release(
         self,
@@ -198,7 +208,7 @@ class OutboxDelivery:
         error: str | None = None,
     ) -> None:
         """Give rows back, due again at `until_monotonic`; the attempt is not counted."""
-        retry_at = self.clock() + dt.timedelta(seconds=max(0.0, until_monotonic - time.monotonic()))
+        retry_at = self.clock() + dt.timedelta(seconds=max(0.0, until_monotonic - self.monotonic()))
         async with self.database.unit_of_work() as uow:
             for message in messages:
                 await uow.outbox.reschedule(message.id, retry_at, error, refund=True)

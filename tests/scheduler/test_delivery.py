@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -191,3 +192,70 @@ async def test_messages_wait_while_a_worker_is_at_sea(database: Database, clock:
     clock.advance(days=1, hours=1)
     await job.deliver_all()
     assert sender.delivered == [("demo:budi", "pengingat")]
+
+
+class VirtualTime:
+    """A monotonic clock and a sleep that advance together, and move the wall clock too."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.now = 0.0
+        self.clock = clock
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.clock.advance(seconds=seconds)
+
+
+async def test_overall_rate_limit_counted_per_simulated_second(
+    database: Database, clock: FakeClock
+) -> None:
+    for persona in ("budi", "sari", "rahmat", "andi"):
+        await queue(database, clock, persona, [f"{persona}-{n}" for n in range(30)])
+    virtual = VirtualTime(clock)
+    sent_at: list[float] = []
+
+    class Timed(ScriptedSender):
+        async def send(self, recipient: str, reply: Reply) -> None:
+            sent_at.append(virtual.now)
+
+    limits = {Channel.TERMINAL: RateLimit(per_second=30)}
+    job = OutboxDelivery(
+        database, {Channel.TERMINAL: Timed()}, limits, clock=clock,
+        monotonic=virtual.monotonic, sleep=virtual.sleep, batch=200,
+    )  # fmt: skip
+    while (await job.deliver_all()).handled:
+        pass
+    assert len(sent_at) == 120
+    per_second: dict[int, int] = {}
+    for moment in sent_at:
+        second = int(moment + 1e-9)  # float noise of the virtual clock, not of the pacer
+        per_second[second] = per_second.get(second, 0) + 1
+    assert max(per_second.values()) <= 30
+    assert sent_at[-1] >= 3.9, "120 messages at 30/s take about four seconds"
+
+
+async def test_per_chat_limit_spaces_messages_to_one_person(
+    database: Database, clock: FakeClock
+) -> None:
+    await queue(database, clock, "budi", [f"b{n}" for n in range(5)])
+    virtual = VirtualTime(clock)
+    sent_at: list[float] = []
+
+    class Timed(ScriptedSender):
+        async def send(self, recipient: str, reply: Reply) -> None:
+            sent_at.append(virtual.now)
+
+    limits = {Channel.TERMINAL: RateLimit(per_second=30, per_chat_interval=1.0)}
+    job = OutboxDelivery(
+        database, {Channel.TERMINAL: Timed()}, limits, clock=clock,
+        monotonic=virtual.monotonic, sleep=virtual.sleep,
+    )  # fmt: skip
+    for _ in range(20):
+        await job.deliver_all()
+        await virtual.sleep(0.5)
+    assert len(sent_at) == 5
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    assert min(gaps) >= 1.0
