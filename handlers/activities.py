@@ -150,20 +150,20 @@ async def ask_title(ctx: StepContext) -> Reply:
     )
 
 
-def _plain_text(answer: Answer) -> str | None:
+def _take_text(ctx: StepContext, answer: Answer, field: str, then: str) -> Outcome:
+    """A short free text (title, place): 2 to 80 characters, spaces tidied."""
     text = " ".join((answer.text or "").split())
-    return text if TEXT_MIN <= len(text) <= TEXT_MAX else None
+    if not TEXT_MIN <= len(text) <= TEXT_MAX:
+        return Retry(ctx.reply("activity.text_invalid", min=TEXT_MIN, max=TEXT_MAX))
+    ctx.draft[field] = text
+    return Goto(then)
 
 
 async def take_title(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "act:title:kind":
         ctx.draft["title"] = ctx.t(f"activity.kind_{ctx.draft['kind']}")
         return Goto("place")
-    title = _plain_text(answer)
-    if title is None:
-        return Retry(ctx.reply("activity.text_invalid", min=TEXT_MIN, max=TEXT_MAX))
-    ctx.draft["title"] = title
-    return Goto("place")
+    return _take_text(ctx, answer, "title", then="place")
 
 
 async def ask_place(ctx: StepContext) -> Reply:
@@ -171,11 +171,7 @@ async def ask_place(ctx: StepContext) -> Reply:
 
 
 async def take_place(ctx: StepContext, answer: Answer) -> Outcome:
-    place = _plain_text(answer)
-    if place is None:
-        return Retry(ctx.reply("activity.text_invalid", min=TEXT_MIN, max=TEXT_MAX))
-    ctx.draft["place"] = place
-    return Goto("when")
+    return _take_text(ctx, answer, "place", then="when")
 
 
 async def ask_when(ctx: StepContext) -> Reply:

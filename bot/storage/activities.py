@@ -11,8 +11,7 @@ from bot.clock import from_db, to_db
 
 
 @dataclass(frozen=True)
-class Activity:
-    id: int
+class NewActivity:
     group_id: int
     kind: str
     title: str
@@ -23,14 +22,8 @@ class Activity:
 
 
 @dataclass(frozen=True)
-class NewActivity:
-    group_id: int
-    kind: str
-    title: str
-    place: str
-    first_at: dt.datetime
-    repeat: str
-    audience: str
+class Activity(NewActivity):
+    id: int
 
 
 def _activity(row: aiosqlite.Row) -> Activity:
