@@ -138,9 +138,13 @@ class Engine:
         command = parse_command(text) if text else None
         if command is not None:
             return notes + await self._command(turn, *command)
-        if ctx.user is None and (turn.session is None or turn.session.flow != REGISTRATION_FLOW):
+        if ctx.user is None:
+            # Help first: an emergency typed before or during registration is never a name.
             urgent = stranger_emergency(ctx, text) if text else []
-            return notes + urgent + await self._start_flow(turn, REGISTRATION_FLOW, {})
+            if turn.session is None or turn.session.flow != REGISTRATION_FLOW:
+                return notes + urgent + await self._start_flow(turn, REGISTRATION_FLOW, {})
+            if urgent:
+                return [*notes, *urgent, await self._ask(turn)]
         if turn.session is None:
             turn.session = self._new_session(
                 REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx

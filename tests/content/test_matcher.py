@@ -82,7 +82,9 @@ def test_always_emergency_topic_raises_the_flag_without_danger_words(knowledge: 
     assert triage.danger_signs == []
 
 
-@pytest.mark.parametrize("message", ["halo", "terima kasih", "kapan pertemuan pos ukk", "", "???"])
+@pytest.mark.parametrize(
+    "message", ["halo", "terima kasih", "kapan pertemuan pos ukk", "", "???", "mungkin", "Joko"]
+)
 def test_messages_about_nothing_match_nothing(knowledge: Knowledge, message: str) -> None:
     triage = knowledge.matcher.triage(message)
     assert triage.topics == []

@@ -129,3 +129,16 @@ async def test_english_speaker_gets_english_content(engine: Engine) -> None:
     await budi.say("stung by a jellyfish")
     assert budi.keys[0] == "first_aid.card"
     assert "Step 1 of" in budi.last[0].text
+
+
+async def test_an_emergency_typed_mid_registration_is_answered_not_taken_as_a_name(
+    engine: Engine, rows: RowCounter
+) -> None:
+    stranger = Person(engine, "mid-registration")
+    await stranger.say("/start")
+    await stranger.tap("lang:id")
+    await stranger.tap("consent:yes")
+    await stranger.say("tolong teman sy tidak bernapas")
+    assert stranger.keys[0] == "emergency.card"
+    assert stranger.keys[-1] == "registration.ask_name"
+    assert rows("SELECT * FROM users WHERE platform_id = 'mid-registration'") == []
