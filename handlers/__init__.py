@@ -16,5 +16,6 @@ FLOWS: dict[str, Flow] = {
         away.FLOW,
         activities.OVERVIEW,
         activities.NEW,
+        activities.CANCEL,
     )
 }

@@ -23,7 +23,7 @@ from bot.conversation import (
 )
 from bot.models import Choice, Reply
 from bot.recurrence import Recurrence, Repeat
-from bot.storage.activities import NewActivity
+from bot.storage.activities import Activity, NewActivity
 from bot.storage.records import Group
 from handlers.when import parse_when
 
@@ -77,6 +77,8 @@ async def ask_overview(ctx: StepContext) -> Reply:
     lines.sort(key=lambda item: item[0])
     listing = "\n".join(text for _, text in lines[:MAX_LISTED]) or ctx.t("activity.none_coming")
     choices = [ctx.choice("act:new", "activity.new")] if managed else []
+    if managed and lines:
+        choices.append(ctx.choice("act:cancel", "activity.cancel"))
     choices.append(ctx.choice("act:back", "common.back"))
     return ctx.reply("activity.overview", choices=choices, lines=listing)
 
@@ -90,6 +92,8 @@ async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
         if len(groups) == 1:
             return StartFlow("activity_new", {"group_id": groups[0].id}, step="kind")
         return StartFlow("activity_new")
+    if answer.choice == "act:cancel":
+        return StartFlow("activity_cancel")
     if answer.choice == "act:back":
         return Finish()
     return Retry(ctx.reply("common.pick_option"))
@@ -298,5 +302,82 @@ NEW = Flow(
         "repeat": Step(ask_repeat, take_repeat),
         "audience": Step(ask_audience, take_audience),
         "confirm": Step(ask_confirm, take_confirm),
+    },
+)
+
+
+# -- cancelling one --------------------------------------------------------------------------
+async def _cancellable(ctx: StepContext) -> dict[int, Activity]:
+    found: dict[int, Activity] = {}
+    for group in await managed_groups(ctx):
+        found.update((a.id, a) for a in await ctx.uow.activities.active(group.id))
+    return found
+
+
+async def ask_pick(ctx: StepContext) -> Reply:
+    activities = list((await _cancellable(ctx)).values())[:MAX_LISTED]
+    choices = [Choice(token=f"act:c:{a.id}", label=a.title[:24]) for a in activities]
+    choices.append(ctx.choice("act:back", "common.back"))
+    return ctx.reply("activity.ask_cancel", choices=choices)
+
+
+async def take_pick(ctx: StepContext, answer: Answer) -> Outcome:
+    """Which activity (all its dates) to cancel."""
+    if answer.choice == "act:back":
+        return Finish()
+    chosen = answer.choice.removeprefix("act:c:") if answer.choice else ""
+    if not chosen.isdigit() or int(chosen) not in await _cancellable(ctx):
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["activity_id"] = int(chosen)
+    return Goto("confirm")
+
+
+async def ask_confirm_cancel(ctx: StepContext) -> Reply:
+    activity = (await _cancellable(ctx))[int(ctx.draft["activity_id"])]
+    choices = [
+        ctx.choice("act:x:yes", "common.answer_yes"),
+        ctx.choice("act:x:no", "common.answer_no"),
+    ]
+    return ctx.reply("activity.confirm_cancel", choices=choices, title=activity.title)
+
+
+async def take_confirm_cancel(ctx: StepContext, answer: Answer) -> Outcome:
+    """Cancel after a yes: stop pending reminders, tell those already reminded."""
+    if answer.choice == "act:x:no":
+        return Finish([ctx.reply("common.cancelled")])
+    if answer.choice != "act:x:yes":
+        return Retry(ctx.reply("common.pick_yes_no"))
+    activity = (await _cancellable(ctx)).get(int(ctx.draft["activity_id"]))
+    if activity is None:
+        return Finish([ctx.reply("access.denied")])
+    await ctx.uow.activities.cancel(activity.id, ctx.now)
+    user = ctx.registered_user
+    withdrawn = await ctx.uow.outbox.withdraw(f"reminder:{activity.id}:", "activity cancelled")
+    reached = [person for person in withdrawn if person != user.id]
+    for person in await ctx.uow.users.many(reached):
+        await ctx.notify(
+            person,
+            kind="activity_cancelled",
+            key="activity.cancelled_notice",
+            dedupe_key=f"cancelled:{activity.id}",
+            title=activity.title,
+            place=activity.place,
+        )
+    await ctx.uow.audit.record(
+        actor=f"user:{user.id}",
+        action="cancel-activity",
+        subject=f"activity:{activity.id}",
+        now=ctx.now,
+        told=len(reached),
+    )
+    return Finish([ctx.reply("activity.cancelled", title=activity.title, told=len(reached))])
+
+
+CANCEL = Flow(
+    name="activity_cancel",
+    first="pick",
+    steps={
+        "pick": Step(ask_pick, take_pick),
+        "confirm": Step(ask_confirm_cancel, take_confirm_cancel),
     },
 )

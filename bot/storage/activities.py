@@ -86,3 +86,10 @@ class ActivityRepository:
         ) as cursor:
             rows = await cursor.fetchall()
         return [_activity(row) for row in rows]
+
+    async def cancel(self, activity_id: int, now: dt.datetime) -> bool:
+        cursor = await self._db.execute(
+            "UPDATE activities SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            (to_db(now), activity_id),
+        )
+        return cursor.rowcount == 1

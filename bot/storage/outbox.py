@@ -124,3 +124,21 @@ class OutboxRepository:
             (error, user_id),
         )
         return cursor.rowcount
+
+    async def withdraw(self, dedupe_prefix: str, reason: str) -> list[int]:
+        """Stop pending messages of one event (a cancelled activity's reminders).
+
+        Returns the recipients who had already been sent one, so they can be told.
+        """
+        pattern = f"{dedupe_prefix}%"
+        async with self._db.execute(
+            "SELECT DISTINCT user_id FROM outbox WHERE dedupe_key LIKE ? AND status = 'sent'",
+            (pattern,),
+        ) as cursor:
+            reached = [int(row["user_id"]) for row in await cursor.fetchall()]
+        await self._db.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?, claimed_until = NULL"
+            " WHERE dedupe_key LIKE ? AND status = 'pending'",
+            (reason, pattern),
+        )
+        return reached

@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable
 
 import pytest
 
 from bot.models import Channel, Reply
-from bot.outbound import DeliveryError, PermanentFailure, TemporaryFailure, Unreachable
+from bot.outbound import PermanentFailure, TemporaryFailure, Unreachable
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit
 from tests.conftest import FakeClock, RowCounter
-
-
-class ScriptedSender:
-    """Records deliveries; `script` decides, per recipient, which error (if any) to raise."""
-
-    channel = Channel.TERMINAL
-
-    def __init__(self, script: Callable[[str, int], DeliveryError | None] | None = None) -> None:
-        self.script = script or (lambda recipient, attempt: None)
-        self.delivered: list[tuple[str, str]] = []
-        self.attempts: dict[str, int] = {}
-
-    async def send(self, recipient: str, reply: Reply) -> None:
-        attempt = self.attempts.get(recipient, 0) + 1
-        self.attempts[recipient] = attempt
-        error = self.script(recipient, attempt)
-        if error is not None:
-            raise error
-        self.delivered.append((recipient, reply.text))
+from tests.fakes.senders import ScriptedSender
 
 
 async def queue(

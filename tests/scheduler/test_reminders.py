@@ -13,8 +13,10 @@ from bot.models import Channel
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.texts import Texts
+from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.reminders import materialise_reminders, rsvp_token
 from tests.conftest import FakeClock, RowCounter, person
+from tests.fakes.senders import ScriptedSender
 
 UTC = dt.UTC
 MEETING = dt.datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # Tuesday 08:00 WITA
@@ -134,3 +136,41 @@ async def test_typing_hadir_answers_the_latest_reminder(
     await budi.say("gak bisa")
     assert budi.keys == ["rsvp.thanks_no", "menu.title"]
     assert rows("SELECT answer FROM rsvps") == [("no",)]
+
+
+async def test_cancelling_stops_reminders_and_tells_those_already_reminded(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    sender = ScriptedSender()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
+    await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
+    assert len(sender.delivered) == 2
+    sari = person(engine, "sari")
+    await sari.say("/kegiatan")
+    await sari.tap("act:cancel")
+    assert sari.keys == ["activity.ask_cancel"]
+    await sari.say("1")
+    await sari.say("ya")
+    assert sari.keys == ["activity.cancelled", "menu.title"]
+    notices = rows(
+        "SELECT users.name FROM outbox JOIN users ON users.id = outbox.user_id"
+        " WHERE outbox.kind = 'activity_cancelled'"
+    )
+    assert notices == [("Budi",)], "the kader who cancelled is not told her own news"
+    clock.now = HOURS_BEFORE
+    assert await materialise_reminders(database, texts, clock()) == 0
+    assert rows("SELECT action FROM audit_log WHERE action = 'cancel-activity'") == [
+        ("cancel-activity",)
+    ]
+
+
+async def test_workers_cannot_cancel(engine: Engine, database: Database, clock: FakeClock) -> None:
+    await add_meeting(database, clock)
+    budi = person(engine, "budi")
+    await budi.say("/kegiatan")
+    assert "act:cancel" not in budi.tokens
+    await budi.tap("act:cancel")
+    assert budi.keys[0] == "common.choice_not_offered"
