@@ -1,7 +1,18 @@
 """Conversation flows, one module each; the engine finds them here by name."""
 
 from bot.conversation import Flow
-from handlers import activities, away, browse, first_aid, group, language, menu, registration, sos
+from handlers import (
+    activities,
+    attendance,
+    away,
+    browse,
+    first_aid,
+    group,
+    language,
+    menu,
+    registration,
+    sos,
+)
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
@@ -17,5 +28,6 @@ FLOWS: dict[str, Flow] = {
         activities.OVERVIEW,
         activities.NEW,
         activities.CANCEL,
+        attendance.FLOW,
     )
 }

@@ -77,6 +77,8 @@ async def ask_overview(ctx: StepContext) -> Reply:
     lines.sort(key=lambda item: item[0])
     listing = "\n".join(text for _, text in lines[:MAX_LISTED]) or ctx.t("activity.none_coming")
     choices = [ctx.choice("act:new", "activity.new")] if managed else []
+    if managed:
+        choices.append(ctx.choice("act:record", "activity.record"))
     if managed and lines:
         choices.append(ctx.choice("act:cancel", "activity.cancel"))
     choices.append(ctx.choice("act:back", "common.back"))
@@ -94,6 +96,8 @@ async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
         return StartFlow("activity_new")
     if answer.choice == "act:cancel":
         return StartFlow("activity_cancel")
+    if answer.choice == "act:record":
+        return StartFlow("activity_record")
     if answer.choice == "act:back":
         return Finish()
     return Retry(ctx.reply("common.pick_option"))

@@ -14,6 +14,7 @@ from bot.demo import FISHERMEN_CODE, persona_id, seed_demo
 from bot.engine import Engine
 from bot.models import Channel, Inbound, Reply
 from bot.settings import Settings
+from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.texts import Texts
 from content.knowledge import Knowledge
@@ -138,3 +139,21 @@ class RowCounter:
 def person(engine: Engine, name: str) -> Person:
     """A seeded demo persona (sari, budi, rahmat, andi)."""
     return Person(engine, persona_id(name))
+
+
+MEETING = dt.datetime(2026, 11, 24, 0, 0, tzinfo=dt.UTC)  # Tuesday 08:00 WITA
+DAY_BEFORE = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # Monday 17:00 WITA
+HOURS_BEFORE = dt.datetime(2026, 11, 23, 22, 0, tzinfo=dt.UTC)  # Tuesday 06:00 WITA
+
+
+async def add_meeting(database: Database, clock: FakeClock, audience: str = "all") -> int:
+    """Bu Sari's weekly meeting at the demo fishermen group, first on Tuesday 08:00 WITA."""
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        sari = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
+        assert group is not None
+        assert sari is not None
+        activity = NewActivity(
+            group.id, "rutin", "Pertemuan rutin", "balai desa", MEETING, "weekly", audience
+        )
+        return await uow.activities.create(activity, sari.id, clock())

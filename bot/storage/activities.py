@@ -93,3 +93,38 @@ class ActivityRepository:
             (to_db(now), activity_id),
         )
         return cursor.rowcount == 1
+
+    async def record(
+        self,
+        activity_id: int,
+        starts_at: dt.datetime,
+        *,
+        held: bool,
+        note: str,
+        attendees: list[int],
+        recorded_by: int,
+        now: dt.datetime,
+    ) -> None:
+        """Write (or rewrite) what happened at one occurrence."""
+        start = to_db(starts_at)
+        await self._db.execute(
+            "DELETE FROM attendance WHERE activity_id = ? AND starts_at = ?", (activity_id, start)
+        )
+        await self._db.execute(
+            "INSERT INTO activity_records (activity_id, starts_at, held, note, recorded_by,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id, starts_at)"
+            " DO UPDATE SET held = excluded.held, note = excluded.note,"
+            " recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+            (activity_id, start, int(held), note, recorded_by, to_db(now)),
+        )
+        await self._db.executemany(
+            "INSERT INTO attendance (activity_id, starts_at, user_id) VALUES (?, ?, ?)",
+            [(activity_id, start, user_id) for user_id in attendees],
+        )
+
+    async def recorded(self, activity_id: int, starts_at: dt.datetime) -> bool:
+        async with self._db.execute(
+            "SELECT 1 FROM activity_records WHERE activity_id = ? AND starts_at = ?",
+            (activity_id, to_db(starts_at)),
+        ) as cursor:
+            return await cursor.fetchone() is not None

@@ -7,33 +7,22 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from bot.demo import FISHERMEN_CODE
 from bot.engine import Engine
 from bot.models import Channel
-from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.texts import Texts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.reminders import materialise_reminders, rsvp_token
-from tests.conftest import FakeClock, RowCounter, person
+from tests.conftest import (
+    DAY_BEFORE,
+    HOURS_BEFORE,
+    MEETING,
+    FakeClock,
+    RowCounter,
+    add_meeting,
+    person,
+)
 from tests.fakes.senders import ScriptedSender
-
-UTC = dt.UTC
-MEETING = dt.datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # Tuesday 08:00 WITA
-DAY_BEFORE = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 17:00 WITA
-HOURS_BEFORE = dt.datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # Tuesday 06:00 WITA
-
-
-async def add_meeting(database: Database, clock: FakeClock, audience: str = "all") -> int:
-    async with database.unit_of_work() as uow:
-        group = await uow.groups.by_code(FISHERMEN_CODE)
-        sari = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
-        assert group is not None
-        assert sari is not None
-        activity = NewActivity(
-            group.id, "rutin", "Pertemuan rutin", "balai desa", MEETING, "weekly", audience
-        )
-        return await uow.activities.create(activity, sari.id, clock())
 
 
 def reminders(rows: RowCounter) -> list[tuple[object, ...]]:
