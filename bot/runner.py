@@ -19,7 +19,7 @@ from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.quiet import QuietHours
-from scheduler.reminders import materialise_reminders
+from scheduler.reminders import Offset, materialise_reminders
 from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         raise RunError(
             "webhook mode needs POSUKK_TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"
         )
+    try:
+        Offset.parse_all(settings.reminders)
+    except ValueError as error:
+        raise RunError(f"POSUKK_REMINDERS: {error}") from error
     database = await Database.open(settings.database)
     try:
         texts = Texts.load()
@@ -65,7 +69,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
 
         async def remind() -> None:
-            if await materialise_reminders(database, texts, utc_now()):
+            if await materialise_reminders(database, texts, utc_now(), settings.reminders):
                 worker.nudge()
 
         scheduler.add_job(remind, "interval", seconds=REMINDER_TICK_SECONDS, max_instances=1,

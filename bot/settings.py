@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     """For people in no group yet; everyone else follows their group's time zone."""
     quiet_hours: str = Field(default="21:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
     """Local hours when only urgent messages (SOS, emergencies) are delivered."""
+    reminders: str = "1d@17:00,2h"
+    """When activity reminders go out: `Nd@HH:MM` (days before, at local time), `Nh`, `Nm`."""
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

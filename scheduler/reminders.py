@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.clock import to_db
@@ -22,43 +24,81 @@ from bot.timefmt import local_label
 
 log = logging.getLogger(__name__)
 
-LOOK_AHEAD = dt.timedelta(days=2)
-"""Far enough to see every occurrence whose first reminder (the day before, 17:00) is due."""
-DAY_BEFORE_AT = dt.time(17, 0)
-HOURS_BEFORE = dt.timedelta(hours=2)
+DEFAULT_OFFSETS = "1d@17:00,2h"
+"""The day before at 17:00 local time, and 2 hours before."""
+_OFFSET = re.compile(r"^(\d{1,2})(d@(\d{2}):(\d{2})|h|m)$")
 
 
 def rsvp_token(activity_id: int, start: dt.datetime, answer: str) -> str:
     return f"rsvp:{activity_id}:{int(start.timestamp())}:{answer}"
 
 
-def reminder_times(start: dt.datetime) -> list[tuple[str, dt.datetime]]:
-    """When to remind about an occurrence starting at `start` (aware, local time)."""
-    day_before = dt.datetime.combine(
-        start.date() - dt.timedelta(days=1), DAY_BEFORE_AT, start.tzinfo
-    )
-    return [("day_before", day_before), ("hours_before", start - HOURS_BEFORE)]
+@dataclass(frozen=True)
+class Offset:
+    """`Nd@HH:MM` (N days before, at that local time), `Nh` or `Nm` before the start."""
+
+    spec: str
+
+    @classmethod
+    def parse_all(cls, text: str) -> list[Offset]:
+        offsets = [cls(part.strip()) for part in text.split(",") if part.strip()]
+        if not offsets or not all(_OFFSET.match(offset.spec) for offset in offsets):
+            raise ValueError(f"reminder offsets {text!r}: use e.g. 1d@17:00,2h,30m")
+        return offsets
+
+    def _parts(self) -> re.Match[str]:
+        found = _OFFSET.match(self.spec)
+        assert found is not None
+        return found
+
+    def remind_at(self, start: dt.datetime) -> dt.datetime:
+        """When to remind about an occurrence starting at `start` (aware, local time)."""
+        found = self._parts()
+        amount, unit = int(found.group(1)), found.group(2)
+        if unit == "h":
+            return start - dt.timedelta(hours=amount)
+        if unit == "m":
+            return start - dt.timedelta(minutes=amount)
+        at = dt.time(int(found.group(3)), int(found.group(4)))
+        return dt.datetime.combine(start.date() - dt.timedelta(days=amount), at, start.tzinfo)
+
+    def reach(self) -> dt.timedelta:
+        """At most how long before its start this reminder comes."""
+        found = self._parts()
+        amount, unit = int(found.group(1)), found.group(2)
+        if unit.startswith("d"):
+            return dt.timedelta(days=amount + 1)
+        return dt.timedelta(hours=amount) if unit == "h" else dt.timedelta(minutes=amount)
 
 
-async def materialise_reminders(database: Database, texts: Texts, now: dt.datetime) -> int:
+async def materialise_reminders(
+    database: Database, texts: Texts, now: dt.datetime, offsets: str = DEFAULT_OFFSETS
+) -> int:
     """Queue every reminder due now whose activity has not started; returns how many rows."""
+    parsed = Offset.parse_all(offsets)
     queued = 0
     async with database.unit_of_work() as uow:
         for activity in await uow.activities.all_active():
             group = await uow.groups.get(activity.group_id)
             if group is not None:
-                queued += await _remind(uow, texts, activity, group, now)
+                queued += await _remind(uow, texts, activity, group, now, parsed)
     return queued
 
 
 async def _remind(
-    uow: UnitOfWork, texts: Texts, activity: Activity, group: Group, now: dt.datetime
+    uow: UnitOfWork,
+    texts: Texts,
+    activity: Activity,
+    group: Group,
+    now: dt.datetime,
+    offsets: list[Offset],
 ) -> int:
     zone = ZoneInfo(group.timezone)
     rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
     queued = 0
-    for start in rule.occurrences(now, now + LOOK_AHEAD):
-        due = [name for name, at in reminder_times(start) if at <= now]
+    look_ahead = max(offset.reach() for offset in offsets)
+    for start in rule.occurrences(now, now + look_ahead):
+        due = [offset.spec for offset in offsets if offset.remind_at(start) <= now]
         if not due:
             continue
         recipients = await _audience(uow, activity, group)

@@ -123,7 +123,9 @@ class ConsoleChat:
 
     async def deliver_outbox(self) -> None:
         """Queue reminders now due, then deliver what the bot queued for other people."""
-        await materialise_reminders(self.database, self.engine.texts, self.engine.clock())
+        await materialise_reminders(
+            self.database, self.engine.texts, self.engine.clock(), self.engine.settings.reminders
+        )
         held = 0
         while (stats := await self.delivery.deliver_due(Channel.TERMINAL)).handled:
             held += stats.deferred

@@ -6,13 +6,16 @@ import asyncio
 import datetime as dt
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.engine import Engine
 from bot.models import Channel
 from bot.storage.database import Database
 from bot.texts import Texts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from scheduler.reminders import materialise_reminders, rsvp_token
+from scheduler.reminders import Offset, materialise_reminders, rsvp_token
 from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,
@@ -163,3 +166,34 @@ async def test_workers_cannot_cancel(engine: Engine, database: Database, clock: 
     assert "act:cancel" not in budi.tokens
     await budi.tap("act:cancel")
     assert budi.keys[0] == "common.choice_not_offered"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("1d@17:00", DAY_BEFORE),
+        ("2h", HOURS_BEFORE),
+        ("30m", MEETING - dt.timedelta(minutes=30)),
+        ("3d@08:00", dt.datetime(2026, 11, 21, 0, 0, tzinfo=dt.UTC)),  # Saturday 08:00 WITA
+    ],
+)
+def test_reminder_offsets(spec: str, expected: dt.datetime) -> None:
+    (offset,) = Offset.parse_all(spec)
+    assert offset.remind_at(MEETING.astimezone(ZoneInfo("Asia/Makassar"))) == expected
+
+
+@pytest.mark.parametrize("spec", ["", "1x", "d@17:00", "1d", "2h,,junk"])
+def test_bad_offsets_are_refused(spec: str) -> None:
+    with pytest.raises(ValueError, match="reminder offsets"):
+        Offset.parse_all(spec)
+
+
+async def test_configured_offsets_are_used(
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    offsets = "3d@08:00,30m"
+    assert await materialise_reminders(database, texts, DAY_BEFORE, offsets) == 2, "3 days ahead"
+    assert await materialise_reminders(database, texts, HOURS_BEFORE, offsets) == 0
+    thirty = MEETING - dt.timedelta(minutes=30)
+    assert await materialise_reminders(database, texts, thirty, offsets) == 2
