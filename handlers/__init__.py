@@ -27,7 +27,7 @@ FLOWS: dict[str, Flow] = {
         away.FLOW,
         activities.OVERVIEW,
         activities.NEW,
-        activities.CANCEL,
+        activities.CHANGE,
         attendance.FLOW,
     )
 }

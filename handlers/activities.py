@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot import timefmt
 from bot.access import Action, allowed, groups_in_scope
+from bot.clock import to_db
 from bot.conversation import (
     Answer,
     Finish,
@@ -31,14 +33,10 @@ KINDS = ("rutin", "periksa", "penyuluhan", "olahraga", "lokakarya", "kunjungan",
 LOOK_AHEAD = dt.timedelta(days=31)
 MAX_LISTED = 10
 TEXT_MIN, TEXT_MAX = 2, 80
-ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 def local_label(ctx: StepContext, moment: dt.datetime, zone: str) -> str:
-    """ "Senin 30-11-2026 08:00 WITA": the weekday always, so a wrong date is noticed."""
-    local = moment.astimezone(ZoneInfo(zone))
-    weekday = ctx.t(f"weekday.{local.weekday()}")
-    return f"{weekday} {local:%d-%m-%Y %H:%M} {ZONE_NAMES.get(zone, zone)}"
+    return timefmt.local_label(ctx.texts, ctx.language, moment, zone)
 
 
 async def managed_groups(ctx: StepContext) -> list[Group]:
@@ -80,6 +78,7 @@ async def ask_overview(ctx: StepContext) -> Reply:
     if managed:
         choices.append(ctx.choice("act:record", "activity.record"))
     if managed and lines:
+        choices.append(ctx.choice("act:move", "activity.move"))
         choices.append(ctx.choice("act:cancel", "activity.cancel"))
     choices.append(ctx.choice("act:back", "common.back"))
     return ctx.reply("activity.overview", choices=choices, lines=listing)
@@ -94,8 +93,8 @@ async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
         if len(groups) == 1:
             return StartFlow("activity_new", {"group_id": groups[0].id}, step="kind")
         return StartFlow("activity_new")
-    if answer.choice == "act:cancel":
-        return StartFlow("activity_cancel")
+    if answer.choice in ("act:cancel", "act:move"):
+        return StartFlow("activity_change", {"change": answer.choice.removeprefix("act:")})
     if answer.choice == "act:record":
         return StartFlow("activity_record")
     if answer.choice == "act:back":
@@ -310,78 +309,118 @@ NEW = Flow(
 )
 
 
-# -- cancelling one --------------------------------------------------------------------------
-async def _cancellable(ctx: StepContext) -> dict[int, Activity]:
-    found: dict[int, Activity] = {}
+# -- moving or cancelling one -----------------------------------------------------------------
+async def _changeable(ctx: StepContext) -> dict[int, tuple[Activity, Group]]:
+    found: dict[int, tuple[Activity, Group]] = {}
     for group in await managed_groups(ctx):
-        found.update((a.id, a) for a in await ctx.uow.activities.active(group.id))
+        found.update((a.id, (a, group)) for a in await ctx.uow.activities.active(group.id))
     return found
 
 
+async def _chosen(ctx: StepContext) -> tuple[Activity, Group] | None:
+    """The activity in the draft, if the person still manages its group."""
+    return (await _changeable(ctx)).get(int(ctx.draft["activity_id"]))
+
+
 async def ask_pick(ctx: StepContext) -> Reply:
-    activities = list((await _cancellable(ctx)).values())[:MAX_LISTED]
+    activities = [a for a, _ in (await _changeable(ctx)).values()][:MAX_LISTED]
     choices = [Choice(token=f"act:c:{a.id}", label=a.title[:24]) for a in activities]
     choices.append(ctx.choice("act:back", "common.back"))
-    return ctx.reply("activity.ask_cancel", choices=choices)
+    return ctx.reply(f"activity.ask_{ctx.draft['change']}", choices=choices)
 
 
 async def take_pick(ctx: StepContext, answer: Answer) -> Outcome:
-    """Which activity (all its dates) to cancel."""
+    """Which activity (all its dates) to move or cancel."""
     if answer.choice == "act:back":
         return Finish()
     chosen = answer.choice.removeprefix("act:c:") if answer.choice else ""
-    if not chosen.isdigit() or int(chosen) not in await _cancellable(ctx):
+    if not chosen.isdigit() or int(chosen) not in await _changeable(ctx):
         return Retry(ctx.reply("common.pick_option"))
     ctx.draft["activity_id"] = int(chosen)
+    return Goto("confirm" if ctx.draft["change"] == "cancel" else "new_when")
+
+
+async def ask_new_when(ctx: StepContext) -> Reply:
+    return ctx.reply("activity.ask_new_when")
+
+
+async def take_new_when(ctx: StepContext, answer: Answer) -> Outcome:
+    chosen = await _chosen(ctx)
+    if chosen is None:
+        return Finish([ctx.reply("access.denied")])
+    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(chosen[1].timezone)))
+    if parsed.moment is None:
+        problem = parsed.problem.value if parsed.problem else "invalid"
+        return Retry(ctx.reply(f"activity.when_{problem}"))
+    ctx.draft["first_at"] = parsed.moment.isoformat()
     return Goto("confirm")
 
 
-async def ask_confirm_cancel(ctx: StepContext) -> Reply:
-    activity = (await _cancellable(ctx))[int(ctx.draft["activity_id"])]
+async def ask_confirm_change(ctx: StepContext) -> Reply:
+    chosen = await _chosen(ctx)
+    assert chosen is not None
+    activity, group = chosen
     choices = [
         ctx.choice("act:x:yes", "common.answer_yes"),
         ctx.choice("act:x:no", "common.answer_no"),
     ]
-    return ctx.reply("activity.confirm_cancel", choices=choices, title=activity.title)
+    if ctx.draft["change"] == "cancel":
+        return ctx.reply("activity.confirm_cancel", choices=choices, title=activity.title)
+    when = local_label(ctx, _first(ctx), group.timezone)
+    return ctx.reply("activity.confirm_move", choices=choices, title=activity.title, when=when)
 
 
-async def take_confirm_cancel(ctx: StepContext, answer: Answer) -> Outcome:
-    """Cancel after a yes: stop pending reminders, tell those already reminded."""
+async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
+    """After a yes: stop the old reminders, tell those already reminded, record who did it."""
     if answer.choice == "act:x:no":
         return Finish([ctx.reply("common.cancelled")])
     if answer.choice != "act:x:yes":
         return Retry(ctx.reply("common.pick_yes_no"))
-    activity = (await _cancellable(ctx)).get(int(ctx.draft["activity_id"]))
-    if activity is None:
+    chosen = await _chosen(ctx)
+    if chosen is None:
         return Finish([ctx.reply("access.denied")])
-    await ctx.uow.activities.cancel(activity.id, ctx.now)
-    user = ctx.registered_user
-    withdrawn = await ctx.uow.outbox.withdraw(f"reminder:{activity.id}:", "activity cancelled")
+    activity, group = chosen
+    user, change = ctx.registered_user, str(ctx.draft["change"])
+    done = DONE[change]
+    if change == "cancel":
+        await ctx.uow.activities.cancel(activity.id, ctx.now)
+    else:
+        await ctx.uow.activities.move(activity.id, _first(ctx))
+    withdrawn = await ctx.uow.outbox.withdraw(f"reminder:{activity.id}:", f"activity {done}")
     reached = [person for person in withdrawn if person != user.id]
     for person in await ctx.uow.users.many(reached):
+        when = (
+            ""
+            if change == "cancel"
+            else timefmt.local_label(ctx.texts, person.language, _first(ctx), group.timezone)
+        )
         await ctx.notify(
             person,
-            kind="activity_cancelled",
-            key="activity.cancelled_notice",
-            dedupe_key=f"cancelled:{activity.id}",
+            kind=f"activity_{done}",
+            key=f"activity.{done}_notice",
+            dedupe_key=f"{done}:{activity.id}:{to_db(ctx.now)}",
             title=activity.title,
             place=activity.place,
+            when=when,
         )
     await ctx.uow.audit.record(
         actor=f"user:{user.id}",
-        action="cancel-activity",
+        action=f"{change}-activity",
         subject=f"activity:{activity.id}",
         now=ctx.now,
         told=len(reached),
     )
-    return Finish([ctx.reply("activity.cancelled", title=activity.title, told=len(reached))])
+    return Finish([ctx.reply(f"activity.{done}", title=activity.title, told=len(reached))])
 
 
-CANCEL = Flow(
-    name="activity_cancel",
+DONE = {"cancel": "cancelled", "move": "moved"}
+
+CHANGE = Flow(
+    name="activity_change",
     first="pick",
     steps={
         "pick": Step(ask_pick, take_pick),
-        "confirm": Step(ask_confirm_cancel, take_confirm_cancel),
+        "new_when": Step(ask_new_when, take_new_when),
+        "confirm": Step(ask_confirm_change, take_confirm_change),
     },
 )

@@ -87,6 +87,13 @@ class ActivityRepository:
             rows = await cursor.fetchall()
         return [_activity(row) for row in rows]
 
+    async def move(self, activity_id: int, first_at: dt.datetime) -> None:
+        """Reschedule: the series now starts at `first_at` and follows it."""
+        await self._db.execute(
+            "UPDATE activities SET first_at = ? WHERE id = ? AND cancelled_at IS NULL",
+            (to_db(first_at), activity_id),
+        )
+
     async def cancel(self, activity_id: int, now: dt.datetime) -> bool:
         cursor = await self._db.execute(
             "UPDATE activities SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL",

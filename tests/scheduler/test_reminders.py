@@ -159,6 +159,37 @@ async def test_cancelling_stops_reminders_and_tells_those_already_reminded(
     ]
 
 
+async def test_moving_an_activity_tells_those_reminded_and_reminds_for_the_new_time(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    sender = ScriptedSender()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
+    await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
+    sari = person(engine, "sari")
+    await sari.say("/kegiatan")
+    await sari.tap("act:move")
+    assert sari.keys == ["activity.ask_move"]
+    await sari.say("1")
+    assert sari.keys == ["activity.ask_new_when"]
+    await sari.say("kamis jam 16")
+    assert sari.keys == ["activity.confirm_move"]
+    assert "Kamis 26-11-2026 16:00 WITA" in sari.last[0].text
+    await sari.say("ya")
+    assert sari.keys == ["activity.moved", "menu.title"]
+    notice = rows("SELECT payload FROM outbox WHERE kind = 'activity_moved'")
+    assert len(notice) == 1
+    assert "Kamis 26-11-2026 16:00 WITA" in str(notice[0][0])
+    clock.now = HOURS_BEFORE
+    assert await materialise_reminders(database, texts, clock()) == 0, (
+        "no reminder for the old time"
+    )
+    clock.now = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday 17:00 WITA
+    assert await materialise_reminders(database, texts, clock()) == 2, "reminded for the new time"
+
+
 async def test_workers_cannot_cancel(engine: Engine, database: Database, clock: FakeClock) -> None:
     await add_meeting(database, clock)
     budi = person(engine, "budi")
