@@ -130,16 +130,23 @@ async def test_typing_hadir_answers_the_latest_reminder(
     assert rows("SELECT answer FROM rsvps") == [("no",)]
 
 
-async def test_cancelling_stops_reminders_and_tells_those_already_reminded(
-    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
-) -> None:
+async def reminded_at_day_before(
+    database: Database, texts: Texts, clock: FakeClock
+) -> list[tuple[str, str]]:
+    """The meeting exists and its day-before reminders were delivered; returns the deliveries."""
     await add_meeting(database, clock)
     clock.now = DAY_BEFORE
     await materialise_reminders(database, texts, clock())
     sender = ScriptedSender()
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
     await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
-    assert len(sender.delivered) == 2
+    return sender.delivered
+
+
+async def test_cancelling_stops_reminders_and_tells_those_already_reminded(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    assert len(await reminded_at_day_before(database, texts, clock)) == 2
     sari = person(engine, "sari")
     await sari.say("/kegiatan")
     await sari.tap("act:cancel")
@@ -162,12 +169,7 @@ async def test_cancelling_stops_reminders_and_tells_those_already_reminded(
 async def test_moving_an_activity_tells_those_reminded_and_reminds_for_the_new_time(
     engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
 ) -> None:
-    await add_meeting(database, clock)
-    clock.now = DAY_BEFORE
-    await materialise_reminders(database, texts, clock())
-    sender = ScriptedSender()
-    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
+    await reminded_at_day_before(database, texts, clock)
     sari = person(engine, "sari")
     await sari.say("/kegiatan")
     await sari.tap("act:move")
