@@ -214,7 +214,7 @@ class Engine:
         interrupted = None
         if session is not None and session.flow not in (MENU_FLOW, SOS_FLOW):
             interrupted = {"flow": session.flow, "step": session.step, "draft": ctx.draft}
-        return await self._apply(turn, start_sos(ctx, interrupted))
+        return await self._apply(turn, start_sos(interrupted))
 
     async def _registration_first(self, turn: _Turn) -> list[Reply]:
         """Someone not registered typed a command: keep their registration answers, ask again."""

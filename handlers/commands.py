@@ -35,7 +35,7 @@ def _start(flow: str) -> Callable[[StepContext, str], Awaitable[Outcome]]:
 
 
 async def _sos(ctx: StepContext, args: str) -> Outcome:
-    return start_sos(ctx, None)
+    return start_sos(None)
 
 
 async def _help(ctx: StepContext, args: str) -> Outcome:

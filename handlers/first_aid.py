@@ -28,7 +28,7 @@ TOPIC_TOKEN = "topic:"
 MAX_QUOTED_TEXT = 300
 
 
-def bullet_list(ctx: StepContext, items: list[str]) -> str:
+def bullet_list(items: list[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
 
@@ -151,7 +151,7 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
                 replies.append(ctx.reply("first_aid.last_step", refer=pick(topic.refer, lang)))
             return Goto("what_next", replies)
         case "fa:danger":
-            signs = bullet_list(ctx, [pick(s, lang) for s in topic.danger_signs])
+            signs = bullet_list([pick(s, lang) for s in topic.danger_signs])
             return Goto(
                 "what_next",
                 [ctx.reply("first_aid.danger", lines=signs, refer=pick(topic.refer, lang))],
@@ -162,7 +162,7 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
                 [
                     ctx.reply(
                         "first_aid.jangan",
-                        lines=bullet_list(ctx, [pick(j, lang) for j in topic.jangan]),
+                        lines=bullet_list([pick(j, lang) for j in topic.jangan]),
                     )
                 ],
             )
@@ -184,15 +184,15 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
 def full_card(ctx: StepContext, topic: Topic) -> Reply:
     lang = ctx.language
     numbered = "\n".join(f"{n}. {pick(s, lang)}" for n, s in enumerate(topic.steps, start=1))
-    notes = bullet_list(ctx, [pick(n, lang) for n in topic.guidance_notes])
+    notes = bullet_list([pick(n, lang) for n in topic.guidance_notes])
     return ctx.reply(
         "first_aid.full",
         title=pick(topic.title, lang),
         steps=numbered,
-        jangan=bullet_list(ctx, [pick(j, lang) for j in topic.jangan]),
-        danger=bullet_list(ctx, [pick(d, lang) for d in topic.danger_signs]),
+        jangan=bullet_list([pick(j, lang) for j in topic.jangan]),
+        danger=bullet_list([pick(d, lang) for d in topic.danger_signs]),
         refer=pick(topic.refer, lang),
-        prevention=bullet_list(ctx, [pick(p, lang) for p in topic.prevention]),
+        prevention=bullet_list([pick(p, lang) for p in topic.prevention]),
         notes=notes or "-",
         sources="\n".join(f"{s.title} ({s.url})" for s in topic.sources),
         reviewed=topic.reviewed.isoformat(),

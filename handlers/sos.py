@@ -17,7 +17,7 @@ from handlers.emergency import emergency_card
 MAX_PLACE = 200
 
 
-def start_sos(ctx: StepContext, interrupted: dict[str, Any] | None) -> StartFlow:
+def start_sos(interrupted: dict[str, Any] | None) -> StartFlow:
     """Begin an SOS, remembering the flow it interrupts (if any) to resume afterwards."""
     return StartFlow("sos", {"resume": interrupted} if interrupted else {})
 

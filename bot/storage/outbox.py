@@ -53,8 +53,8 @@ class OutboxRepository:
         """
         stamp = to_db(now)
         async with self._db.execute(
-            "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, users.name,"
-            " outbox.kind, outbox.payload, outbox.attempts + 1 AS attempts, outbox.urgent,"
+            "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, outbox.payload,"
+            " outbox.attempts + 1 AS attempts, outbox.urgent,"
             " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone FROM outbox"
             " JOIN users ON users.id = outbox.user_id"
             " LEFT JOIN memberships"
@@ -73,8 +73,6 @@ class OutboxRepository:
                 user_id=row["user_id"],
                 channel=Channel(row["channel"]),
                 platform_id=row["platform_id"],
-                recipient_name=row["name"],
-                kind=row["kind"],
                 payload=row["payload"],
                 attempts=row["attempts"],
                 urgent=bool(row["urgent"]),

@@ -101,8 +101,6 @@ class OutboxMessage:
     user_id: int
     channel: Channel
     platform_id: str
-    recipient_name: str
-    kind: str
     payload: str
     attempts: int
     urgent: bool = False
