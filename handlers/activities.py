@@ -310,7 +310,8 @@ NEW = Flow(
 
 
 # -- moving or cancelling one -----------------------------------------------------------------
-async def _changeable(ctx: StepContext) -> dict[int, tuple[Activity, Group]]:
+async def managed_activities(ctx: StepContext) -> dict[int, tuple[Activity, Group]]:
+    """Active activities of the groups this person manages, by id, with their group."""
     found: dict[int, tuple[Activity, Group]] = {}
     for group in await managed_groups(ctx):
         found.update((a.id, (a, group)) for a in await ctx.uow.activities.active(group.id))
@@ -319,11 +320,11 @@ async def _changeable(ctx: StepContext) -> dict[int, tuple[Activity, Group]]:
 
 async def _chosen(ctx: StepContext) -> tuple[Activity, Group] | None:
     """The activity in the draft, if the person still manages its group."""
-    return (await _changeable(ctx)).get(int(ctx.draft["activity_id"]))
+    return (await managed_activities(ctx)).get(int(ctx.draft["activity_id"]))
 
 
 async def ask_pick(ctx: StepContext) -> Reply:
-    activities = [a for a, _ in (await _changeable(ctx)).values()][:MAX_LISTED]
+    activities = [a for a, _ in (await managed_activities(ctx)).values()][:MAX_LISTED]
     choices = [Choice(token=f"act:c:{a.id}", label=a.title[:24]) for a in activities]
     choices.append(ctx.choice("act:back", "common.back"))
     return ctx.reply(f"activity.ask_{ctx.draft['change']}", choices=choices)
@@ -334,7 +335,7 @@ async def take_pick(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "act:back":
         return Finish()
     chosen = answer.choice.removeprefix("act:c:") if answer.choice else ""
-    if not chosen.isdigit() or int(chosen) not in await _changeable(ctx):
+    if not chosen.isdigit() or int(chosen) not in await managed_activities(ctx):
         return Retry(ctx.reply("common.pick_option"))
     ctx.draft["activity_id"] = int(chosen)
     return Goto("confirm" if ctx.draft["change"] == "cancel" else "new_when")

@@ -12,7 +12,7 @@ from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, S
 from bot.models import Choice, Reply
 from bot.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
-from handlers.activities import MAX_LISTED, managed_groups
+from handlers.activities import MAX_LISTED, managed_activities, managed_groups
 
 LOOK_BACK = dt.timedelta(days=14)
 MEMBERS_PER_PAGE = 8
@@ -23,17 +23,13 @@ NOTE_MAX = 200
 async def _past_occurrences(ctx: StepContext) -> dict[str, tuple[Activity, dt.datetime, str]]:
     """Unrecorded occurrences of the last two weeks, by token, with their group's zone."""
     found: dict[str, tuple[Activity, dt.datetime, str]] = {}
-    for group in await managed_groups(ctx):
+    for activity, group in (await managed_activities(ctx)).values():
         zone = ZoneInfo(group.timezone)
-        for activity in await ctx.uow.activities.active(group.id):
-            rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
-            for start in rule.occurrences(ctx.now - LOOK_BACK, ctx.now):
-                if not await ctx.uow.activities.recorded(activity.id, start):
-                    found[f"att:o:{activity.id}:{int(start.timestamp())}"] = (
-                        activity,
-                        start,
-                        group.timezone,
-                    )
+        rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
+        for start in rule.occurrences(ctx.now - LOOK_BACK, ctx.now):
+            if not await ctx.uow.activities.recorded(activity.id, start):
+                token = f"att:o:{activity.id}:{int(start.timestamp())}"
+                found[token] = (activity, start, group.timezone)
     return found
 
 
