@@ -1,4 +1,4 @@
-"""Match typed text to the choices offered: by number, by label, or by yes/no words."""
+"""Match typed text to the choices offered: by number, label, words of one label, yes/no."""
 
 from __future__ import annotations
 
@@ -27,6 +27,11 @@ def _close(typed: str, label: str) -> bool:
     return damerau_levenshtein(typed, label, 2) <= (1 if len(label) < 10 else 2)
 
 
+def _words_within(typed: str, label: str) -> bool:
+    """Whole words of one label: "kader" for "Kader saja", "dan jam" for "Hari dan jam"."""
+    return len(typed) >= 3 and f" {typed} " in f" {label} "
+
+
 def match_offered(text: str, offered: Sequence[dict[str, str]]) -> str | None:
     """The token of the offered choice that `text` names, or None."""
     typed = normalise(text)
@@ -41,6 +46,9 @@ def match_offered(text: str, offered: Sequence[dict[str, str]]) -> str | None:
     near = [o["token"] for o in offered if _close(typed, normalise(o["label"]))]
     if len(near) == 1:
         return near[0]
+    within = [o["token"] for o in offered if _words_within(typed, normalise(o["label"]))]
+    if len(within) == 1:
+        return within[0]
     suffix = ":yes" if typed in YES_WORDS else ":no" if typed in NO_WORDS else None
     if suffix:
         matches = [option["token"] for option in offered if option["token"].endswith(suffix)]

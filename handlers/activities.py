@@ -7,6 +7,7 @@ repeated back with its weekday before anything is saved.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot import timefmt
@@ -28,6 +29,7 @@ from bot.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity, NewActivity
 from bot.storage.records import Group
 from handlers.when import parse_when
+from scheduler.reminders import reminder_key
 
 KINDS = ("rutin", "periksa", "penyuluhan", "olahraga", "lokakarya", "kunjungan", "lainnya")
 LOOK_AHEAD = dt.timedelta(days=31)
@@ -78,7 +80,7 @@ async def ask_overview(ctx: StepContext) -> Reply:
     if managed:
         choices.append(ctx.choice("act:record", "activity.record"))
     if managed and lines:
-        choices.append(ctx.choice("act:move", "activity.move"))
+        choices.append(ctx.choice("act:edit", "activity.edit"))
         choices.append(ctx.choice("act:cancel", "activity.cancel"))
     choices.append(ctx.choice("act:back", "common.back"))
     return ctx.reply("activity.overview", choices=choices, lines=listing)
@@ -93,7 +95,7 @@ async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
         if len(groups) == 1:
             return StartFlow("activity_new", {"group_id": groups[0].id}, step="kind")
         return StartFlow("activity_new")
-    if answer.choice in ("act:cancel", "act:move"):
+    if answer.choice in ("act:cancel", "act:edit"):
         return StartFlow("activity_change", {"change": answer.choice.removeprefix("act:")})
     if answer.choice == "act:record":
         return StartFlow("activity_record")
@@ -309,7 +311,10 @@ NEW = Flow(
 )
 
 
-# -- moving or cancelling one -----------------------------------------------------------------
+# -- changing or cancelling one --------------------------------------------------------------
+FIELDS = ("when", "title", "place", "audience")
+
+
 async def managed_activities(ctx: StepContext) -> dict[int, tuple[Activity, Group]]:
     """Active activities of the groups this person manages, by id, with their group."""
     found: dict[int, tuple[Activity, Group]] = {}
@@ -323,6 +328,25 @@ async def _chosen(ctx: StepContext) -> tuple[Activity, Group] | None:
     return (await managed_activities(ctx)).get(int(ctx.draft["activity_id"]))
 
 
+def _changed(activity: Activity, draft: dict[str, object]) -> Activity:
+    """The activity as it will be once the drafted change is saved."""
+    field, value = str(draft["field"]), str(draft["value"])
+    if field == "when":
+        return replace(activity, first_at=dt.datetime.fromisoformat(value))
+    if field == "title":
+        return replace(activity, title=value)
+    if field == "place":
+        return replace(activity, place=value)
+    return replace(activity, audience=value)
+
+
+def next_start(activity: Activity, group: Group, now: dt.datetime) -> dt.datetime | None:
+    zone = ZoneInfo(group.timezone)
+    rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
+    coming = rule.occurrences(now, now + dt.timedelta(days=400))
+    return coming[0] if coming else None
+
+
 async def ask_pick(ctx: StepContext) -> Reply:
     activities = [a for a, _ in (await managed_activities(ctx)).values()][:MAX_LISTED]
     choices = [Choice(token=f"act:c:{a.id}", label=a.title[:24]) for a in activities]
@@ -331,14 +355,27 @@ async def ask_pick(ctx: StepContext) -> Reply:
 
 
 async def take_pick(ctx: StepContext, answer: Answer) -> Outcome:
-    """Which activity (all its dates) to move or cancel."""
+    """Which activity (all its dates) to change or cancel."""
     if answer.choice == "act:back":
         return Finish()
     chosen = answer.choice.removeprefix("act:c:") if answer.choice else ""
     if not chosen.isdigit() or int(chosen) not in await managed_activities(ctx):
         return Retry(ctx.reply("common.pick_option"))
     ctx.draft["activity_id"] = int(chosen)
-    return Goto("confirm" if ctx.draft["change"] == "cancel" else "new_when")
+    return Goto("confirm" if ctx.draft["change"] == "cancel" else "field")
+
+
+async def ask_field(ctx: StepContext) -> Reply:
+    choices = [ctx.choice(f"act:f:{f}", f"activity.field_{f}") for f in FIELDS]
+    return ctx.reply("activity.ask_field", choices=choices)
+
+
+async def take_field(ctx: StepContext, answer: Answer) -> Outcome:
+    field = answer.choice.removeprefix("act:f:") if answer.choice else None
+    if field not in FIELDS:
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["field"] = field
+    return Goto(f"new_{field}")
 
 
 async def ask_new_when(ctx: StepContext) -> Reply:
@@ -353,8 +390,23 @@ async def take_new_when(ctx: StepContext, answer: Answer) -> Outcome:
     if parsed.moment is None:
         problem = parsed.problem.value if parsed.problem else "invalid"
         return Retry(ctx.reply(f"activity.when_{problem}"))
-    ctx.draft["first_at"] = parsed.moment.isoformat()
+    ctx.draft["value"] = parsed.moment.isoformat()
     return Goto("confirm")
+
+
+async def take_new_text(ctx: StepContext, answer: Answer) -> Outcome:
+    return _take_text(ctx, answer, "value", then="confirm")
+
+
+async def ask_new_title(ctx: StepContext) -> Reply:
+    return ctx.reply("activity.ask_new_title")
+
+
+async def take_new_audience(ctx: StepContext, answer: Answer) -> Outcome:
+    outcome = await take_audience(ctx, answer)
+    if isinstance(outcome, Goto):
+        ctx.draft["value"] = ctx.draft.pop("audience")
+    return outcome
 
 
 async def ask_confirm_change(ctx: StepContext) -> Reply:
@@ -367,12 +419,24 @@ async def ask_confirm_change(ctx: StepContext) -> Reply:
     ]
     if ctx.draft["change"] == "cancel":
         return ctx.reply("activity.confirm_cancel", choices=choices, title=activity.title)
-    when = local_label(ctx, _first(ctx), group.timezone)
-    return ctx.reply("activity.confirm_move", choices=choices, title=activity.title, when=when)
+    changed = _changed(activity, ctx.draft)
+    return ctx.reply(
+        "activity.confirm_edit",
+        choices=choices,
+        title=changed.title,
+        place=changed.place,
+        when=_next_label(ctx, ctx.language, changed, group),
+        audience=ctx.t(f"activity.audience_{changed.audience}"),
+    )
+
+
+def _next_label(ctx: StepContext, language: str, activity: Activity, group: Group) -> str:
+    start = next_start(activity, group, ctx.now)
+    return timefmt.local_label(ctx.texts, language, start, group.timezone) if start else "-"
 
 
 async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
-    """After a yes: stop the old reminders, tell those already reminded, record who did it."""
+    """After a yes: save, fix the reminders, tell those already reminded, record who did it."""
     if answer.choice == "act:x:no":
         return Finish([ctx.reply("common.cancelled")])
     if answer.choice != "act:x:yes":
@@ -382,46 +446,54 @@ async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
         return Finish([ctx.reply("access.denied")])
     activity, group = chosen
     user, change = ctx.registered_user, str(ctx.draft["change"])
-    done = DONE[change]
+    prefix = reminder_key(activity.id)
+    reminded = await ctx.uow.outbox.sent_recipients(prefix, reminder_key(activity.id, ctx.now))
+    after = activity
     if change == "cancel":
         await ctx.uow.activities.cancel(activity.id, ctx.now)
+        await ctx.uow.outbox.withdraw(prefix, "activity cancelled")
     else:
-        await ctx.uow.activities.move(activity.id, _first(ctx))
-    withdrawn = await ctx.uow.outbox.withdraw(f"reminder:{activity.id}:", f"activity {done}")
-    reached = [person for person in withdrawn if person != user.id]
+        after = _changed(activity, ctx.draft)
+        await ctx.uow.activities.update(after)
+        if ctx.draft["field"] == "when":
+            await ctx.uow.outbox.withdraw(prefix, "activity moved")
+        else:  # same dates: queued reminders are rebuilt with the new words on the next tick
+            await ctx.uow.outbox.discard_pending(prefix, ctx.now)
+    reached = [person for person in reminded if person != user.id]
+    done = DONE[change]
     for person in await ctx.uow.users.many(reached):
-        when = (
-            ""
-            if change == "cancel"
-            else timefmt.local_label(ctx.texts, person.language, _first(ctx), group.timezone)
-        )
         await ctx.notify(
             person,
             kind=f"activity_{done}",
             key=f"activity.{done}_notice",
             dedupe_key=f"{done}:{activity.id}:{to_db(ctx.now)}",
-            title=activity.title,
-            place=activity.place,
-            when=when,
+            title=after.title,
+            place=after.place,
+            when=_next_label(ctx, person.language, after, group),
         )
     await ctx.uow.audit.record(
         actor=f"user:{user.id}",
         action=f"{change}-activity",
         subject=f"activity:{activity.id}",
         now=ctx.now,
+        field=ctx.draft.get("field"),
         told=len(reached),
     )
     return Finish([ctx.reply(f"activity.{done}", title=activity.title, told=len(reached))])
 
 
-DONE = {"cancel": "cancelled", "move": "moved"}
+DONE = {"cancel": "cancelled", "edit": "changed"}
 
 CHANGE = Flow(
     name="activity_change",
     first="pick",
     steps={
         "pick": Step(ask_pick, take_pick),
+        "field": Step(ask_field, take_field),
         "new_when": Step(ask_new_when, take_new_when),
+        "new_title": Step(ask_new_title, take_new_text),
+        "new_place": Step(ask_place, take_new_text),
+        "new_audience": Step(ask_audience, take_new_audience),
         "confirm": Step(ask_confirm_change, take_confirm_change),
     },
 )

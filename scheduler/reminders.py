@@ -29,8 +29,19 @@ DEFAULT_OFFSETS = "1d@17:00,2h"
 _OFFSET = re.compile(r"^(\d{1,2})(d@(\d{2}):(\d{2})|h|m)$")
 
 
+DROPPED = "dropped: the activity had started when the bot could send it"
+
+
 def rsvp_token(activity_id: int, start: dt.datetime, answer: str) -> str:
     return f"rsvp:{activity_id}:{int(start.timestamp())}:{answer}"
+
+
+def reminder_key(activity_id: int, start: dt.datetime | None = None) -> str:
+    """Dedupe key (prefix) of an activity's reminders, of one occurrence if `start` is given.
+
+    The occurrence is ISO-8601 UTC text, so keys of later occurrences sort after earlier ones.
+    """
+    return f"reminder:{activity_id}:{to_db(start) if start else ''}"
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,8 @@ async def _remind(
     rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
     queued = 0
     look_ahead = max(offset.reach() for offset in offsets)
+    for start in rule.occurrences(now - look_ahead, now):
+        await _drop_missed(uow, activity, group, start, offsets)
     for start in rule.occurrences(now, now + look_ahead):
         due = [offset.spec for offset in offsets if offset.remind_at(start) <= now]
         if not due:
@@ -114,7 +127,7 @@ async def _remind(
                     recipient,
                     kind="reminder",
                     key="rsvp.reminder",
-                    dedupe_key=f"reminder:{activity.id}:{to_db(start)}:{offset}",
+                    dedupe_key=f"{reminder_key(activity.id, start)}:{offset}",
                     now=now,
                     choices=choices,
                     choices_valid_until=start,
@@ -125,6 +138,36 @@ async def _remind(
                     },
                 )
     return queued
+
+
+async def _drop_missed(
+    uow: UnitOfWork, activity: Activity, group: Group, start: dt.datetime, offsets: list[Offset]
+) -> None:
+    """Record (once) and log each reminder of an occurrence that started before it was sent.
+
+    Only people who were already in the group when the reminder fell due count as missed.
+    """
+    joined = {m.user_id: m.joined_at for m in await uow.memberships.members(group.id)}
+    for offset in offsets:
+        remind_at = offset.remind_at(start)
+        for recipient in await _audience(uow, activity, group):
+            if joined.get(recipient.id, remind_at) > remind_at:
+                continue
+            dropped = await uow.outbox.record_dropped(
+                user_id=recipient.id,
+                kind="reminder",
+                dedupe_key=f"{reminder_key(activity.id, start)}:{offset.spec}:to:{recipient.id}",
+                now=start,
+                reason=DROPPED,
+            )
+            if dropped:
+                log.warning(
+                    "reminder dropped: activity %s at %s, offset %s, user %s (the bot was down)",
+                    activity.id,
+                    to_db(start),
+                    offset.spec,
+                    recipient.id,
+                )
 
 
 async def _audience(uow: UnitOfWork, activity: Activity, group: Group) -> list[User]:

@@ -87,11 +87,18 @@ class ActivityRepository:
             rows = await cursor.fetchall()
         return [_activity(row) for row in rows]
 
-    async def move(self, activity_id: int, first_at: dt.datetime) -> None:
-        """Reschedule: the series now starts at `first_at` and follows it."""
+    async def update(self, activity: Activity) -> None:
+        """Save a changed title, place, audience or first date (the series follows it)."""
         await self._db.execute(
-            "UPDATE activities SET first_at = ? WHERE id = ? AND cancelled_at IS NULL",
-            (to_db(first_at), activity_id),
+            "UPDATE activities SET title = ?, place = ?, audience = ?, first_at = ?"
+            " WHERE id = ? AND cancelled_at IS NULL",
+            (
+                activity.title,
+                activity.place,
+                activity.audience,
+                to_db(activity.first_at),
+                activity.id,
+            ),
         )
 
     async def cancel(self, activity_id: int, now: dt.datetime) -> bool:

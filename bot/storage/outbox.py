@@ -39,6 +39,18 @@ class OutboxRepository:
         )
         return cursor.rowcount == 1
 
+    async def record_dropped(
+        self, *, user_id: int, kind: str, dedupe_key: str, now: dt.datetime, reason: str
+    ) -> bool:
+        """Note that a message was never sent and never will be; True the first time only."""
+        cursor = await self._db.execute(
+            "INSERT INTO outbox (user_id, kind, payload, dedupe_key, not_before, created_at,"
+            " status, last_error) VALUES (?, ?, '{}', ?, ?, ?, 'failed', ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (user_id, kind, dedupe_key, to_db(now), to_db(now), reason),
+        )
+        return cursor.rowcount == 1
+
     async def claim(
         self,
         channel: Channel,
@@ -123,20 +135,29 @@ class OutboxRepository:
         )
         return cursor.rowcount
 
-    async def withdraw(self, dedupe_prefix: str, reason: str) -> list[int]:
-        """Stop pending messages of one event (a cancelled activity's reminders).
-
-        Returns the recipients who had already been sent one, so they can be told.
-        """
-        pattern = f"{dedupe_prefix}%"
+    async def sent_recipients(self, dedupe_prefix: str, not_below: str) -> list[int]:
+        """Who was sent a message of one event whose dedupe key sorts at or after `not_below`."""
         async with self._db.execute(
-            "SELECT DISTINCT user_id FROM outbox WHERE dedupe_key LIKE ? AND status = 'sent'",
-            (pattern,),
+            "SELECT DISTINCT user_id FROM outbox WHERE dedupe_key LIKE ? AND dedupe_key >= ?"
+            " AND status = 'sent' ORDER BY user_id",
+            (f"{dedupe_prefix}%", not_below),
         ) as cursor:
-            reached = [int(row["user_id"]) for row in await cursor.fetchall()]
-        await self._db.execute(
+            return [int(row["user_id"]) for row in await cursor.fetchall()]
+
+    async def withdraw(self, dedupe_prefix: str, reason: str) -> int:
+        """Stop for good the pending messages of one event (a cancelled activity's reminders)."""
+        cursor = await self._db.execute(
             "UPDATE outbox SET status = 'failed', last_error = ?, claimed_until = NULL"
             " WHERE dedupe_key LIKE ? AND status = 'pending'",
-            (reason, pattern),
+            (reason, f"{dedupe_prefix}%"),
         )
-        return reached
+        return cursor.rowcount
+
+    async def discard_pending(self, dedupe_prefix: str, now: dt.datetime) -> int:
+        """Forget pending messages of one event that no worker holds, so they can be rebuilt."""
+        cursor = await self._db.execute(
+            "DELETE FROM outbox WHERE dedupe_key LIKE ? AND status = 'pending'"
+            " AND (claimed_until IS NULL OR claimed_until < ?)",
+            (f"{dedupe_prefix}%", to_db(now)),
+        )
+        return cursor.rowcount

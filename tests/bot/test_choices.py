@@ -35,6 +35,20 @@ def test_small_typos_in_long_labels_are_forgiven_when_unambiguous() -> None:
     assert match_offered("meni", offered) is None
 
 
+def test_whole_words_of_exactly_one_label_are_enough() -> None:
+    offered = [
+        {"token": "a:all", "label": "Semua anggota"},
+        {"token": "a:kader", "label": "Kader saja"},
+        {"token": "a:kader_wa", "label": "Kader WA saja"},
+    ]
+    assert match_offered("semua", offered) == "a:all"
+    assert match_offered("Kader WA", offered) == "a:kader_wa"
+    assert match_offered("kader", offered) is None, "two labels say kader: ask again"
+    assert match_offered("saja", offered) is None
+    assert match_offered("ka", offered) is None, "too short to be a word of a label"
+    assert match_offered("sem", offered) is None, "parts of words do not count"
+
+
 def test_yes_word_does_not_guess_between_several_yes_options() -> None:
     offered = [{"token": "a:yes", "label": "A"}, {"token": "b:yes", "label": "B"}]
     assert match_offered("ya", offered) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from bot.models import Channel
 from bot.storage.database import Database
 from bot.texts import Texts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from scheduler.reminders import Offset, materialise_reminders, rsvp_token
+from scheduler.reminders import DROPPED, Offset, materialise_reminders, rsvp_token
 from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,
@@ -78,6 +79,28 @@ async def test_after_downtime_due_reminders_go_and_late_ones_are_dropped(
     assert await materialise_reminders(database, texts, MEETING - dt.timedelta(hours=1)) == 4
     # Down until after the meeting started: nothing for that occurrence, nothing for next week yet.
     assert await materialise_reminders(database, texts, MEETING + dt.timedelta(minutes=30)) == 0
+
+
+async def test_reminders_missed_while_down_are_recorded_and_logged_once(
+    database: Database,
+    texts: Texts,
+    clock: FakeClock,
+    rows: RowCounter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await add_meeting(database, clock)
+    # Down from Monday morning until after Tuesday's meeting started: both reminders missed.
+    late = MEETING + dt.timedelta(minutes=30)
+    with caplog.at_level(logging.WARNING, logger="scheduler.reminders"):
+        assert await materialise_reminders(database, texts, late) == 0
+        assert await materialise_reminders(database, texts, late + dt.timedelta(minutes=1)) == 0
+    dropped = rows(
+        "SELECT users.name, outbox.status, outbox.last_error FROM outbox"
+        " JOIN users ON users.id = outbox.user_id WHERE outbox.kind = 'reminder' ORDER BY 1"
+    )
+    assert dropped == [("Bu Sari", "failed", DROPPED)] * 2 + [("Budi", "failed", DROPPED)] * 2
+    logged = [r.getMessage() for r in caplog.records if "reminder dropped" in r.getMessage()]
+    assert len(logged) == 4, "each missed reminder is logged once, not on every tick"
 
 
 async def test_kader_only_activities_remind_only_kader(
@@ -172,16 +195,20 @@ async def test_moving_an_activity_tells_those_reminded_and_reminds_for_the_new_t
     await reminded_at_day_before(database, texts, clock)
     sari = person(engine, "sari")
     await sari.say("/kegiatan")
-    await sari.tap("act:move")
-    assert sari.keys == ["activity.ask_move"]
+    await sari.tap("act:edit")
+    assert sari.keys == ["activity.ask_edit"]
     await sari.say("1")
+    assert sari.keys == ["activity.ask_field"]
+    await sari.say("hari dan jam")
     assert sari.keys == ["activity.ask_new_when"]
+    await sari.say("23/11 jam 8")
+    assert sari.keys == ["activity.when_past", "activity.ask_new_when"], "re-asked, choice kept"
     await sari.say("kamis jam 16")
-    assert sari.keys == ["activity.confirm_move"]
+    assert sari.keys == ["activity.confirm_edit"]
     assert "Kamis 26-11-2026 16:00 WITA" in sari.last[0].text
     await sari.say("ya")
-    assert sari.keys == ["activity.moved", "menu.title"]
-    notice = rows("SELECT payload FROM outbox WHERE kind = 'activity_moved'")
+    assert sari.keys == ["activity.changed", "menu.title"]
+    notice = rows("SELECT payload FROM outbox WHERE kind = 'activity_changed'")
     assert len(notice) == 1
     assert "Kamis 26-11-2026 16:00 WITA" in str(notice[0][0])
     clock.now = HOURS_BEFORE
@@ -190,6 +217,62 @@ async def test_moving_an_activity_tells_those_reminded_and_reminds_for_the_new_t
     )
     clock.now = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)  # Wednesday 17:00 WITA
     assert await materialise_reminders(database, texts, clock()) == 2, "reminded for the new time"
+
+
+async def test_renaming_tells_those_reminded_and_rewords_the_reminders_still_queued(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    sender = ScriptedSender()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
+    delivery = OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock)
+    await delivery.deliver_all()
+    clock.now = HOURS_BEFORE
+    await materialise_reminders(database, texts, clock())  # queued, not delivered yet
+    sari = person(engine, "sari")
+    await sari.say("/kegiatan")
+    await sari.tap("act:edit")
+    await sari.say("1")
+    await sari.tap("act:f:place")
+    assert sari.keys == ["activity.ask_place"]
+    await sari.say("x")
+    assert sari.keys == ["activity.text_invalid", "activity.ask_place"]
+    await sari.say("Balai   nelayan  RT 3")
+    assert sari.keys == ["activity.confirm_edit"]
+    assert "📍 Balai nelayan RT 3" in sari.last[0].text
+    await sari.say("ya")
+    assert sari.keys == ["activity.changed", "menu.title"]
+    notices = rows(
+        "SELECT users.name, outbox.payload FROM outbox JOIN users ON users.id = outbox.user_id"
+        " WHERE outbox.kind = 'activity_changed'"
+    )
+    assert [name for name, _ in notices] == ["Budi"]
+    assert "Balai nelayan RT 3" in str(notices[0][1])
+    await materialise_reminders(database, texts, clock())
+    pending = rows("SELECT payload FROM outbox WHERE kind = 'reminder' AND status = 'pending'")
+    assert len(pending) == 2, "the 2-hour reminders are queued again, once each"
+    assert all("Balai nelayan RT 3" in str(payload) for (payload,) in pending)
+
+
+async def test_after_switching_to_kader_only_workers_get_no_more_reminders(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    sari = person(engine, "sari")
+    await sari.say("/kegiatan")
+    await sari.tap("act:edit")
+    await sari.say("1")
+    await sari.tap("act:f:audience")
+    await sari.say("kader")
+    assert sari.keys == ["activity.confirm_edit"]
+    assert "👥 Kader saja" in sari.last[0].text
+    await sari.tap("act:x:yes")
+    assert rows("SELECT audience FROM activities") == [("kader",)]
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    assert [name for name, _ in reminders(rows)] == ["Bu Sari"]
 
 
 async def test_workers_cannot_cancel(engine: Engine, database: Database, clock: FakeClock) -> None:
