@@ -15,6 +15,7 @@ from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.inbound import InboundRepository
+from bot.storage.incidents import IncidentRepository
 from bot.storage.memberships import MembershipRepository
 from bot.storage.offers import OfferRepository
 from bot.storage.outbox import OutboxRepository
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.activities = ActivityRepository(connection)
         self.offers = OfferRepository(connection)
         self.rsvps = RsvpRepository(connection)
+        self.incidents = IncidentRepository(connection)
         self.inbound = InboundRepository(connection)
 
 
