@@ -17,6 +17,7 @@ class Action(StrEnum):
     VIEW_GROUP_MEMBERS = "view_group_members"
     VIEW_GROUPS_IN_SCOPE = "view_groups_in_scope"
     MANAGE_ACTIVITIES = "manage_activities"  # kader of the group, officers covering it, admins
+    HANDLE_INCIDENTS = "handle_incidents"  # see and act on reports: the same people
 
 
 def roles(grants: Sequence[Grant]) -> set[Role]:
@@ -47,7 +48,7 @@ def allowed(grants: Sequence[Grant], action: Action, group: Group | None = None)
         return True
     if action is Action.VIEW_GROUPS_IN_SCOPE:
         return bool(held & {Role.OFFICER, Role.ADMIN})
-    if action in (Action.VIEW_GROUP_MEMBERS, Action.MANAGE_ACTIVITIES):
+    if action in (Action.VIEW_GROUP_MEMBERS, Action.MANAGE_ACTIVITIES, Action.HANDLE_INCIDENTS):
         if group is None:
             return bool(held & {Role.KADER, Role.OFFICER, Role.ADMIN})
         return any(covers(grant, group) for grant in grants)

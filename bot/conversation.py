@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from bot.models import Channel, Choice, Location, Reply
 from bot.notify import notify
+from bot.settings import Settings
 from bot.storage.database import UnitOfWork
 from bot.storage.records import Grant, Group, User
 from bot.texts import Texts
@@ -41,6 +42,7 @@ class StepContext:
     user: User | None
     grants: list[Grant]
     group: Group | None
+    settings: Settings
     draft: dict[str, Any] = field(default_factory=dict)
 
     def t(self, key: str, **params: object) -> str:
@@ -74,6 +76,9 @@ class StepContext:
         key: str,
         dedupe_key: str,
         urgent: bool = False,
+        choices: Sequence[tuple[str, str]] = (),
+        choices_valid_until: dt.datetime | None = None,
+        not_before: dt.datetime | None = None,
         **params: object,
     ) -> None:
         """Queue a message for someone else, in their language, in this same transaction."""
@@ -86,6 +91,9 @@ class StepContext:
             dedupe_key=dedupe_key,
             now=self.now,
             urgent=urgent,
+            choices=choices,
+            choices_valid_until=choices_valid_until,
+            not_before=not_before,
             params=params,
         )
 

@@ -22,8 +22,8 @@ from handlers import FLOWS
 from handlers.commands import run_command
 from handlers.emergency import emergency_card
 from handlers.first_aid import stranger_emergency
-from handlers.rsvp import is_rsvp, take_rsvp
 from handlers.sos import start_sos
+from handlers.standing import Handler, standing_handler
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ class Engine:
             user=user,
             grants=grants,
             group=group,
+            settings=self.settings,
             draft=dict(session.draft) if session else {},
         )
         return _Turn(ctx, session)
@@ -131,7 +132,8 @@ class Engine:
             ctx.draft = {}
             if stale_flow != MENU_FLOW:
                 notes.append(ctx.reply("session.expired"))
-            if inbound.choice is not None or (text or "").isdigit():
+            standing = inbound.choice and await self._standing_offer(ctx, inbound.choice)
+            if (inbound.choice is not None and not standing) or (text or "").isdigit():
                 # A tap or a number answered the old question: start afresh instead of guessing.
                 fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
                 return notes + await self._start_flow(turn, fresh, {})
@@ -152,8 +154,12 @@ class Engine:
         offered = turn.session.offered
         if inbound.choice is not None:
             if inbound.choice not in {option["token"] for option in offered}:
-                if await self._standing_offer(ctx, inbound.choice):
-                    return [*notes, await take_rsvp(ctx, inbound.choice), await self._ask(turn)]
+                standing = await self._standing_offer(ctx, inbound.choice)
+                if standing is not None:
+                    result = await standing(ctx, inbound.choice)
+                    if isinstance(result, Reply):
+                        return [*notes, result, await self._ask(turn)]
+                    return notes + await self._apply(turn, result)
                 log.warning("rejecting a choice token that was not offered")
                 return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
             answer = Answer(choice=inbound.choice)
@@ -170,13 +176,12 @@ class Engine:
         outcome = await flow.steps[turn.session.step].handle(ctx, answer)
         return notes + await self._apply(turn, outcome)
 
-    async def _standing_offer(self, ctx: StepContext, token: str) -> bool:
-        """A button from a message the bot sent on its own (a reminder), still valid for them."""
-        return (
-            ctx.user is not None
-            and is_rsvp(token)
-            and await ctx.uow.offers.valid(ctx.user.id, token, ctx.now)
-        )
+    async def _standing_offer(self, ctx: StepContext, token: str) -> Handler | None:
+        """The handler of a button from a message the bot sent on its own, if still valid."""
+        handler = standing_handler(token)
+        if handler is None or ctx.user is None:
+            return None
+        return handler if await ctx.uow.offers.valid(ctx.user.id, token, ctx.now) else None
 
     async def _command(self, turn: _Turn, name: str, args: str) -> list[Reply]:
         ctx = turn.ctx

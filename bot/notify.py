@@ -23,14 +23,16 @@ async def notify(
     urgent: bool = False,
     choices: Sequence[tuple[str, str]] = (),
     choices_valid_until: dt.datetime | None = None,
+    not_before: dt.datetime | None = None,
     params: Mapping[str, object] | None = None,
 ) -> bool:
     """Write one outbox row in the recipient's language, in the caller's transaction.
 
     `dedupe_key` names the event; the recipient is added here, so one event reaches each
     recipient once. `params` fill the text's placeholders. `choices` are (token, label key)
-    pairs that stay valid for the recipient until `choices_valid_until`. Returns False if this
-    event had already been queued for them.
+    pairs that stay valid for the recipient until `choices_valid_until`; `not_before` holds the
+    message until then (a follow-up a day later). Returns False if this event had already been
+    queued for them.
     """
     reply = Reply(
         key=key,
@@ -44,6 +46,7 @@ async def notify(
         dedupe_key=f"{dedupe_key}:to:{recipient.id}",
         now=now,
         urgent=urgent,
+        not_before=not_before,
     )
     if added and choices:
         await uow.offers.add(recipient.id, [t for t, _ in choices], choices_valid_until or now)

@@ -18,14 +18,15 @@ from bot.storage.database import Database
 from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.jobs import run_due_jobs
 from scheduler.quiet import QuietHours
-from scheduler.reminders import Offset, materialise_reminders
+from scheduler.reminders import Offset
 from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-REMINDER_TICK_SECONDS = 60
+JOB_TICK_SECONDS = 60
 WEBHOOK_PATH = "telegram"
 
 
@@ -68,11 +69,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         telegram.on_outbox = worker.nudge
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
 
-        async def remind() -> None:
-            if await materialise_reminders(database, texts, utc_now(), settings.reminders):
+        async def tick() -> None:
+            if await run_due_jobs(database, texts, engine.knowledge, settings, utc_now()):
                 worker.nudge()
 
-        scheduler.add_job(remind, "interval", seconds=REMINDER_TICK_SECONDS, max_instances=1,
+        scheduler.add_job(tick, "interval", seconds=JOB_TICK_SECONDS, max_instances=1,
                           coalesce=True, next_run_time=dt.datetime.now(dt.UTC))  # fmt: skip
         scheduler.start()
         try:

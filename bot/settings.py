@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     """Local hours when only urgent messages (SOS, emergencies) are delivered."""
     reminders: str = "1d@17:00,2h"
     """When activity reminders go out: `Nd@HH:MM` (days before, at local time), `Nh`, `Nm`."""
+    followup_hours: list[int] = Field(default=[24, 72], min_length=1, max_length=5)
+    """Hours after a report when the worker is asked how the injury is (JSON list, e.g. [24,72])."""
+    escalate_after_hours: float = Field(default=24.0, gt=0)
+    """A report no kader acted on for this long goes to the officers."""
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

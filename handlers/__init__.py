@@ -7,10 +7,12 @@ from handlers import (
     away,
     browse,
     first_aid,
+    followup,
     group,
     language,
     menu,
     registration,
+    report,
     sos,
 )
 
@@ -29,5 +31,7 @@ FLOWS: dict[str, Flow] = {
         activities.NEW,
         activities.CHANGE,
         attendance.FLOW,
+        report.FLOW,
+        followup.FLOW,
     )
 }

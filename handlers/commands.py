@@ -49,6 +49,7 @@ COMMANDS: dict[str, Command] = {
     for command in (
         Command("p3k", "menu.first_aid", Action.USE_BOT, _start("browse"), ALL_ROLES),
         Command("sos", "menu.sos", Action.USE_BOT, _sos, MEMBERS),
+        Command("lapor", "menu.report", Action.USE_BOT, _start("report"), MEMBERS),
         Command(
             "anggota",
             "menu.members",

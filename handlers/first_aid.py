@@ -132,6 +132,7 @@ async def ask_what_next(ctx: StepContext) -> Reply:
         ctx.choice("fa:other", "first_aid.other"),
         ctx.choice("fa:full", "first_aid.full_label"),
         ctx.choice("fa:kader", "first_aid.tell_kader"),
+        ctx.choice("fa:report", "first_aid.report"),
         ctx.choice("fa:menu", "common.main_menu"),
     ]
     return ctx.reply("first_aid.what_next", choices=choices)
@@ -172,6 +173,11 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
             return Goto("other")
         case "fa:kader":
             return Finish([await tell_kader(ctx, topic)])
+        case "fa:report":  # the injury is known already: the report starts with who was hurt
+            draft = {"topic": topic.id, "what_text": ctx.draft.get("text", ""), "known": ["what"]}
+            if ctx.draft.get("emergency"):
+                draft.update(alerted=False, severe=True)
+            return StartFlow("report", draft)
         case "fa:menu":
             return Finish()
     if answer.text:

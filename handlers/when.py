@@ -4,6 +4,9 @@
 "Senin depan jam 14.00", "kamis jam 7 malam", "12 Desember jam 8". A date without a time, a time
 that does not exist or a moment already past is refused: the bot asks again and always repeats
 the exact weekday, date and time back before saving anything.
+
+`parse_past` reads when something already happened ("kemarin", "tadi jam 7", "Senin", "10/12"):
+there a date alone is enough, and a moment still to come is refused.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ MONTHS = {
     "march": 3, "may": 5, "june": 6, "july": 7, "august": 8, "aug": 8, "october": 10, "oct": 10,
     "december": 12, "dec": 12,
 }  # fmt: skip
-RELATIVE_DAYS = {"hari ini": 0, "today": 0, "besok": 1, "tomorrow": 1, "lusa": 2}
+RELATIVE_DAYS = {
+    "hari ini": 0, "today": 0, "tadi": 0, "besok": 1, "tomorrow": 1, "lusa": 2, "kemarin": -1,
+    "kmrn": -1, "kemaren": -1, "yesterday": -1,
+}  # fmt: skip
 # Part of day after the hour: "jam 7 malam" is 19:00, "jam 2 siang" 14:00, "jam 12 malam" 00:00.
 AFTERNOON = frozenset({"siang", "sore", "malam", "pm"})
 
@@ -42,6 +48,7 @@ class Problem(Enum):
     NO_TIME = "no_time"
     INVALID = "invalid"
     PAST = "past"
+    FUTURE = "future"
 
 
 @dataclass(frozen=True)
@@ -51,11 +58,22 @@ class Parsed:
 
 
 @dataclass(frozen=True)
+class ParsedPast:
+    """A local date, with its time when one was given; or why the text cannot be used."""
+
+    date: dt.date | None
+    time: dt.time | None = None
+    problem: Problem | None = None
+
+
+@dataclass(frozen=True)
 class _DateFound:
     date: dt.date | None  # None: named, but impossible (31/2)
     rest: str
     roll: dt.timedelta | None = None
-    """If the moment has passed: a bare weekday means next week's, a bare time tomorrow's."""
+    """If the moment is on the wrong side of now: a bare weekday means the next (or, for
+    `parse_past`, the previous) week's, a bare time the next (previous) day's."""
+    named: bool = True  # False: the text names no date, so today is assumed
 
 
 def simplify(text: str) -> str:
@@ -83,11 +101,28 @@ def parse_when(text: str, now: dt.datetime) -> Parsed:
     return Parsed(moment)
 
 
+def parse_past(text: str, now: dt.datetime) -> ParsedPast:
+    """When something happened, in `now`'s time zone: a date, and a time if one was given."""
+    found = _find_date(simplify(text), now.date(), past=True)
+    if found.date is None:
+        return ParsedPast(None, problem=Problem.INVALID)
+    match = _TIME.search(found.rest)
+    time = _time(match) if match else None
+    if (match and time is None) or (match is None and not found.named):
+        return ParsedPast(None, problem=Problem.INVALID)
+    moment = dt.datetime.combine(found.date, time or dt.time(0), tzinfo=now.tzinfo)
+    if moment > now and found.roll is not None:
+        moment -= found.roll
+    if moment > now:
+        return ParsedPast(None, problem=Problem.FUTURE)
+    return ParsedPast(moment.date(), time)
+
+
 def _cut(text: str, match: re.Match[str]) -> str:
     return f"{text[: match.start()]} {text[match.end() :]}"
 
 
-def _find_date(text: str, today: dt.date) -> _DateFound:
+def _find_date(text: str, today: dt.date, *, past: bool = False) -> _DateFound:
     for words, offset in RELATIVE_DAYS.items():
         found = re.search(rf"\b{words}\b", text)
         if found:
@@ -95,29 +130,36 @@ def _find_date(text: str, today: dt.date) -> _DateFound:
     numeric = _NUMERIC_DATE.search(text)
     if numeric:
         day, month, year = int(numeric.group(1)), int(numeric.group(2)), numeric.group(3)
-        return _DateFound(_calendar_date(day, month, year, today), _cut(text, numeric))
+        return _DateFound(_calendar_date(day, month, year, today, past), _cut(text, numeric))
     for named in _NAMED_DATE.finditer(text):
         month_number = MONTHS.get(named.group(2))
         if month_number is not None:
-            date = _calendar_date(int(named.group(1)), month_number, named.group(3), today)
+            date = _calendar_date(int(named.group(1)), month_number, named.group(3), today, past)
             return _DateFound(date, _cut(text, named))
     for word, weekday in WEEKDAYS.items():
         found = re.search(rf"\b{word}\b(\s+depan)?", text)
         if found:
+            if past:  # the latest such day, today included
+                back = (today.weekday() - weekday) % 7
+                return _DateFound(today - dt.timedelta(days=back), _cut(text, found))
             ahead = (weekday - today.weekday()) % 7
             if found.group(1):  # "Senin depan": the Monday of next week
                 ahead += 7
             roll = None if found.group(1) else dt.timedelta(days=7)
             return _DateFound(today + dt.timedelta(days=ahead), _cut(text, found), roll)
-    return _DateFound(today, text, dt.timedelta(days=1))  # only a time: today or tomorrow
+    return _DateFound(today, text, dt.timedelta(days=1), named=False)  # a time alone
 
 
-def _calendar_date(day: int, month: int, year: str | None, today: dt.date) -> dt.date | None:
+def _calendar_date(
+    day: int, month: int, year: str | None, today: dt.date, past: bool
+) -> dt.date | None:
     full_year = today.year if year is None else int(year) + (2000 if len(year) == 2 else 0)
     try:
         date = dt.date(full_year, month, day)
-        if year is None and date < today:
+        if year is None and not past and date < today:
             date = date.replace(year=today.year + 1)  # "10/1" typed in December: next January
+        if year is None and past and date > today:
+            date = date.replace(year=today.year - 1)  # "28/12" typed in January: last December
     except ValueError:
         return None
     return date

@@ -20,8 +20,8 @@ from bot.engine import Engine
 from bot.models import Channel, Inbound, Reply
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.jobs import run_due_jobs
 from scheduler.quiet import QuietHours
-from scheduler.reminders import materialise_reminders
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)
@@ -122,9 +122,10 @@ class ConsoleChat:
         await self.deliver_outbox()
 
     async def deliver_outbox(self) -> None:
-        """Queue reminders now due, then deliver what the bot queued for other people."""
-        await materialise_reminders(
-            self.database, self.engine.texts, self.engine.clock(), self.engine.settings.reminders
+        """Run the jobs now due, then deliver what the bot queued for other people."""
+        engine = self.engine
+        await run_due_jobs(
+            self.database, engine.texts, engine.knowledge, engine.settings, engine.clock()
         )
         held = 0
         while (stats := await self.delivery.deliver_due(Channel.TERMINAL)).handled:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.when import Problem, parse_when
+from handlers.when import ParsedPast, Problem, parse_past, parse_when
 
 WITA = ZoneInfo("Asia/Makassar")
 NOW = dt.datetime(2026, 11, 23, 10, 30, tzinfo=WITA)  # Monday 23 November 2026, 10:30 WITA
@@ -73,3 +73,35 @@ def test_any_text_gets_a_moment_in_the_future_or_a_reason(typed: str) -> None:
     parsed = parse_when(typed, NOW)
     assert (parsed.moment is None) != (parsed.problem is None)
     assert parsed.moment is None or parsed.moment > NOW
+
+
+@pytest.mark.parametrize(
+    ("typed", "date", "time"),
+    [
+        ("kemarin", dt.date(2026, 11, 22), None),
+        ("kmrn jam 3 sore", dt.date(2026, 11, 22), dt.time(15)),
+        ("tadi jam 7", dt.date(2026, 11, 23), dt.time(7)),
+        ("jam 9 malam", dt.date(2026, 11, 22), dt.time(21)),  # not yet tonight: last night
+        ("Sabtu", dt.date(2026, 11, 21), None),
+        ("senin jam 8", dt.date(2026, 11, 23), dt.time(8)),
+        ("20/11 16.00", dt.date(2026, 11, 20), dt.time(16)),
+        ("28/12", dt.date(2025, 12, 28), None),  # December has not come yet: last year's
+        ("3 Nov", dt.date(2026, 11, 3), None),
+    ],
+)
+def test_when_something_happened(typed: str, date: dt.date, time: dt.time | None) -> None:
+    assert parse_past(typed, NOW) == ParsedPast(date, time)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ("besok", Problem.FUTURE),
+        ("hari ini jam 11", Problem.FUTURE),
+        ("31/2", Problem.INVALID),
+        ("kemarin jam 25", Problem.INVALID),
+        ("di kebun", Problem.INVALID),
+    ],
+)
+def test_when_something_happened_refused(typed: str, problem: Problem) -> None:
+    assert parse_past(typed, NOW).problem is problem

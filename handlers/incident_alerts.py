@@ -1,0 +1,263 @@
+"""A report reaches people: the emergency alarm mid-report, the kader alert on submit, the
+follow-ups for the worker, and what kader and officers do about it (buttons in the alert).
+
+Everything goes through the outbox in the same transaction as the report, so an accepted report
+is never without its alerts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.access import Action, allowed
+from bot.clock import to_db
+from bot.conversation import StepContext
+from bot.incident_codes import OCCUPATION, TOPIC_CODES
+from bot.models import Reply
+from bot.storage.incidents import Incident, NewIncident
+from bot.storage.records import Group, Sector, User
+from bot.texts import Texts
+from content.knowledge import Knowledge, pick
+from handlers.emergency import emergency_card
+
+ACTION_EFFECT = {
+    "contacted": ("contacted", None),
+    "treated": ("treated", "on_site"),
+    "referred": ("referred", "puskesmas"),
+    "hospital": ("referred", "hospital"),
+    "died": ("closed", "died"),
+    "closed": ("closed", None),
+}
+"""What each kader action sets: (status, outcome); an outcome of None keeps the one recorded."""
+ALERT_ACTIONS = ("contacted", "treated", "referred", "closed")
+ACTION_TOKEN = re.compile(rf"^inc:(\d+):({'|'.join(ACTION_EFFECT)})$")
+BUTTONS_VALID = dt.timedelta(days=30)
+FOLLOWUP_ANSWER_VALID = dt.timedelta(days=7)
+
+
+def describe(texts: Texts, knowledge: Knowledge, language: str, incident: Incident) -> str:
+    """A report in a few lines, for alerts and views, in the reader's language."""
+    topic = knowledge.topics.get(incident.topic_id or "")
+    what = " - ".join(
+        v for v in (pick(topic.title, language) if topic else "", incident.what_text) if v
+    )
+    when = dt.date.fromisoformat(incident.occurred_on).strftime("%d-%m-%Y")
+    if incident.occurred_time:
+        when += f" {incident.occurred_time}"
+    body = texts.get(language, f"incident.body_{incident.body_part}") if incident.body_part else "-"
+    kind = texts.get(language, f"incident.kind_{incident.kind}")
+    return texts.get(
+        language,
+        "incident.summary",
+        reference=incident.reference,
+        kind=kind,
+        what=what or "-",
+        body=body,
+        when=when,
+        place=incident.place_text or "-",
+        status=texts.get(language, f"incident.status_{incident.status}"),
+    )
+
+
+def victim_label(texts: Texts, language: str, incident: Incident, reporter: User | None) -> str:
+    if incident.victim == "other":
+        return incident.victim_name or "-"
+    if incident.victim == "none":
+        return texts.get(language, "incident.nobody_hurt")
+    return reporter.name if reporter else "-"
+
+
+async def _helpers(ctx: StepContext, group: Group, *, officers: bool) -> list[User]:
+    """The group's kader, and its officers too when asked or when it has no kader."""
+    ids = set(await ctx.uow.roles.kader_ids(group.id))
+    if officers or not ids:
+        ids |= set(await ctx.uow.roles.officer_ids(group.id, group.regency))
+    ids.discard(ctx.registered_user.id)
+    return await ctx.uow.users.many(sorted(ids))
+
+
+async def raise_alarm(
+    ctx: StepContext, topic_id: str | None, signs: list[str], text: str
+) -> list[Reply]:
+    """An emergency mid-report: the card for the person, an urgent alert to kader and officers."""
+    ctx.draft.update(alerted=True, severe=True)
+    topic = ctx.knowledge.topics.get(topic_id or "")
+    card = emergency_card(ctx, topic, signs)
+    user, group = ctx.registered_user, ctx.group
+    if group is None:
+        return [card, ctx.reply("report.alarm_no_group")]
+    helpers = await _helpers(ctx, group, officers=True)
+    for helper in helpers:
+        await ctx.notify(
+            helper,
+            kind="incident_alarm",
+            key="incident.alarm",
+            dedupe_key=f"alarm:{user.id}:{to_db(ctx.now)}",
+            urgent=True,
+            name=ctx.draft.get("victim_name") or user.name,
+            phone=user.phone or "-",
+            group=group.name,
+            what=pick(topic.title, helper.language) if topic else text[:200] or "-",
+        )
+    return [card, ctx.reply("report.alarm_sent" if helpers else "report.alarm_no_one")]
+
+
+def _new_incident(ctx: StepContext) -> NewIncident:
+    draft, group = ctx.draft, ctx.group
+    topic_id = draft.get("topic")
+    injury_type, agent = TOPIC_CODES.get(str(topic_id), (None, None))
+    topic = ctx.knowledge.topics.get(str(topic_id))
+    near_miss = draft["who"] == "none"
+    severe = bool(draft.get("severe") or draft.get("danger") or (topic and topic.always_emergency))
+    stopped = draft.get("stopped")
+    return NewIncident(
+        group_id=group.id if group else None,
+        reporter_id=ctx.registered_user.id,
+        kind="near_miss" if near_miss else "injury",
+        victim=str(draft["who"]),
+        victim_name=draft.get("victim_name") if draft["who"] == "other" else None,
+        victim_sex=None if near_miss else draft.get("sex"),
+        victim_age=None if near_miss else draft.get("age"),
+        employment=None if near_miss else draft.get("employment"),
+        occupation=OCCUPATION[group.sector if group else Sector.OTHER],
+        topic_id=None if near_miss else topic_id,
+        injury_type=None if near_miss else injury_type,
+        material_agent=None if near_miss else agent,
+        what_text=str(draft.get("what_text") or ""),
+        body_part=None if near_miss else draft.get("body"),
+        occurred_on=str(draft["occurred_on"]),
+        occurred_time=draft.get("occurred_time"),
+        place_text=str(draft.get("place") or ""),
+        latitude=draft.get("lat"),
+        longitude=draft.get("lon"),
+        activity=str(draft["activity"]),
+        activity_text=str(draft.get("activity_text") or ""),
+        commuting=draft["activity"] == "commute",
+        danger_signs=bool(draft.get("danger")),
+        first_aid_given=str(draft.get("first_aid") or ""),
+        stopped_work=None if near_miss or stopped is None else bool(stopped),
+        photo_ref=draft.get("photo"),
+        severe=severe and not near_miss,
+    )
+
+
+async def submit(ctx: StepContext) -> list[Reply]:
+    """Store the report, alert the kader (and the officers if severe), plan the follow-ups."""
+    user = ctx.registered_user
+    incident = await ctx.uow.incidents.create(_new_incident(ctx), ctx.now)
+    await ctx.uow.audit.record(
+        actor=f"user:{user.id}",
+        action="report-incident",
+        subject=f"incident:{incident.id}",
+        now=ctx.now,
+        kind=incident.kind,
+    )
+    told = await alert_helpers(ctx, incident)
+    if incident.kind == "injury":
+        await _plan_followups(ctx, incident)
+    key = "report.saved" if told else "report.saved_no_one"
+    return [ctx.reply(key, reference=incident.reference, told=told)]
+
+
+async def alert_helpers(ctx: StepContext, incident: Incident) -> int:
+    """The alert with its action buttons; how many people it went to."""
+    if ctx.group is None:
+        return 0
+    helpers = await _helpers(ctx, ctx.group, officers=incident.severe)
+    for helper in helpers:
+        await ctx.notify(
+            helper,
+            kind="incident_alert",
+            key="incident.alert",
+            dedupe_key=f"incident:{incident.id}:alert",
+            urgent=incident.severe,
+            choices=action_choices(incident, ALERT_ACTIONS),
+            choices_valid_until=ctx.now + BUTTONS_VALID,
+            summary=describe(ctx.texts, ctx.knowledge, helper.language, incident),
+            name=victim_label(ctx.texts, helper.language, incident, ctx.user),
+            reporter=ctx.registered_user.name,
+            phone=ctx.registered_user.phone or "-",
+            group=ctx.group.name,
+        )
+    return len(helpers)
+
+
+async def _plan_followups(ctx: StepContext, incident: Incident) -> None:
+    """ "How is the wound?" after 24 and 72 hours (settings); closing the report withdraws them."""
+    user = ctx.registered_user
+    for number, hours in enumerate(ctx.settings.followup_hours, start=1):
+        due = ctx.now + dt.timedelta(hours=hours)
+        await ctx.notify(
+            user,
+            kind="followup",
+            key="followup.ask",
+            dedupe_key=f"followup:{incident.id}:{number}",
+            not_before=due,
+            choices=[
+                (f"fu:{incident.id}:{number}:{answer}", f"followup.{answer}")
+                for answer in ("better", "same", "worse")
+            ],
+            choices_valid_until=due + FOLLOWUP_ANSWER_VALID,
+            reference=incident.reference,
+            name=victim_label(ctx.texts, user.language, incident, user),
+        )
+
+
+# -- kader and officers act ----------------------------------------------------------------------
+def action_choices(incident: Incident, actions: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(token, label key) pairs for status buttons on one report."""
+    return [(f"inc:{incident.id}:{a}", f"incident.action_{a}") for a in actions]
+
+
+def is_incident_action(token: str) -> bool:
+    return ACTION_TOKEN.match(token) is not None
+
+
+async def may_handle(ctx: StepContext, incident: Incident) -> Group | None:
+    """The report's group, if this person is its kader or an officer covering it."""
+    group = await ctx.uow.groups.get(incident.group_id) if incident.group_id else None
+    if group is None or not allowed(ctx.grants, Action.HANDLE_INCIDENTS, group):
+        return None
+    return group
+
+
+async def take_incident_action(ctx: StepContext, token: str) -> Reply:
+    """A button in an alert or a report view: checked against the person's scope, not the token."""
+    found = ACTION_TOKEN.match(token)
+    assert found is not None
+    incident = await ctx.uow.incidents.get(int(found.group(1)))
+    if incident is None or await may_handle(ctx, incident) is None:
+        return ctx.reply("access.denied")
+    return await apply_action(ctx, incident, found.group(2))
+
+
+async def apply_action(ctx: StepContext, incident: Incident, action: str) -> Reply:
+    """Record the new status with who and when; tell the reporter; closing stops follow-ups."""
+    if incident.status == "closed":
+        return ctx.reply("incident.already_closed", reference=incident.reference)
+    user = ctx.registered_user
+    status, outcome = ACTION_EFFECT[action]
+    await ctx.uow.incidents.set_status(incident.id, status, outcome, user.id, ctx.now)
+    await ctx.uow.audit.record(
+        actor=f"user:{user.id}",
+        action="incident-status",
+        subject=f"incident:{incident.id}",
+        now=ctx.now,
+        status=status,
+        outcome=outcome,
+    )
+    if status == "closed":
+        await ctx.uow.outbox.withdraw(f"followup:{incident.id}:", "report closed")
+    reporter = (await ctx.uow.users.many([incident.reporter_id]))[:1]
+    for person in reporter:
+        if person.id != user.id and action != "died":
+            await ctx.notify(
+                person,
+                kind="incident_update",
+                key=f"incident.update_{action}",
+                dedupe_key=f"incident:{incident.id}:{action}:{to_db(ctx.now)}",
+                reference=incident.reference,
+                helper=user.name,
+            )
+    return ctx.reply(f"incident.done_{action}", reference=incident.reference)

@@ -1,0 +1,28 @@
+"""Buttons in messages the bot sent on its own (reminders, alerts, follow-ups).
+
+They can be pressed from any conversation, long after they were sent, as long as the offer to
+that person is still valid. Each kind of token has one handler; it answers with a reply (and the
+current question is asked again) or with an outcome that starts a flow of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.conversation import Outcome, StepContext
+from bot.models import Reply
+from handlers.followup import is_followup, take_followup
+from handlers.incident_alerts import is_incident_action, take_incident_action
+from handlers.rsvp import is_rsvp, take_rsvp
+
+Handler = Callable[[StepContext, str], Awaitable[Reply | Outcome]]
+
+HANDLERS: tuple[tuple[Callable[[str], bool], Handler], ...] = (
+    (is_rsvp, take_rsvp),
+    (is_incident_action, take_incident_action),
+    (is_followup, take_followup),
+)
+
+
+def standing_handler(token: str) -> Handler | None:
+    return next((handler for matches, handler in HANDLERS if matches(token)), None)

@@ -1,0 +1,22 @@
+"""The jobs that run every minute, in `posukk run` and after each line of the terminal chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.texts import Texts
+from content.knowledge import Knowledge
+from scheduler.escalation import escalate_unattended
+from scheduler.reminders import materialise_reminders
+
+
+async def run_due_jobs(
+    database: Database, texts: Texts, knowledge: Knowledge, settings: Settings, now: dt.datetime
+) -> int:
+    """Queue the reminders now due and escalate reports nobody acted on; how many of both."""
+    queued = await materialise_reminders(database, texts, now, settings.reminders)
+    return queued + await escalate_unattended(
+        database, texts, knowledge, now, settings.escalate_after_hours
+    )
