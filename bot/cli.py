@@ -1,10 +1,14 @@
-"""The `posukk` command: `chat` (terminal chat with demo data) and `admin` (groups and roles)."""
+"""The `posukk` command: `chat` (terminal chat with demo data), `admin` (groups and roles) and
+`export` (files for the Puskesmas)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import datetime as dt
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -14,12 +18,17 @@ from bot.clock import utc_now
 from bot.content_commands import add_content_parsers, run_content, run_match
 from bot.demo import seed_demo
 from bot.engine import Engine
+from bot.exports import FORMATS, Export, collect_reports, export_bytes, file_name
 from bot.runner import RunError, run_forever
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
 from content.knowledge import Knowledge
-from content.loader import ContentError
+from content.loader import ContentError, load_topics
+
+
+class ExportError(Exception):
+    """An export that cannot be made; the message says why."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +40,33 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run the bot on Telegram (settings from POSUKK_* variables)")
     add_admin_parser(commands)
     add_content_parsers(commands)
+    export = commands.add_parser("export", help="write files for the Puskesmas")
+    what = export.add_subparsers(dest="what", required=True)
+    incidents = what.add_parser(
+        "incidents", help="incident reports (one row each) and the LBKP-1 monthly counts"
+    )
+    incidents.add_argument(
+        "--from",
+        dest="first",
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="first day: reports sent from 00:00, each group's local time",
+    )
+    incidents.add_argument(
+        "--to",
+        dest="last",
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="last day: reports sent until 24:00, each group's local time",
+    )
+    incidents.add_argument("--regency", help="only the groups of this regency or city")
+    incidents.add_argument("--db", help="database file (default: the user's data directory)")
+    incidents.add_argument(
+        "--format", choices=FORMATS, default="xlsx", help="xlsx (default) or csv"
+    )
+    incidents.add_argument(
+        "--output", type=Path, help="file to write (default: laporan-insiden-FROM-TO.FORMAT here)"
+    )
     return parser
 
 
@@ -59,6 +95,48 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> None:
         await database.close()
 
 
+def _day(text: str, option: str) -> dt.date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(text)
+    raise ExportError(f"{option} {text!r} is not a date written YYYY-MM-DD")
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> None:
+    first, last = _day(args.first, "--from"), _day(args.last, "--to")
+    if first > last:
+        raise ExportError(f"--from {first} is after --to {last}")
+    path = _database_path(settings, args.db)
+    if not path.is_file():  # opening it would create an empty database
+        raise ExportError(f"no database at {path}")
+    export = asyncio.run(_collect(path, args.regency, first, last))
+    output: Path = args.output or Path(file_name(first, last, args.format))
+    try:
+        output.write_bytes(export_bytes(export, load_topics(), args.format))
+    except OSError as error:
+        raise ExportError(f"cannot write {output}: {error.strerror}") from error
+    print(f"wrote {output} ({len(export.reports)} reports)")
+
+
+async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.date) -> Export:
+    """The reports of every group, or of the groups in `regency` (any letter case)."""
+    database = await Database.open(path)
+    try:
+        async with database.unit_of_work() as uow:
+            groups = await uow.groups.all()
+            if regency is not None:
+                known = sorted({group.regency for group in groups})
+                wanted = regency.strip().casefold()
+                groups = [group for group in groups if group.regency.casefold() == wanted]
+                if not groups:
+                    raise ExportError(
+                        f"no group is in regency {regency!r}; known: {', '.join(known) or 'none'}"
+                    )
+            return await collect_reports(uow, groups, first, last)
+    finally:
+        await database.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -72,11 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             run_forever(settings)
         elif args.command == "admin":
             asyncio.run(_admin(settings, args))
+        elif args.command == "export":
+            _export(settings, args)
         elif args.command == "match":
             run_match(Knowledge.load(), args, sys.stdin, sys.stdout)
         else:
             run_content(Knowledge.load(), args, sys.stdout)
-    except (AdminError, ContentError, RunError) as error:
+    except (AdminError, ContentError, ExportError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from handlers import (
     first_aid,
     followup,
     group,
+    incident_views,
     language,
     menu,
     registration,
@@ -33,5 +34,6 @@ FLOWS: dict[str, Flow] = {
         attendance.FLOW,
         report.FLOW,
         followup.FLOW,
+        incident_views.FLOW,
     )
 }

@@ -50,6 +50,7 @@ COMMANDS: dict[str, Command] = {
         Command("p3k", "menu.first_aid", Action.USE_BOT, _start("browse"), ALL_ROLES),
         Command("sos", "menu.sos", Action.USE_BOT, _sos, MEMBERS),
         Command("lapor", "menu.report", Action.USE_BOT, _start("report"), MEMBERS),
+        Command("laporan", "menu.reports", Action.USE_BOT, _start("reports"), ALL_ROLES),
         Command(
             "anggota",
             "menu.members",

@@ -145,3 +145,60 @@ async def test_a_report_the_kader_handled_is_not_escalated(
     await person(engine, "sari").tap("inc:1:contacted")
     later = clock() + dt.timedelta(hours=30)
     assert await escalate_unattended(database, texts, knowledge, later, 24) == 0
+
+
+async def test_a_worker_sees_his_own_reports_with_their_status(engine: Engine) -> None:
+    budi = await reported(engine)
+    await person(engine, "sari").tap("inc:1:treated")
+    await budi.say("/laporan")
+    assert budi.keys == ["reports.mine"]
+    assert "UKK-26-000001, 23-11-2026: ditangani di kelompok" in budi.last[0].text
+
+
+async def test_the_kader_opens_a_report_sees_its_history_and_acts(
+    engine: Engine, rows: RowCounter
+) -> None:
+    await reported(engine)
+    sari = person(engine, "sari")
+    await sari.say("/laporan")
+    assert sari.keys == ["reports.list"]
+    assert "rv:1" in sari.tokens
+    await sari.tap("rv:1")
+    assert sari.keys == ["reports.detail"]
+    assert "Budi: melapor" in sari.last[0].text
+    await sari.say("dirujuk ke rs")
+    assert sari.keys == ["incident.done_hospital", "reports.detail"]
+    assert "Bu Sari: dirujuk" in sari.last[1].text
+    assert rows("SELECT status, outcome FROM incidents") == [("referred", "hospital")]
+
+
+async def test_reports_of_another_group_are_out_of_sight(engine: Engine) -> None:
+    await reported(engine)
+    rahmat = person(engine, "rahmat")
+    await rahmat.say("/laporan")
+    assert rahmat.keys == ["reports.list"]
+    assert "rv:1" not in rahmat.tokens
+    await rahmat.tap("rv:1")
+    assert rahmat.keys[0] == "common.choice_not_offered"
+
+
+async def test_the_officer_filters_by_period_and_sector(engine: Engine, clock: FakeClock) -> None:
+    await reported(engine)
+    andi = person(engine, "andi")
+    await andi.say("/laporan")
+    assert "rv:1" in andi.tokens
+    await andi.tap("rv:filter")
+    await andi.tap("rv:f:sector")
+    await andi.say("sawit")
+    assert andi.keys == ["reports.list"]
+    assert "rv:1" not in andi.tokens, "Budi's group is a fishing group"
+    await andi.tap("rv:filter")
+    await andi.tap("rv:f:clear")
+    await andi.tap("rv:filter")
+    await andi.tap("rv:f:period")
+    await andi.say("bulan lalu")
+    assert "rv:1" not in andi.tokens
+    await andi.tap("rv:filter")
+    await andi.tap("rv:f:period")
+    await andi.say("bulan ini")
+    assert "rv:1" in andi.tokens

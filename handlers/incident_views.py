@@ -1,0 +1,244 @@
+"""`/laporan`: a worker's own reports; kader and officers see and act on reports in their scope.
+
+The scope is computed from the person's grants on every step; a report id in a button is only a
+pointer, looked up again inside that scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.access import Action, allowed, groups_in_scope
+from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.incident_codes import STATUSES
+from bot.models import Choice, Reply
+from bot.storage.incidents import Incident, IncidentFilter
+from bot.storage.records import Group, Sector, User
+from handlers.incident_alerts import ACTION_EFFECT, apply_action, describe, victim_label
+
+MINE_LIMIT = 10
+LISTED = 6
+PERIODS = ("open", "30d", "month", "last_month", "all")
+"""`open`: every report not closed yet, whenever it came; the others: all reports of a period."""
+FILTERS = ("period", "group", "sector", "kind")
+
+
+async def handled_groups(ctx: StepContext) -> list[Group]:
+    return [
+        g
+        for g in await groups_in_scope(ctx.uow, ctx.grants)
+        if allowed(ctx.grants, Action.HANDLE_INCIDENTS, g)
+    ]
+
+
+def _month_start(local: dt.datetime) -> dt.datetime:
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def period_bounds(period: str, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(since, until) of a period in East Kalimantan time; None where it is open-ended."""
+    local = now.astimezone(ZoneInfo("Asia/Makassar"))
+    if period == "30d":
+        return now - dt.timedelta(days=30), None
+    if period == "month":
+        return _month_start(local), None
+    if period == "last_month":
+        this_month = _month_start(local)
+        return _month_start(this_month - dt.timedelta(days=1)), this_month
+    return None, None
+
+
+async def _in_scope(ctx: StepContext) -> list[Incident]:
+    groups = await handled_groups(ctx)
+    draft = ctx.draft
+    if draft.get("group"):
+        groups = [g for g in groups if g.id == draft["group"]]
+    if draft.get("sector"):
+        groups = [g for g in groups if g.sector == draft["sector"]]
+    period = str(draft.get("period", "open"))
+    since, until = period_bounds(period, ctx.now)
+    where = IncidentFilter(
+        group_ids=[g.id for g in groups],
+        since=since,
+        until=until,
+        statuses=[s for s in STATUSES if s != "closed"] if period == "open" else (),
+        kind=draft.get("kind"),
+    )
+    return await ctx.uow.incidents.find(where)
+
+
+async def _reporters(ctx: StepContext, incidents: list[Incident]) -> dict[int, User]:
+    people = await ctx.uow.users.many(sorted({i.reporter_id for i in incidents}))
+    return {person.id: person for person in people}
+
+
+# -- the list ------------------------------------------------------------------------------------
+async def ask_list(ctx: StepContext) -> Reply:
+    if not await handled_groups(ctx):
+        return await _mine(ctx)
+    incidents = await _in_scope(ctx)
+    reporters = await _reporters(ctx, incidents)
+    choices = []
+    for incident in incidents[:LISTED]:
+        who = victim_label(ctx.texts, ctx.language, incident, reporters.get(incident.reporter_id))
+        label = f"{incident.reference[-6:].lstrip('0')} {who}"[:24]
+        choices.append(Choice(token=f"rv:{incident.id}", label=label))
+    choices += [ctx.choice("rv:filter", "reports.filter"), ctx.choice("rv:back", "common.back")]
+    counts = {status: sum(1 for i in incidents if i.status == status) for status in STATUSES}
+    lines = ", ".join(
+        f"{ctx.t(f'incident.status_{status}')}: {count}"
+        for status, count in counts.items()
+        if count
+    )
+    return ctx.reply(
+        "reports.list",
+        choices=choices,
+        period=ctx.t(f"reports.period_{ctx.draft.get('period', 'open')}"),
+        total=len(incidents),
+        counts=lines or "-",
+        shown=min(len(incidents), LISTED),
+    )
+
+
+async def _mine(ctx: StepContext) -> Reply:
+    """A worker's own reports with their status."""
+    mine = await ctx.uow.incidents.by_reporter(ctx.registered_user.id, MINE_LIMIT)
+    lines = "\n".join(
+        ctx.t(
+            "reports.mine_line",
+            reference=i.reference,
+            date=dt.date.fromisoformat(i.occurred_on).strftime("%d-%m-%Y"),
+            status=ctx.t(f"incident.status_{i.status}"),
+        )
+        for i in mine
+    )
+    key = "reports.mine" if mine else "reports.mine_none"
+    return ctx.reply(key, choices=[ctx.choice("rv:back", "common.back")], lines=lines)
+
+
+async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
+    if answer.choice == "rv:back":
+        return Finish()
+    if answer.choice == "rv:filter":
+        return Goto("filter")
+    chosen = answer.choice.removeprefix("rv:") if answer.choice else ""
+    if chosen.isdigit():
+        ctx.draft["incident"] = int(chosen)
+        return Goto("detail")
+    return Retry(ctx.reply("common.pick_option"))
+
+
+# -- filters -------------------------------------------------------------------------------------
+async def ask_filter(ctx: StepContext) -> Reply:
+    choices = [ctx.choice(f"rv:f:{f}", f"reports.filter_{f}") for f in FILTERS]
+    return ctx.reply(
+        "reports.ask_filter", choices=[*choices, ctx.choice("rv:f:clear", "reports.clear")]
+    )
+
+
+async def take_filter(ctx: StepContext, answer: Answer) -> Outcome:
+    picked = answer.choice.removeprefix("rv:f:") if answer.choice else ""
+    if picked == "clear":
+        for key in ("period", "group", "sector", "kind"):
+            ctx.draft.pop(key, None)
+        return Goto("list")
+    if picked not in FILTERS:
+        return Retry(ctx.reply("common.pick_option"))
+    ctx.draft["filter"] = picked
+    return Goto("filter_value")
+
+
+async def _values(ctx: StepContext) -> list[Choice]:
+    """The choices of the filter being set, each token carrying its value."""
+    dimension = ctx.draft["filter"]
+    if dimension == "period":
+        return [ctx.choice(f"rv:v:{p}", f"reports.period_{p}") for p in PERIODS]
+    if dimension == "group":
+        groups = (await handled_groups(ctx))[:9]
+        return [Choice(token=f"rv:v:{g.id}", label=g.name[:24]) for g in groups]
+    if dimension == "sector":
+        return [ctx.choice(f"rv:v:{s.value}", f"reports.sector_{s.value}") for s in Sector]
+    return [ctx.choice(f"rv:v:{k}", f"incident.kind_{k}") for k in ("injury", "near_miss")]
+
+
+async def ask_filter_value(ctx: StepContext) -> Reply:
+    return ctx.reply("reports.ask_value", choices=await _values(ctx))
+
+
+async def take_filter_value(ctx: StepContext, answer: Answer) -> Outcome:
+    offered = {c.token for c in await _values(ctx)}
+    if answer.choice not in offered:
+        return Retry(ctx.reply("common.pick_option"))
+    value = answer.choice.removeprefix("rv:v:")
+    dimension = str(ctx.draft.pop("filter"))
+    ctx.draft[dimension] = int(value) if dimension == "group" else value
+    return Goto("list")
+
+
+# -- one report ----------------------------------------------------------------------------------
+async def _chosen(ctx: StepContext) -> Incident | None:
+    """The report in the draft, if it is still in this person's scope."""
+    incident = await ctx.uow.incidents.get(int(ctx.draft.get("incident", 0)))
+    scope = {g.id for g in await handled_groups(ctx)}
+    return incident if incident is not None and incident.group_id in scope else None
+
+
+async def ask_detail(ctx: StepContext) -> Reply:
+    incident = await _chosen(ctx)
+    if incident is None:
+        return ctx.reply("access.denied", choices=[ctx.choice("rv:list", "common.back")])
+    reporter = next(iter(await ctx.uow.users.many([incident.reporter_id])), None)
+    group = await ctx.uow.groups.get(incident.group_id or 0)
+    zone = ZoneInfo(group.timezone if group else "Asia/Makassar")
+    actors = await ctx.uow.users.many(
+        sorted({e.actor_id for e in await ctx.uow.incidents.events(incident.id) if e.actor_id})
+    )
+    names = {a.id: a.name for a in actors}
+    timeline = "\n".join(
+        ctx.t(
+            "reports.event",
+            at=event.at.astimezone(zone).strftime("%d-%m %H:%M"),
+            who=names.get(event.actor_id or 0, ctx.t("reports.system")),
+            action=ctx.t(f"reports.action_{event.action.split('_')[0]}", detail=event.detail),
+        )
+        for event in await ctx.uow.incidents.events(incident.id)
+    )
+    choices = []
+    if incident.status != "closed":
+        choices = [ctx.choice(f"rv:a:{a}", f"incident.action_{a}") for a in ACTION_EFFECT]
+    choices.append(ctx.choice("rv:list", "common.back"))
+    return ctx.reply(
+        "reports.detail",
+        choices=choices,
+        summary=describe(ctx.texts, ctx.knowledge, ctx.language, incident),
+        name=victim_label(ctx.texts, ctx.language, incident, reporter),
+        reporter=reporter.name if reporter else "-",
+        phone=(reporter.phone if reporter else None) or "-",
+        timeline=timeline,
+    )
+
+
+async def take_detail(ctx: StepContext, answer: Answer) -> Outcome:
+    """An action on the report (scope checked again), or back to the list."""
+    if answer.choice == "rv:list":
+        return Goto("list")
+    action = answer.choice.removeprefix("rv:a:") if answer.choice else ""
+    if action not in ACTION_EFFECT:
+        return Retry(ctx.reply("common.pick_option"))
+    incident = await _chosen(ctx)
+    if incident is None:
+        return Finish([ctx.reply("access.denied")])
+    return Goto("detail", [await apply_action(ctx, incident, action)])
+
+
+FLOW = Flow(
+    name="reports",
+    first="list",
+    steps={
+        "list": Step(ask_list, take_list),
+        "filter": Step(ask_filter, take_filter),
+        "filter_value": Step(ask_filter_value, take_filter_value),
+        "detail": Step(ask_detail, take_detail),
+    },
+)
