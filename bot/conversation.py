@@ -54,6 +54,7 @@ class StepContext:
         *,
         choices: Sequence[Choice] = (),
         request: Literal["location", "contact"] | None = None,
+        document: str | None = None,
         **params: object,
     ) -> Reply:
         label = self.t(f"request.{request}") if request else None
@@ -63,6 +64,7 @@ class StepContext:
             choices=tuple(choices),
             request=request,
             request_label=label,
+            document=document,
         )
 
     def choice(self, token: str, label_key: str) -> Choice:

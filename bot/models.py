@@ -98,3 +98,5 @@ class Reply(BaseModel):
     request: Literal["location", "contact"] | None = None
     request_label: str | None = None
     """The label of the platform's share-location / share-phone button, when `request` is set."""
+    document: str | None = None
+    """A file on disk (an export) sent after the text, as a document."""

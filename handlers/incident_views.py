@@ -6,17 +6,22 @@ pointer, looked up again inside that scope.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.access import Action, allowed, groups_in_scope
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.exports import collect_reports, export_bytes, file_name
 from bot.incident_codes import STATUSES
 from bot.models import Choice, Reply
 from bot.storage.incidents import Incident, IncidentFilter
 from bot.storage.records import Group, Sector, User
 from handlers.incident_alerts import ACTION_EFFECT, apply_action, describe, victim_label
 
+EARLIEST = dt.date(2020, 1, 1)
+"""Where an export of "all" reports starts: before any Pos UKK used this bot."""
 MINE_LIMIT = 10
 LISTED = 6
 PERIODS = ("open", "30d", "month", "last_month", "all")
@@ -84,7 +89,11 @@ async def ask_list(ctx: StepContext) -> Reply:
         who = victim_label(ctx.texts, ctx.language, incident, reporters.get(incident.reporter_id))
         label = f"{incident.reference[-6:].lstrip('0')} {who}"[:24]
         choices.append(Choice(token=f"rv:{incident.id}", label=label))
-    choices += [ctx.choice("rv:filter", "reports.filter"), ctx.choice("rv:back", "common.back")]
+    choices += [
+        ctx.choice("rv:filter", "reports.filter"),
+        ctx.choice("rv:export", "reports.export"),
+        ctx.choice("rv:back", "common.back"),
+    ]
     counts = {status: sum(1 for i in incidents if i.status == status) for status in STATUSES}
     lines = ", ".join(
         f"{ctx.t(f'incident.status_{status}')}: {count}"
@@ -122,11 +131,52 @@ async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
         return Finish()
     if answer.choice == "rv:filter":
         return Goto("filter")
+    if answer.choice == "rv:export":
+        return Goto("list", [await _export(ctx)])
     chosen = answer.choice.removeprefix("rv:") if answer.choice else ""
     if chosen.isdigit():
         ctx.draft["incident"] = int(chosen)
         return Goto("detail")
     return Retry(ctx.reply("common.pick_option"))
+
+
+async def _export(ctx: StepContext) -> Reply:
+    """The reports of the chosen period and groups as an Excel file (with the LBKP-1 sheet)."""
+    groups = await handled_groups(ctx)
+    if ctx.draft.get("group"):
+        groups = [g for g in groups if g.id == ctx.draft["group"]]
+    if ctx.draft.get("sector"):
+        groups = [g for g in groups if g.sector == ctx.draft["sector"]]
+    since, until = period_bounds(str(ctx.draft.get("period", "all")), ctx.now)
+    today = ctx.now.astimezone(ZoneInfo("Asia/Makassar")).date()
+    first = since.date() if since else EARLIEST
+    last = (until - dt.timedelta(days=1)).date() if until else today
+    export = await collect_reports(ctx.uow, groups, first, last)
+    folder = ctx.settings.data_dir / "exports"
+    path = folder / f"{ctx.registered_user.id}-{file_name(first, last, 'xlsx')}"
+    content = export_bytes(export, ctx.knowledge.topics, "xlsx")
+    await asyncio.to_thread(_write, path, content)
+    await ctx.uow.audit.record(
+        actor=f"user:{ctx.registered_user.id}",
+        action="export-incidents",
+        subject=f"groups:{','.join(str(g.id) for g in groups)}",
+        now=ctx.now,
+        first=first.isoformat(),
+        last=last.isoformat(),
+        reports=len(export.reports),
+    )
+    return ctx.reply(
+        "reports.exported",
+        document=str(path),
+        count=len(export.reports),
+        first=first.strftime("%d-%m-%Y"),
+        last=last.strftime("%d-%m-%Y"),
+    )
+
+
+def _write(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
 
 
 # -- filters -------------------------------------------------------------------------------------

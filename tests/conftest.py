@@ -111,8 +111,10 @@ def knowledge() -> Knowledge:
 
 
 @pytest.fixture
-def engine(database: Database, texts: Texts, clock: FakeClock, knowledge: Knowledge) -> Engine:
-    return Engine(database, texts, Settings(data_dir=Path("/nonexistent")), knowledge, clock=clock)
+def engine(
+    database: Database, texts: Texts, clock: FakeClock, knowledge: Knowledge, tmp_path: Path
+) -> Engine:
+    return Engine(database, texts, Settings(data_dir=tmp_path), knowledge, clock=clock)
 
 
 @pytest.fixture

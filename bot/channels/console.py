@@ -49,6 +49,8 @@ def render(reply: Reply, indent: str = "") -> str:
         lines.append("  (ketik nama tempat / type the place)")
     elif reply.request == "contact":
         lines.append("  (ketik nomor HP / type the phone number)")
+    if reply.document:
+        lines.append(f"  [berkas / file: {reply.document}]")
     return "\n".join(indent + line for line in lines)
 
 

@@ -7,12 +7,14 @@ delivery job's (`bot.outbound`).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 # Opt in to python-telegram-bot's coming behaviour (time periods as timedelta); without it every
 # RetryAfter raises a deprecation warning inside the library.
@@ -104,6 +106,10 @@ class TelegramRenderer:
                 markup = ReplyKeyboardRemove()
                 self._keyboard_up.discard(chat_id)
             await bot.send_message(chat_id, chunk, reply_markup=markup)
+        if reply.document:
+            document = Path(reply.document)
+            content = await asyncio.to_thread(document.read_bytes)
+            await bot.send_document(chat_id, content, filename=document.name)
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

@@ -321,3 +321,11 @@ async def test_posukk_run_stops_cleanly_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, stderr.decode()
     assert TOKEN not in stderr.decode(), "the token must never be logged"
+
+
+async def test_an_export_arrives_as_a_document(telegram: FakeTelegram, bot: RunningBot) -> None:
+    await reply_to(telegram, KADER, "/laporan", "Laporan (belum selesai): 0")
+    await press(telegram, KADER, "rv:export", "0 laporan, dengan lembar LBKP-1")
+    await telegram.wait_for(lambda: bool(telegram.documents))
+    (_, content), *_ = telegram.documents
+    assert content.startswith(b"PK"), "an XLSX file is a zip archive"

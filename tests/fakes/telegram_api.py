@@ -70,6 +70,7 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.files: dict[str, bytes] = {}
+        self.documents: list[tuple[str, bytes]] = []
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
         self.webhook: dict[str, Any] | None = None
@@ -285,6 +286,17 @@ class FakeTelegram:
             raise web.HTTPBadRequest(text="message text is empty or too long")
         return self._bot_message(params, text=text)
 
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        upload = params["document"]
+        if isinstance(upload, web.FileField):
+            self.documents.append((upload.filename, upload.file.read()))
+        else:  # aiohttp hands a part without a content type over as plain bytes
+            self.documents.append(("", bytes(upload)))
+        number = len(self.documents)
+        return self._bot_message(
+            params, document={"file_id": f"doc{number}", "file_unique_id": f"d{number}"}
+        )
+
     async def _edited(self, params: dict[str, Any], **changes: Any) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))
         message = self.messages[key]
@@ -328,9 +340,6 @@ class FakeTelegram:
         return self._bot_message(
             params, photo=[{"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1}]
         )
-
-    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._bot_message(params, document={"file_id": "doc", "file_unique_id": "d"})
 
     async def _api_sendLocation(self, params: dict[str, Any]) -> dict[str, Any]:
         location = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import openpyxl
+
 from bot.engine import Engine
 from bot.models import Channel
 from bot.storage.database import Database
@@ -202,3 +204,34 @@ async def test_the_officer_filters_by_period_and_sector(engine: Engine, clock: F
     await andi.tap("rv:f:period")
     await andi.say("bulan ini")
     assert "rv:1" in andi.tokens
+
+
+async def test_the_officer_downloads_the_reports_of_this_month_as_excel(
+    engine: Engine, rows: RowCounter
+) -> None:
+    await reported(engine)
+    andi = person(engine, "andi")
+    await andi.say("/laporan")
+    await andi.tap("rv:filter")
+    await andi.tap("rv:f:period")
+    await andi.tap("rv:v:month")
+    await andi.tap("rv:export")
+    assert andi.keys == ["reports.exported", "reports.list"]
+    assert "01-11-2026 s.d. 23-11-2026: 1 laporan" in andi.last[0].text
+    document = andi.last[0].document
+    assert document is not None
+    workbook = openpyxl.load_workbook(document)
+    assert workbook.sheetnames == ["Laporan", "LBKP-1"]
+    sheet = workbook["Laporan"]
+    assert sheet.max_row == 2
+    assert sheet.cell(2, 1).value == "UKK-26-000001"
+    assert rows("SELECT action FROM audit_log WHERE action = 'export-incidents'") == [
+        ("export-incidents",)
+    ]
+
+
+async def test_a_worker_cannot_export(engine: Engine) -> None:
+    budi = await reported(engine)
+    await budi.say("/laporan")
+    await budi.tap("rv:export")
+    assert budi.keys[0] == "common.choice_not_offered"
