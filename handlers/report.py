@@ -31,6 +31,7 @@ from handlers.when import parse_past
 NAME_MAX, TEXT_MAX, PLACE_MAX = 60, 300, 120
 AGE_MIN, AGE_MAX = 5, 110
 
+Ask = Callable[[StepContext], Awaitable[Reply]]
 Handle = Callable[[StepContext, Answer], Awaitable[Outcome]]
 
 
@@ -178,17 +179,21 @@ async def take_age(ctx: StepContext, answer: Answer) -> Outcome:
     return after(ctx, "age")
 
 
-async def ask_employment(ctx: StepContext) -> Reply:
-    choices = [ctx.choice(f"rep:emp:{e}", f"incident.employment_{e}") for e in EMPLOYMENT]
-    return ctx.reply("report.ask_employment", choices=choices)
+def one_of(step: str, prefix: str, codes: tuple[str, ...]) -> tuple[Ask, Handle]:
+    """A question answered by one of `codes` (labels `incident.<step>_<code>`), tapped or typed."""
 
+    async def ask(ctx: StepContext) -> Reply:
+        choices = [ctx.choice(f"{prefix}{code}", f"incident.{step}_{code}") for code in codes]
+        return ctx.reply(f"report.ask_{step}", choices=choices)
 
-async def take_employment(ctx: StepContext, answer: Answer) -> Outcome:
-    employment = _picked(answer, "rep:emp:", EMPLOYMENT)
-    if employment is None:
-        return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["employment"] = employment
-    return after(ctx, "employment")
+    async def take(ctx: StepContext, answer: Answer) -> Outcome:
+        value = _picked(answer, prefix, codes)
+        if value is None:
+            return Retry(ctx.reply("common.pick_option"))
+        ctx.draft[FILLS[step]] = value
+        return after(ctx, step)
+
+    return ask, take
 
 
 # -- what happened -------------------------------------------------------------------------------
@@ -225,19 +230,6 @@ def _set_topic(ctx: StepContext, topic_id: str | None) -> None:
         ctx.draft.pop("topic", None)
     else:
         ctx.draft["topic"] = topic_id
-
-
-async def ask_body(ctx: StepContext) -> Reply:
-    choices = [ctx.choice(f"rep:body:{b}", f"incident.body_{b}") for b in BODY_PARTS]
-    return ctx.reply("report.ask_body", choices=choices)
-
-
-async def take_body(ctx: StepContext, answer: Answer) -> Outcome:
-    body = _picked(answer, "rep:body:", BODY_PARTS)
-    if body is None:
-        return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["body"] = body
-    return after(ctx, "body")
 
 
 # -- when and where ------------------------------------------------------------------------------
@@ -461,14 +453,14 @@ async def take_fix(ctx: StepContext, answer: Answer) -> Outcome:
 
 def _steps() -> dict[str, Step]:
     plain = {"summary": Step(ask_summary, take_summary), "fix": Step(ask_fix, take_fix)}
-    asked: dict[str, tuple[Callable[[StepContext], Awaitable[Reply]], Handle]] = {
+    asked: dict[str, tuple[Ask, Handle]] = {
         "who": (ask_who, take_who),
         "name": (ask_name, take_name),
         "sex": (ask_sex, take_sex),
         "age": (ask_age, take_age),
-        "employment": (ask_employment, take_employment),
+        "employment": one_of("employment", "rep:emp:", EMPLOYMENT),
         "what": (ask_what, take_what),
-        "body": (ask_body, take_body),
+        "body": one_of("body", "rep:body:", BODY_PARTS),
         "when": (ask_when, take_when),
         "where": (ask_where, take_where),
         "activity": (ask_activity, take_activity),
