@@ -54,13 +54,19 @@ def period_bounds(period: str, now: dt.datetime) -> tuple[dt.datetime | None, dt
     return None, None
 
 
-async def _in_scope(ctx: StepContext) -> list[Incident]:
+async def _filtered_groups(ctx: StepContext) -> list[Group]:
+    """The groups in scope, narrowed by the group and sector filters chosen."""
     groups = await handled_groups(ctx)
+    if ctx.draft.get("group"):
+        groups = [g for g in groups if g.id == ctx.draft["group"]]
+    if ctx.draft.get("sector"):
+        groups = [g for g in groups if g.sector == ctx.draft["sector"]]
+    return groups
+
+
+async def _in_scope(ctx: StepContext) -> list[Incident]:
+    groups = await _filtered_groups(ctx)
     draft = ctx.draft
-    if draft.get("group"):
-        groups = [g for g in groups if g.id == draft["group"]]
-    if draft.get("sector"):
-        groups = [g for g in groups if g.sector == draft["sector"]]
     period = str(draft.get("period", "open"))
     since, until = period_bounds(period, ctx.now)
     where = IncidentFilter(
@@ -142,11 +148,7 @@ async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
 
 async def _export(ctx: StepContext) -> Reply:
     """The reports of the chosen period and groups as an Excel file (with the LBKP-1 sheet)."""
-    groups = await handled_groups(ctx)
-    if ctx.draft.get("group"):
-        groups = [g for g in groups if g.id == ctx.draft["group"]]
-    if ctx.draft.get("sector"):
-        groups = [g for g in groups if g.sector == ctx.draft["sector"]]
+    groups = await _filtered_groups(ctx)
     since, until = period_bounds(str(ctx.draft.get("period", "all")), ctx.now)
     today = ctx.now.astimezone(ZoneInfo("Asia/Makassar")).date()
     first = since.date() if since else EARLIEST
@@ -241,9 +243,8 @@ async def ask_detail(ctx: StepContext) -> Reply:
     reporter = next(iter(await ctx.uow.users.many([incident.reporter_id])), None)
     group = await ctx.uow.groups.get(incident.group_id or 0)
     zone = ZoneInfo(group.timezone if group else "Asia/Makassar")
-    actors = await ctx.uow.users.many(
-        sorted({e.actor_id for e in await ctx.uow.incidents.events(incident.id) if e.actor_id})
-    )
+    events = await ctx.uow.incidents.events(incident.id)
+    actors = await ctx.uow.users.many(sorted({e.actor_id for e in events if e.actor_id}))
     names = {a.id: a.name for a in actors}
     timeline = "\n".join(
         ctx.t(
@@ -252,7 +253,7 @@ async def ask_detail(ctx: StepContext) -> Reply:
             who=names.get(event.actor_id or 0, ctx.t("reports.system")),
             action=ctx.t(f"reports.action_{event.action.split('_')[0]}", detail=event.detail),
         )
-        for event in await ctx.uow.incidents.events(incident.id)
+        for event in events
     )
     choices = []
     if incident.status != "closed":
