@@ -18,6 +18,7 @@ class Action(StrEnum):
     VIEW_GROUPS_IN_SCOPE = "view_groups_in_scope"
     MANAGE_ACTIVITIES = "manage_activities"  # kader of the group, officers covering it, admins
     HANDLE_INCIDENTS = "handle_incidents"  # see and act on reports: the same people
+    BROADCAST = "broadcast"  # kader to their own group; officers and admins within their scope
 
 
 def roles(grants: Sequence[Grant]) -> set[Role]:
@@ -48,7 +49,12 @@ def allowed(grants: Sequence[Grant], action: Action, group: Group | None = None)
         return True
     if action is Action.VIEW_GROUPS_IN_SCOPE:
         return bool(held & {Role.OFFICER, Role.ADMIN})
-    if action in (Action.VIEW_GROUP_MEMBERS, Action.MANAGE_ACTIVITIES, Action.HANDLE_INCIDENTS):
+    if action in (
+        Action.VIEW_GROUP_MEMBERS,
+        Action.MANAGE_ACTIVITIES,
+        Action.HANDLE_INCIDENTS,
+        Action.BROADCAST,
+    ):
         if group is None:
             return bool(held & {Role.KADER, Role.OFFICER, Role.ADMIN})
         return any(covers(grant, group) for grant in grants)

@@ -87,6 +87,17 @@ class Choice(BaseModel):
     label: Annotated[str, StringConstraints(min_length=1, max_length=24)]
 
 
+class Template(BaseModel):
+    """A message the platform only accepts as a pre-approved template (WhatsApp outside the
+    24-hour window): the template's name and language, and the values of its placeholders."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    language: str
+    params: tuple[str, ...] = ()
+
+
 class Reply(BaseModel):
     """One message back to the person; `key` names the catalog text it came from."""
 
@@ -100,3 +111,10 @@ class Reply(BaseModel):
     """The label of the platform's share-location / share-phone button, when `request` is set."""
     document: str | None = None
     """A file on disk (an export) sent after the text, as a document."""
+    photo: str | None = None
+    """A picture on disk (a broadcast's photo) sent before the text."""
+    replaces: str | None = None
+    """The platform's id of an earlier message this one updates in place, where the platform
+    can edit messages (a broadcast's progress); elsewhere it is sent as a new message."""
+    template: Template | None = None
+    """Set by the delivery job when the platform needs a template instead of free text."""

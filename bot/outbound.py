@@ -14,8 +14,11 @@ from bot.models import Channel, Reply
 class Sender(Protocol):
     channel: Channel
 
-    async def send(self, recipient: str, reply: Reply) -> None:
-        """Deliver `reply` to the platform id `recipient`, or raise a `DeliveryError`."""
+    async def send(self, recipient: str, reply: Reply) -> str | None:
+        """Deliver `reply` to the platform id `recipient`, or raise a `DeliveryError`.
+
+        Returns the platform's id of the (last) message sent, where there is one, so a later
+        reply can edit it (`Reply.replaces`)."""
 
 
 class DeliveryError(Exception):

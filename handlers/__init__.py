@@ -5,6 +5,8 @@ from handlers import (
     activities,
     attendance,
     away,
+    broadcast,
+    broadcast_history,
     browse,
     first_aid,
     followup,
@@ -35,5 +37,7 @@ FLOWS: dict[str, Flow] = {
         report.FLOW,
         followup.FLOW,
         incident_views.FLOW,
+        broadcast.FLOW,
+        broadcast_history.ANSWER,
     )
 }

@@ -9,6 +9,7 @@ from bot.access import Action, allowed, main_role
 from bot.conversation import Finish, Outcome, StartFlow, StepContext
 from bot.storage.records import Role
 from handlers.away import come_back, go_away
+from handlers.broadcast_history import open_broadcasts
 from handlers.members import show_groups, show_members
 from handlers.sos import start_sos
 
@@ -57,6 +58,13 @@ COMMANDS: dict[str, Command] = {
             Action.VIEW_GROUP_MEMBERS,
             show_members,
             frozenset({Role.KADER}),
+        ),
+        Command(
+            "siaran",
+            "menu.broadcast",
+            Action.BROADCAST,
+            open_broadcasts,
+            frozenset({Role.KADER, Role.OFFICER, Role.ADMIN}),
         ),
         Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, show_groups, STAFF),
         Command("grup", "menu.my_group", Action.USE_BOT, _start("group"), MEMBERS),

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.conversation import Outcome, StepContext
 from bot.models import Reply
+from handlers.broadcast_history import is_broadcast_control, take_broadcast_control
 from handlers.followup import is_followup, take_followup
 from handlers.incident_alerts import is_incident_action, take_incident_action
 from handlers.rsvp import is_rsvp, take_rsvp
@@ -21,6 +22,7 @@ HANDLERS: tuple[tuple[Callable[[str], bool], Handler], ...] = (
     (is_rsvp, take_rsvp),
     (is_incident_action, take_incident_action),
     (is_followup, take_followup),
+    (is_broadcast_control, take_broadcast_control),
 )
 
 

@@ -28,6 +28,7 @@ from bot.outbound import (
 from bot.storage.database import Database
 from bot.storage.records import OutboxMessage
 from scheduler.quiet import QuietHours, deliverable_from
+from scheduler.window import as_template, outside_window
 
 DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")
 
@@ -41,6 +42,9 @@ class RateLimit:
 
     per_second: float
     per_chat_interval: float = 0.0
+    bulk_share: float = 0.8
+    """Broadcast rows use at most this share of `per_second`, so the messages adapters send
+    straight back to people writing in (which skip the outbox) still find room."""
 
 
 @dataclass
@@ -58,7 +62,7 @@ class DeliveryStats:
 @dataclass
 class _ChannelState:
     origin: float = 0.0
-    count: int = 0
+    count: float = 0.0
     paused_until: float = 0.0
     last_to_chat: dict[str, float] = field(default_factory=dict)
 
@@ -78,6 +82,7 @@ class OutboxDelivery:
         backoff_cap: float = 900.0,
         quiet: QuietHours = DEFAULT_QUIET_HOURS,
         default_timezone: str = "Asia/Makassar",
+        templates: Mapping[str, str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -85,6 +90,7 @@ class OutboxDelivery:
         self.sleep = sleep
         self.quiet = quiet
         self.default_timezone = default_timezone
+        self.templates = templates or {}
         self.database = database
         self.senders = senders
         self.limits = limits
@@ -150,10 +156,14 @@ class OutboxDelivery:
             resume = self.monotonic() + limit.per_chat_interval - since_last
             await self._release([message], resume, stats)
             return True
-        await self._wait_for_slot(state, limit)
-        reply = Reply.model_validate_json(message.payload)
+        reply = self._reply_for(channel, message)
+        if reply is None:
+            await self._fail(message, f"outside the service window, no template for "
+                             f"'{message.kind}'", stats)  # fmt: skip
+            return True
+        await self._wait_for_slot(state, limit, bulk=message.bulk)
         try:
-            await self.senders[channel].send(message.platform_id, reply)
+            platform_message_id = await self.senders[channel].send(message.platform_id, reply)
         except RetryLater as error:
             state.paused_until = self.monotonic() + error.seconds
             log.warning("%s asked to retry after %.1f s; pausing it", channel, error.seconds)
@@ -172,9 +182,17 @@ class OutboxDelivery:
         else:
             state.last_to_chat[message.platform_id] = self.monotonic()
             async with self.database.unit_of_work() as uow:
-                await uow.outbox.mark_sent(message.id, self.clock())
+                await uow.outbox.mark_sent(message.id, self.clock(), platform_message_id)
             stats.sent += 1
         return True
+
+    def _reply_for(self, channel: Channel, message: OutboxMessage) -> Reply | None:
+        """The row's reply, as a template if the platform's service window is closed (None if
+        no template is configured for its kind)."""
+        reply = Reply.model_validate_json(message.payload)
+        if not outside_window(message, channel, self.clock()):
+            return reply
+        return as_template(reply, message.kind, message.language, self.templates)
 
     async def _retry_or_fail(
         self, message: OutboxMessage, error: str, stats: DeliveryStats
@@ -187,10 +205,11 @@ class OutboxDelivery:
             await uow.outbox.reschedule(message.id, retry_at, error, refund=False)
         stats.deferred += 1
 
-    async def _wait_for_slot(self, state: _ChannelState, limit: RateLimit) -> None:
-        """A pacer: the n-th message of a busy stretch goes at origin + n / per_second.
+    async def _wait_for_slot(self, state: _ChannelState, limit: RateLimit, *, bulk: bool) -> None:
+        """A pacer: the n-th slot of a busy stretch starts at origin + n / per_second.
 
         Slots are computed, not summed, so rounding never lets one extra message into a second.
+        A bulk message takes 1 / bulk_share slots, leaving the rest of the rate free.
         """
         now = self.monotonic()
         slot = state.origin + state.count / limit.per_second
@@ -198,7 +217,7 @@ class OutboxDelivery:
             state.origin, state.count, slot = now, 0, now
         if slot > now:
             await self.sleep(slot - now)
-        state.count += 1
+        state.count += 1 / limit.bulk_share if bulk else 1
 
     async def _release(
         self,

@@ -8,6 +8,7 @@ from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
 from content.knowledge import Knowledge
+from scheduler.broadcasts import advance_broadcasts
 from scheduler.escalation import escalate_unattended
 from scheduler.reminders import materialise_reminders
 
@@ -15,8 +16,10 @@ from scheduler.reminders import materialise_reminders
 async def run_due_jobs(
     database: Database, texts: Texts, knowledge: Knowledge, settings: Settings, now: dt.datetime
 ) -> int:
-    """Queue the reminders now due and escalate reports nobody acted on; how many of both."""
+    """Queue the reminders now due, escalate reports nobody acted on, move broadcasts on;
+    how many messages were queued."""
     queued = await materialise_reminders(database, texts, now, settings.reminders)
-    return queued + await escalate_unattended(
+    queued += await escalate_unattended(
         database, texts, knowledge, now, settings.escalate_after_hours
     )
+    return queued + await advance_broadcasts(database, texts, settings.data_dir, now)

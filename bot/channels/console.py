@@ -43,7 +43,10 @@ _PERSONA_NAME = re.compile(r"^[a-z][a-z0-9]{0,19}$")
 
 def render(reply: Reply, indent: str = "") -> str:
     """A reply as terminal text: the message, then its choices as numbers."""
-    lines = reply.text.splitlines() or [""]
+    lines = [f"[foto / photo: {reply.photo}]"] if reply.photo else []
+    if reply.replaces:
+        lines.append("(diperbarui / updated)")
+    lines += reply.text.splitlines() or [""]
     lines += [f"  {number}. {choice.label}" for number, choice in enumerate(reply.choices, start=1)]
     if reply.request == "location":
         lines.append("  (ketik nama tempat / type the place)")
@@ -62,11 +65,12 @@ class ConsoleSender:
     def __init__(self, chat: ConsoleChat) -> None:
         self.chat = chat
 
-    async def send(self, recipient: str, reply: Reply) -> None:
+    async def send(self, recipient: str, reply: Reply) -> str | None:
         persona = recipient.removeprefix("demo:")
         name = PERSONAS[persona][0] if persona in PERSONAS else persona
         self.chat.say(f">> pesan untuk {name} (/as {persona}):")
         self.chat.say(render(reply, "   | ") + "\n")
+        return None
 
 
 class ConsoleChat:

@@ -92,8 +92,17 @@ class TelegramRenderer:
     def __init__(self) -> None:
         self._keyboard_up: set[int] = set()
 
-    async def send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+    async def send(self, bot: Bot, chat_id: int, reply: Reply) -> str:
+        """Send `reply` (or edit the message it replaces); the id of the last message sent."""
+        if reply.replaces and not reply.photo and len(reply.text) <= MessageLimit.MAX_TEXT_LENGTH:
+            edited = await self._edit(bot, chat_id, int(reply.replaces), reply)
+            if edited:
+                return reply.replaces
+        if reply.photo:
+            picture = await asyncio.to_thread(Path(reply.photo).read_bytes)
+            await bot.send_photo(chat_id, picture)
         chunks = split_text(reply.text)
+        sent_id = ""
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
@@ -105,11 +114,27 @@ class TelegramRenderer:
             elif chat_id in self._keyboard_up:
                 markup = ReplyKeyboardRemove()
                 self._keyboard_up.discard(chat_id)
-            await bot.send_message(chat_id, chunk, reply_markup=markup)
+            sent = await bot.send_message(chat_id, chunk, reply_markup=markup)
+            sent_id = str(sent.message_id)
         if reply.document:
             document = Path(reply.document)
             content = await asyncio.to_thread(document.read_bytes)
             await bot.send_document(chat_id, content, filename=document.name)
+        return sent_id
+
+    async def _edit(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:
+        """Update a message in place; False if Telegram will not (too old, deleted)."""
+        markup = inline_keyboard(reply.choices) if reply.choices else None
+        try:
+            await bot.edit_message_text(
+                reply.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except BadRequest as error:
+            if "not modified" in error.message.lower():
+                return True
+            log.info("cannot edit message %s, sending a new one: %s", message_id, error.message)
+            return False
+        return True
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -126,14 +151,11 @@ class TelegramSender:
         self.application = application
         self.renderer = renderer
 
-    async def send(self, recipient: str, reply: Reply) -> None:
+    async def send(self, recipient: str, reply: Reply) -> str | None:
         try:
-            await self.renderer.send(self.application.bot, int(recipient), reply)
+            return await self.renderer.send(self.application.bot, int(recipient), reply)
         except RetryAfter as error:
-            retry = error.retry_after
-            raise RetryLater(
-                retry if isinstance(retry, int | float) else retry.total_seconds()
-            ) from error
+            raise RetryLater(retry_after_seconds(error)) from error
         except Forbidden as error:
             raise Unreachable(error.message) from error
         except BadRequest as error:

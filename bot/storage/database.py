@@ -13,6 +13,7 @@ import aiosqlite
 from bot.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.inbound import InboundRepository
 from bot.storage.incidents import IncidentRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self.offers = OfferRepository(connection)
         self.rsvps = RsvpRepository(connection)
         self.incidents = IncidentRepository(connection)
+        self.broadcasts = BroadcastRepository(connection)
         self.inbound = InboundRepository(connection)
 
 

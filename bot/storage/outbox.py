@@ -39,6 +39,13 @@ class OutboxRepository:
         )
         return cursor.rowcount == 1
 
+    async def id_of(self, dedupe_key: str) -> int | None:
+        async with self._db.execute(
+            "SELECT id FROM outbox WHERE dedupe_key = ?", (dedupe_key,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row["id"]) if row else None
+
     async def record_dropped(
         self, *, user_id: int, kind: str, dedupe_key: str, now: dt.datetime, reason: str
     ) -> bool:
@@ -59,14 +66,16 @@ class OutboxRepository:
         limit: int,
         default_timezone: str = "Asia/Makassar",
     ) -> list[OutboxMessage]:
-        """Take up to `limit` due rows for `channel` until `lease_until`, urgent ones first.
+        """Take up to `limit` due rows for `channel` until `lease_until`: urgent ones first,
+        broadcasts (bulk) last, rows of a paused broadcast not at all.
 
         A row whose lease ran out (its worker crashed) is due again. Each claim counts an attempt.
         """
         stamp = to_db(now)
         async with self._db.execute(
             "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, outbox.payload,"
-            " outbox.attempts + 1 AS attempts, outbox.urgent,"
+            " outbox.attempts + 1 AS attempts, outbox.urgent, outbox.kind, users.language,"
+            " users.last_seen_at, outbox.broadcast_id IS NOT NULL AS bulk,"
             " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone FROM outbox"
             " JOIN users ON users.id = outbox.user_id"
             " LEFT JOIN memberships"
@@ -75,7 +84,9 @@ class OutboxRepository:
             " WHERE outbox.status = 'pending' AND outbox.not_before <= ? AND users.channel = ?"
             " AND users.unreachable_at IS NULL"
             " AND (outbox.claimed_until IS NULL OR outbox.claimed_until < ?)"
-            " ORDER BY outbox.urgent DESC, outbox.id LIMIT ?",
+            " AND (outbox.broadcast_id IS NULL OR outbox.broadcast_id NOT IN"
+            " (SELECT id FROM broadcasts WHERE status = 'paused'))"
+            " ORDER BY outbox.urgent DESC, outbox.broadcast_id IS NOT NULL, outbox.id LIMIT ?",
             (default_timezone, stamp, channel.value, stamp, limit),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -88,6 +99,10 @@ class OutboxRepository:
                 payload=row["payload"],
                 attempts=row["attempts"],
                 urgent=bool(row["urgent"]),
+                bulk=bool(row["bulk"]),
+                kind=row["kind"],
+                language=row["language"],
+                last_seen_at=from_db(row["last_seen_at"]),
                 timezone=row["timezone"],
                 away_until=from_db(row["away_until"]) if row["away_until"] else None,
             )
@@ -99,12 +114,32 @@ class OutboxRepository:
         )
         return claimed
 
-    async def mark_sent(self, message_id: int, now: dt.datetime) -> None:
+    async def mark_sent(
+        self, message_id: int, now: dt.datetime, platform_message_id: str | None = None
+    ) -> None:
         await self._db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL,"
-            " last_error = NULL WHERE id = ?",
-            (to_db(now), message_id),
+            " last_error = NULL, platform_message_id = ? WHERE id = ?",
+            (to_db(now), platform_message_id, message_id),
         )
+
+    async def replace_unsent(self, message_id: int, payload: str, now: dt.datetime) -> bool:
+        """Put a new payload in a row nobody has taken yet; False if it is sent or in flight."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending'"
+            " AND (claimed_until IS NULL OR claimed_until < ?)",
+            (payload, message_id, to_db(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def platform_message_id(self, message_id: int) -> str | None:
+        """The platform's id of a sent row (to edit that message later), if it gave one."""
+        async with self._db.execute(
+            "SELECT platform_message_id FROM outbox WHERE id = ? AND status = 'sent'",
+            (message_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return row["platform_message_id"] if row else None
 
     async def reschedule(
         self, message_id: int, not_before: dt.datetime, error: str | None, *, refund: bool

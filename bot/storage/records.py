@@ -104,5 +104,11 @@ class OutboxMessage:
     payload: str
     attempts: int
     urgent: bool = False
+    bulk: bool = False
+    """Part of a broadcast: sent after everything else, leaving room for direct replies."""
+    kind: str = ""
+    language: str = "id"
+    last_seen_at: dt.datetime | None = None
+    """When the recipient last wrote to the bot (WhatsApp's 24-hour window opens then)."""
     timezone: str = "Asia/Makassar"
     away_until: dt.datetime | None = None

@@ -16,12 +16,15 @@ class ScriptedSender:
     def __init__(self, script: Callable[[str, int], DeliveryError | None] | None = None) -> None:
         self.script = script or (lambda recipient, attempt: None)
         self.delivered: list[tuple[str, str]] = []
+        self.replies: list[tuple[str, Reply]] = []
         self.attempts: dict[str, int] = {}
 
-    async def send(self, recipient: str, reply: Reply) -> None:
+    async def send(self, recipient: str, reply: Reply) -> str | None:
         attempt = self.attempts.get(recipient, 0) + 1
         self.attempts[recipient] = attempt
         error = self.script(recipient, attempt)
         if error is not None:
             raise error
         self.delivered.append((recipient, reply.text))
+        self.replies.append((recipient, reply))
+        return f"m{len(self.replies)}"

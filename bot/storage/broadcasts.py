@@ -1,0 +1,372 @@
+"""Broadcasts, their recipients in the outbox, and the answers recipients send back.
+
+Recipients are never held in memory: they are counted and queued by SQL, a batch at a time, in
+user id order, so a broadcast to 100,000 people costs the same memory as one to ten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.clock import from_db, to_db
+
+OPEN_STATUSES = ("scheduled", "sending", "paused")
+CANCELLED = "cancelled by its author"
+"""`last_error` of the rows a cancel withdrew, so the report tells them from real failures."""
+UNREACHABLE = "unreachable before the broadcast"
+
+# Who a broadcast reaches, given its groups, roles and language (named parameters below).
+# Members of the groups (without those who are kader there, for "workers only"), and the
+# groups' kader; never the author.
+_RECIPIENTS = """
+FROM users WHERE users.id <> :author
+AND (:language IS NULL OR users.language = :language)
+AND (
+    (:members AND EXISTS (
+        SELECT 1 FROM memberships AS m WHERE m.user_id = users.id AND m.left_at IS NULL
+        AND m.group_id IN (SELECT value FROM json_each(:groups))
+        AND NOT (:workers_only AND EXISTS (
+            SELECT 1 FROM role_grants AS k WHERE k.user_id = users.id AND k.role = 'kader'
+            AND k.revoked_at IS NULL AND k.group_id = m.group_id))))
+    OR (:kader AND EXISTS (
+        SELECT 1 FROM role_grants AS k WHERE k.user_id = users.id AND k.role = 'kader'
+        AND k.revoked_at IS NULL AND k.group_id IN (SELECT value FROM json_each(:groups))))
+)"""
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Whom a broadcast reaches: members of `group_ids` by role, optionally of one language."""
+
+    author_id: int
+    group_ids: Sequence[int]
+    roles: str  # all | kader | workers
+    language: str | None
+
+    def params(self) -> dict[str, object]:
+        return {
+            "author": self.author_id,
+            "language": self.language,
+            "groups": json.dumps(list(self.group_ids)),
+            "members": self.roles in ("all", "workers"),
+            "workers_only": self.roles == "workers",
+            "kader": self.roles in ("all", "kader"),
+        }
+
+
+@dataclass(frozen=True)
+class AudienceCount:
+    """Recipients per channel that can be reached, and how many are known to be unreachable."""
+
+    by_channel: dict[str, int]
+    unreachable: int
+
+    @property
+    def reachable(self) -> int:
+        return sum(self.by_channel.values())
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    author_id: int
+    audience: dict[str, object]
+    text: str
+    photo: str | None
+    status: str
+    created_at: dt.datetime
+    send_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    queued_through: int
+    queued_all: bool
+    progress_step: int
+    progress_at: dt.datetime | None
+    progress_count: int
+    progress_row: int | None
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where a broadcast's rows stand; `failures` are (reason, count), most common first."""
+
+    pending: int = 0
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    cancelled: int = 0
+    failures: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.sent + self.failed + self.unreachable + self.cancelled
+
+    @property
+    def done(self) -> int:
+        return self.total - self.pending
+
+
+@dataclass(frozen=True)
+class BroadcastReply:
+    id: int
+    broadcast_id: int
+    user_id: int
+    text: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+def _optional_time(value: str | None) -> dt.datetime | None:
+    return from_db(value) if value else None
+
+
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    return Broadcast(
+        id=row["id"],
+        author_id=row["author_id"],
+        audience=json.loads(row["audience"]),
+        text=row["text"],
+        photo=row["photo"],
+        status=row["status"],
+        created_at=from_db(row["created_at"]),
+        send_at=from_db(row["send_at"]),
+        started_at=_optional_time(row["started_at"]),
+        finished_at=_optional_time(row["finished_at"]),
+        queued_through=row["queued_through"],
+        queued_all=bool(row["queued_all"]),
+        progress_step=row["progress_step"],
+        progress_at=_optional_time(row["progress_at"]),
+        progress_count=row["progress_count"],
+        progress_row=row["progress_row"],
+    )
+
+
+class BroadcastRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def count_audience(self, recipients: Recipients) -> AudienceCount:
+        async with self._db.execute(
+            "SELECT users.channel, users.unreachable_at IS NOT NULL AS gone, COUNT(*) AS n"
+            f" {_RECIPIENTS} GROUP BY 1, 2",
+            recipients.params(),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        by_channel = {row["channel"]: int(row["n"]) for row in rows if not row["gone"]}
+        return AudienceCount(by_channel, sum(int(row["n"]) for row in rows if row["gone"]))
+
+    async def create(
+        self,
+        *,
+        author_id: int,
+        audience: dict[str, object],
+        text: str,
+        photo: str | None,
+        send_at: dt.datetime,
+        now: dt.datetime,
+    ) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO broadcasts (author_id, audience, text, photo, status, created_at, send_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                author_id,
+                json.dumps(audience, ensure_ascii=False),
+                text,
+                photo,
+                "scheduled",
+                to_db(now),
+                to_db(send_at),
+            ),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        async with self._db.execute(
+            "SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _broadcast(row) if row else None
+
+    async def by_author(self, author_id: int | None, limit: int) -> list[Broadcast]:
+        """The latest broadcasts of one author, or of everyone when `author_id` is None."""
+        async with self._db.execute(
+            "SELECT * FROM broadcasts WHERE ? IS NULL OR author_id = ? ORDER BY id DESC LIMIT ?",
+            (author_id, author_id, limit),
+        ) as cursor:
+            return [_broadcast(row) for row in await cursor.fetchall()]
+
+    async def open(self) -> list[Broadcast]:
+        """Broadcasts still scheduled, sending or paused, oldest first."""
+        async with self._db.execute(
+            "SELECT * FROM broadcasts WHERE status IN ('scheduled', 'sending', 'paused')"
+            " ORDER BY id"
+        ) as cursor:
+            return [_broadcast(row) for row in await cursor.fetchall()]
+
+    async def set_status(
+        self, broadcast_id: int, status: str, now: dt.datetime, *, expected: Sequence[str]
+    ) -> bool:
+        """Move a broadcast to `status` if it is in one of the `expected` ones; True if moved."""
+        cursor = await self._db.execute(
+            "UPDATE broadcasts SET status = ?,"
+            " started_at = CASE WHEN ? = 'sending'"
+            " THEN COALESCE(started_at, ?) ELSE started_at END,"
+            " finished_at = CASE WHEN ? IN ('done', 'cancelled') THEN ? ELSE finished_at END"
+            f" WHERE id = ? AND status IN ({', '.join('?' * len(expected))})",
+            (status, status, to_db(now), status, to_db(now), broadcast_id, *expected),
+        )
+        return cursor.rowcount == 1
+
+    async def queue_batch(
+        self,
+        broadcast: Broadcast,
+        recipients: Recipients,
+        payloads: dict[str, str],
+        *,
+        batch: int,
+        now: dt.datetime,
+        reply_token: str,
+        reply_valid_until: dt.datetime,
+    ) -> int:
+        """Queue the next `batch` recipients after `queued_through`; how many were queued.
+
+        `payloads` holds the rendered message per language. People known to be unreachable get
+        a row marked so, which the delivery job skips and the report counts. Recipients may
+        answer with `reply_token` until `reply_valid_until`.
+        """
+        params = recipients.params() | {"after": broadcast.queued_through, "batch": batch}
+        async with self._db.execute(
+            "SELECT MAX(id) AS last, COUNT(*) AS n FROM"
+            f" (SELECT users.id {_RECIPIENTS} AND users.id > :after"
+            " ORDER BY users.id LIMIT :batch)",
+            params,
+        ) as cursor:
+            found = await cursor.fetchone()
+        assert found is not None
+        if not found["n"]:
+            await self._db.execute(
+                "UPDATE broadcasts SET queued_all = 1 WHERE id = ?", (broadcast.id,)
+            )
+            return 0
+        stamp = to_db(now)
+        await self._db.execute(
+            "INSERT INTO outbox (user_id, kind, payload, dedupe_key, not_before, created_at,"
+            " status, last_error, broadcast_id)"
+            " SELECT users.id, 'broadcast',"
+            " CASE users.language WHEN 'en' THEN :payload_en ELSE :payload_id END,"
+            " 'bc:' || :broadcast || ':to:' || users.id, :now, :now,"
+            " CASE WHEN users.unreachable_at IS NULL THEN 'pending' ELSE 'unreachable' END,"
+            " CASE WHEN users.unreachable_at IS NULL THEN NULL ELSE :unreachable END, :broadcast"
+            f" {_RECIPIENTS} AND users.id > :after AND users.id <= :last"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            params
+            | {
+                "payload_id": payloads["id"],
+                "payload_en": payloads["en"],
+                "broadcast": broadcast.id,
+                "now": stamp,
+                "unreachable": UNREACHABLE,
+                "last": found["last"],
+            },
+        )
+        await self._db.execute(
+            "INSERT INTO standing_offers (user_id, token, expires_at)"
+            " SELECT user_id, ?, ? FROM outbox WHERE broadcast_id = ? AND status = 'pending'"
+            " AND user_id > ? AND user_id <= ?"
+            " ON CONFLICT (user_id, token) DO UPDATE SET expires_at = excluded.expires_at",
+            (reply_token, to_db(reply_valid_until), broadcast.id, broadcast.queued_through,
+             found["last"]),
+        )  # fmt: skip
+        await self._db.execute(
+            "UPDATE broadcasts SET queued_through = ? WHERE id = ?", (found["last"], broadcast.id)
+        )
+        return int(found["n"])
+
+    async def tally(self, broadcast_id: int) -> Tally:
+        async with self._db.execute(
+            "SELECT status, last_error = ? AS cancelled, COUNT(*) AS n FROM outbox"
+            " WHERE broadcast_id = ? GROUP BY 1, 2",
+            (CANCELLED, broadcast_id),
+        ) as cursor:
+            counts: dict[str, int] = {}
+            for row in await cursor.fetchall():
+                status = "cancelled" if row["cancelled"] else row["status"]
+                counts[status] = counts.get(status, 0) + int(row["n"])
+        async with self._db.execute(
+            "SELECT last_error, COUNT(*) AS n FROM outbox WHERE broadcast_id = ?"
+            " AND status = 'failed' AND last_error <> ?"
+            " GROUP BY last_error ORDER BY n DESC LIMIT 3",
+            (broadcast_id, CANCELLED),
+        ) as cursor:
+            failures = tuple(
+                (str(row["last_error"]), int(row["n"])) for row in await cursor.fetchall()
+            )
+        return Tally(**counts, failures=failures)
+
+    async def withdraw(self, broadcast_id: int) -> int:
+        """Stop every row not sent yet (a cancel); a row in flight that goes out counts as sent."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ?"
+            " WHERE broadcast_id = ? AND status = 'pending'",
+            (CANCELLED, broadcast_id),
+        )
+        return cursor.rowcount
+
+    async def record_progress(
+        self, broadcast_id: int, step: int, now: dt.datetime, row: int | None
+    ) -> None:
+        await self._db.execute(
+            "UPDATE broadcasts SET progress_step = ?, progress_at = ?, progress_row = ?,"
+            " progress_count = progress_count + 1 WHERE id = ?",
+            (step, to_db(now), row, broadcast_id),
+        )
+
+    async def add_reply(self, broadcast_id: int, user_id: int, text: str, now: dt.datetime) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO broadcast_replies (broadcast_id, user_id, text, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (broadcast_id, user_id, text, to_db(now)),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def replies_for(self, author_id: int, limit: int) -> list[BroadcastReply]:
+        """The latest answers to `author_id`'s broadcasts, newest first."""
+        async with self._db.execute(
+            "SELECT r.* FROM broadcast_replies AS r JOIN broadcasts AS b ON b.id = r.broadcast_id"
+            " WHERE b.author_id = ? ORDER BY r.id DESC LIMIT ?",
+            (author_id, limit),
+        ) as cursor:
+            return [
+                BroadcastReply(
+                    id=row["id"],
+                    broadcast_id=row["broadcast_id"],
+                    user_id=row["user_id"],
+                    text=row["text"],
+                    created_at=from_db(row["created_at"]),
+                    read_at=_optional_time(row["read_at"]),
+                )
+                for row in await cursor.fetchall()
+            ]
+
+    async def unread_replies(self, author_id: int) -> int:
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM broadcast_replies AS r JOIN broadcasts AS b"
+            " ON b.id = r.broadcast_id WHERE b.author_id = ? AND r.read_at IS NULL",
+            (author_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def mark_replies_read(self, author_id: int, now: dt.datetime) -> None:
+        await self._db.execute(
+            "UPDATE broadcast_replies SET read_at = ? WHERE read_at IS NULL AND broadcast_id IN"
+            " (SELECT id FROM broadcasts WHERE author_id = ?)",
+            (to_db(now), author_id),
+        )

@@ -1,0 +1,345 @@
+"""`/siaran`: an officer (or a kader, for their own group) writes one message to many people.
+
+Write the message, add a photo if wanted, choose whom it reaches, see it as recipients will with
+the number of recipients per channel, then send it now or at a set time. The audience is checked
+against the author's scope again when it is counted, saved and queued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot import timefmt
+from bot.audience import Audience, Scope, reachable_groups, resolve, scope_value
+from bot.broadcast_message import MAX_CHARS, describe, recipient_messages, thousands
+from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.models import Choice, Reply
+from bot.storage.records import Group
+from handlers.broadcast_history import (
+    HISTORY_STEPS,
+    ask_compose_extras,
+    take_compose_extras,
+)
+from handlers.when import parse_when
+from scheduler.quiet import QuietHours
+
+PAGE = 8
+"""Groups listed per page when picking them one by one."""
+SCOPES = (Scope.ALL, Scope.REGENCY, Scope.DISTRICT, Scope.GROUPS, Scope.SECTOR)
+
+
+def _audience(ctx: StepContext) -> Audience:
+    return Audience.model_validate(ctx.draft.get("audience", {}))
+
+
+def _set_audience(ctx: StepContext, audience: Audience) -> None:
+    ctx.draft["audience"] = audience.model_dump(mode="json")
+
+
+def _zone(ctx: StepContext) -> str:
+    return ctx.group.timezone if ctx.group else ctx.settings.default_timezone
+
+
+# -- the message ------------------------------------------------------------------------------
+async def ask_compose(ctx: StepContext) -> Reply:
+    return ctx.reply("broadcast.ask_text", choices=await ask_compose_extras(ctx), limit=MAX_CHARS)
+
+
+async def take_compose(ctx: StepContext, answer: Answer) -> Outcome:
+    if answer.choice:
+        return await take_compose_extras(ctx, answer.choice)
+    text = (answer.text or "").strip()
+    if not text:
+        return Retry(ctx.reply("broadcast.text_needed"))
+    if len(text) > MAX_CHARS:
+        return Retry(ctx.reply("broadcast.text_too_long", length=len(text), limit=MAX_CHARS))
+    ctx.draft["text"] = text
+    return Goto("preview" if ctx.draft.get("audience") else "photo")
+
+
+async def ask_photo(ctx: StepContext) -> Reply:
+    return ctx.reply(
+        "broadcast.ask_photo", choices=[ctx.choice("bc:nophoto", "broadcast.no_photo")]
+    )
+
+
+async def take_photo(ctx: StepContext, answer: Answer) -> Outcome:
+    if answer.photo_ref:
+        ctx.draft["photo"] = answer.photo_ref
+    elif answer.choice != "bc:nophoto":
+        return Retry(ctx.reply("broadcast.photo_or_skip"))
+    return await _after_message(ctx)
+
+
+async def _after_message(ctx: StepContext) -> Outcome:
+    """A kader (or anyone who can reach one group only) has no audience to choose."""
+    if ctx.draft.get("audience"):
+        return Goto("preview")
+    groups = await reachable_groups(ctx.uow, ctx.grants)
+    if not groups:
+        return Finish([ctx.reply("broadcast.no_groups")])
+    if len(groups) == 1:
+        _set_audience(ctx, Audience(scope=Scope.GROUPS, values=(str(groups[0].id),)))
+        return Goto("preview")
+    return Goto("scope")
+
+
+# -- whom it reaches --------------------------------------------------------------------------
+async def ask_scope(ctx: StepContext) -> Reply:
+    groups = await reachable_groups(ctx.uow, ctx.grants)
+    choices = [
+        ctx.choice(f"bc:scope:{scope.value}", f"broadcast.scope_{scope.value}") for scope in SCOPES
+    ]
+    return ctx.reply("broadcast.ask_scope", choices=choices, groups=len(groups))
+
+
+async def take_scope(ctx: StepContext, answer: Answer) -> Outcome:
+    chosen = (answer.choice or "").removeprefix("bc:scope:")
+    if chosen not in {scope.value for scope in SCOPES}:
+        return Retry(ctx.reply("common.pick_option"))
+    scope = Scope(chosen)
+    roles, language = _audience(ctx).roles, _audience(ctx).language
+    _set_audience(ctx, Audience(scope=scope, roles=roles, language=language))
+    ctx.draft["page"] = 0
+    return Goto("preview" if scope is Scope.ALL else "scope_value")
+
+
+def _label(ctx: StepContext, scope: Scope, group: Group) -> str:
+    match scope:
+        case Scope.DISTRICT:
+            return group.district
+        case Scope.SECTOR:
+            return ctx.t(f"reports.sector_{group.sector.value}")
+        case Scope.GROUPS:
+            return group.name
+    return group.regency
+
+
+async def _options(ctx: StepContext) -> list[tuple[str, str]]:
+    """(value, label) of each regency, district, group or sector within reach, sorted."""
+    scope = _audience(ctx).scope
+    found: dict[str, str] = {}
+    for group in await reachable_groups(ctx.uow, ctx.grants):
+        found.setdefault(scope_value(scope, group), _label(ctx, scope, group))
+    return sorted(found.items(), key=lambda item: item[1].lower())
+
+
+async def ask_scope_value(ctx: StepContext) -> Reply:
+    audience, options = _audience(ctx), await _options(ctx)
+    if audience.scope is not Scope.GROUPS:
+        choices = [
+            Choice(token=f"bc:val:{i}", label=label[:24]) for i, (_, label) in enumerate(options)
+        ]
+        return ctx.reply(f"broadcast.ask_{audience.scope.value}", choices=choices)
+    page = int(ctx.draft.get("page", 0))
+    shown = options[page * PAGE : (page + 1) * PAGE]
+    chosen = set(audience.values)
+    choices = [
+        Choice(token=f"bc:grp:{value}", label=("✓ " if value in chosen else "") + label[:22])
+        for value, label in shown
+    ]
+    if len(options) > (page + 1) * PAGE:
+        choices.append(ctx.choice("bc:grp:more", "common.more"))
+    if chosen:
+        choices.append(
+            Choice(token="bc:grp:done", label=ctx.t("broadcast.groups_done", count=len(chosen)))
+        )
+    return ctx.reply("broadcast.ask_groups", choices=choices, count=len(chosen))
+
+
+async def take_scope_value(ctx: StepContext, answer: Answer) -> Outcome:
+    audience, options = _audience(ctx), await _options(ctx)
+    token = answer.choice or ""
+    if audience.scope is not Scope.GROUPS:
+        index = token.removeprefix("bc:val:")
+        if not index.isdigit() or int(index) >= len(options):
+            return Retry(ctx.reply("common.pick_option"))
+        _set_audience(ctx, audience.model_copy(update={"values": (options[int(index)][0],)}))
+        return Goto("preview")
+    if token == "bc:grp:more":
+        ctx.draft["page"] = int(ctx.draft.get("page", 0)) + 1
+        return Goto("scope_value")
+    if token == "bc:grp:done":
+        return Goto("preview")
+    value = token.removeprefix("bc:grp:")
+    if value not in {v for v, _ in options}:
+        return Retry(ctx.reply("common.pick_option"))
+    chosen = set(audience.values) ^ {value}
+    _set_audience(ctx, audience.model_copy(update={"values": tuple(sorted(chosen))}))
+    return Goto("scope_value")
+
+
+# -- preview and send --------------------------------------------------------------------------
+def _send_at(ctx: StepContext) -> dt.datetime | None:
+    value = ctx.draft.get("send_at")
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+async def ask_preview(ctx: StepContext) -> Reply:
+    user = ctx.registered_user
+    audience = _audience(ctx)
+    groups, recipients = await resolve(ctx.uow, user.id, audience)
+    count = await ctx.uow.broadcasts.count_audience(recipients)
+    photo = ctx.draft.get("photo")
+    message = (await recipient_messages(ctx.uow, ctx.texts, user, str(ctx.draft["text"]), None, 0))[
+        ctx.language
+    ]
+    channels = " · ".join(
+        f"{channel.capitalize()} {thousands(n, ctx.language)}"
+        for channel, n in sorted(count.by_channel.items())
+    )
+    send_at = _send_at(ctx)
+    zone = _zone(ctx)
+    if send_at is not None:
+        when = timefmt.local_label(ctx.texts, ctx.language, send_at, zone)
+    elif QuietHours.parse(ctx.settings.quiet_hours).contains(
+        ctx.now.astimezone(ZoneInfo(zone)).time()
+    ):
+        when = ctx.t("broadcast.when_quiet", hours=ctx.settings.quiet_hours)
+    else:
+        when = ctx.t("broadcast.when_now")
+    choices = [ctx.choice("bc:send", "broadcast.send")] if count.reachable else []
+    choices += [
+        ctx.choice("bc:later", "broadcast.later"),
+        ctx.choice("bc:roles", "broadcast.pick_roles"),
+        ctx.choice("bc:lang", "broadcast.pick_language"),
+        ctx.choice("bc:edit", "broadcast.edit_text"),
+        ctx.choice("bc:drop", "common.cancel_label"),
+    ]
+    if len(await reachable_groups(ctx.uow, ctx.grants)) > 1:
+        choices.insert(-1, ctx.choice("bc:audience", "broadcast.edit_audience"))
+    return Reply(
+        key="broadcast.preview",
+        text=ctx.t(
+            "broadcast.preview",
+            message=message.text,
+            button=message.choices[0].label,
+            audience=describe(ctx.texts, ctx.language, audience, groups),
+            total=thousands(count.reachable, ctx.language),
+            channels=channels or "-",
+            unreachable=thousands(count.unreachable, ctx.language),
+            when=when,
+        ),
+        choices=tuple(choices),
+        photo=str(ctx.settings.data_dir / str(photo)) if photo else None,
+    )
+
+
+PREVIEW_MOVES = {
+    "bc:later": "when",
+    "bc:roles": "roles",
+    "bc:lang": "language",
+    "bc:edit": "compose",
+    "bc:audience": "scope",
+}
+
+
+async def take_preview(ctx: StepContext, answer: Answer) -> Outcome:
+    if answer.choice == "bc:drop":
+        return Finish([ctx.reply("common.cancelled")])
+    if answer.choice in PREVIEW_MOVES:
+        return Goto(PREVIEW_MOVES[answer.choice])
+    if answer.choice == "bc:send":
+        return await _save(ctx)
+    return Retry(ctx.reply("common.pick_option"))
+
+
+async def _save(ctx: StepContext) -> Outcome:
+    """Save the broadcast; the scheduler queues its recipients within seconds (or at its time)."""
+    user = ctx.registered_user
+    audience = _audience(ctx)
+    groups, recipients = await resolve(ctx.uow, user.id, audience)
+    count = await ctx.uow.broadcasts.count_audience(recipients)
+    if not groups or not count.reachable:
+        return Retry(ctx.reply("broadcast.nobody"))
+    send_at = _send_at(ctx)
+    if send_at is not None and send_at <= ctx.now:
+        send_at = None
+    photo = ctx.draft.get("photo")
+    broadcast_id = await ctx.uow.broadcasts.create(
+        author_id=user.id,
+        audience=audience.model_dump(mode="json"),
+        text=str(ctx.draft["text"]),
+        photo=str(photo) if photo else None,
+        send_at=send_at or ctx.now,
+        now=ctx.now,
+    )
+    await ctx.uow.audit.record(
+        actor=f"user:{user.id}",
+        action="broadcast",
+        subject=f"broadcast:{broadcast_id}",
+        now=ctx.now,
+        audience=audience.model_dump(mode="json"),
+        groups=len(groups),
+        recipients=count.reachable,
+        send_at=(send_at or ctx.now).isoformat(),
+    )
+    total = thousands(count.reachable, ctx.language)
+    if send_at is None:
+        return Finish([ctx.reply("broadcast.queued", id=broadcast_id, total=total)])
+    when = timefmt.local_label(ctx.texts, ctx.language, send_at, _zone(ctx))
+    return Finish([ctx.reply("broadcast.scheduled", id=broadcast_id, total=total, when=when)])
+
+
+async def ask_roles(ctx: StepContext) -> Reply:
+    choices = [
+        ctx.choice(f"bc:roles:{r}", f"broadcast.roles_{r}") for r in ("all", "kader", "workers")
+    ]
+    return ctx.reply("broadcast.ask_roles", choices=choices)
+
+
+async def take_roles(ctx: StepContext, answer: Answer) -> Outcome:
+    roles = (answer.choice or "").removeprefix("bc:roles:")
+    if roles not in ("all", "kader", "workers"):
+        return Retry(ctx.reply("common.pick_option"))
+    _set_audience(ctx, _audience(ctx).model_copy(update={"roles": roles}))
+    return Goto("preview")
+
+
+async def ask_language(ctx: StepContext) -> Reply:
+    choices = [
+        ctx.choice(f"bc:lang:{code}", f"broadcast.language_{code}") for code in ("all", "id", "en")
+    ]
+    return ctx.reply("broadcast.ask_language", choices=choices)
+
+
+async def take_language(ctx: StepContext, answer: Answer) -> Outcome:
+    language = (answer.choice or "").removeprefix("bc:lang:")
+    if language not in ("all", "id", "en"):
+        return Retry(ctx.reply("common.pick_option"))
+    _set_audience(ctx, _audience(ctx).model_copy(update={"language": language}))
+    return Goto("preview")
+
+
+async def ask_when(ctx: StepContext) -> Reply:
+    return ctx.reply("broadcast.ask_when", choices=[ctx.choice("bc:now", "broadcast.send_now")])
+
+
+async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
+    if answer.choice == "bc:now":
+        ctx.draft.pop("send_at", None)
+        return Goto("preview")
+    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(_zone(ctx))))
+    if parsed.moment is None:
+        problem = parsed.problem.value if parsed.problem else "invalid"
+        return Retry(ctx.reply(f"activity.when_{problem}"))
+    ctx.draft["send_at"] = parsed.moment.astimezone(dt.UTC).isoformat()
+    return Goto("preview")
+
+
+FLOW = Flow(
+    name="broadcast",
+    first="compose",
+    steps={
+        "compose": Step(ask_compose, take_compose),
+        "photo": Step(ask_photo, take_photo),
+        "scope": Step(ask_scope, take_scope),
+        "scope_value": Step(ask_scope_value, take_scope_value),
+        "preview": Step(ask_preview, take_preview),
+        "roles": Step(ask_roles, take_roles),
+        "language": Step(ask_language, take_language),
+        "when": Step(ask_when, take_when),
+        **HISTORY_STEPS,
+    },
+)
