@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.choices import match_offered
@@ -93,6 +93,25 @@ class Engine:
             replies = await self._route(turn, inbound)
             await self._save(turn)
             return replies
+
+    async def queue_replies(self, inbound: Inbound, replies: Sequence[Reply]) -> int:
+        """Hand replies the platform refused for now (rate limit, network) to the outbox, urgent,
+        so they arrive a little late rather than never; how many were queued."""
+        async with self.database.unit_of_work() as uow:
+            user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
+            if user is None:
+                log.warning("a reply to an unregistered person could not be sent; dropping it")
+                return 0
+            for number, reply in enumerate(replies):
+                await uow.outbox.enqueue(
+                    user_id=user.id,
+                    kind="reply",
+                    payload=reply.model_dump_json(),
+                    dedupe_key=f"reply:{inbound.channel}:{inbound.message_id}:{number}",
+                    now=self.clock(),
+                    urgent=True,
+                )
+        return len(replies)
 
     async def _load(self, uow: UnitOfWork, inbound: Inbound, now: dt.datetime) -> _Turn:
         user = await uow.users.by_platform(inbound.channel, inbound.user_ref)

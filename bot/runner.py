@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
 from content.knowledge import Knowledge
+from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.jobs import run_due_jobs
 from scheduler.quiet import QuietHours
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 JOB_TICK_SECONDS = 60
+BROADCAST_TICK_SECONDS = 5
+"""Confirmed broadcasts start within seconds, not at the next minute."""
 WEBHOOK_PATH = "telegram"
 
 
@@ -64,17 +67,28 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
             limits,
             quiet=QuietHours.parse(settings.quiet_hours),
             default_timezone=settings.default_timezone,
+            templates=settings.whatsapp_templates,
         )
         worker = DeliveryWorker(delivery)
         telegram.on_outbox = worker.nudge
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
 
         async def tick() -> None:
-            if await run_due_jobs(database, texts, engine.knowledge, settings, utc_now()):
+            if await run_due_jobs(
+                database, texts, engine.knowledge, settings, utc_now(), delivery.senders.keys()
+            ):
+                worker.nudge()
+
+        async def broadcasts() -> None:
+            if await advance_broadcasts(
+                database, texts, settings.data_dir, utc_now(), delivery.senders.keys()
+            ):
                 worker.nudge()
 
         scheduler.add_job(tick, "interval", seconds=JOB_TICK_SECONDS, max_instances=1,
                           coalesce=True, next_run_time=dt.datetime.now(dt.UTC))  # fmt: skip
+        scheduler.add_job(broadcasts, "interval", seconds=BROADCAST_TICK_SECONDS,
+                          max_instances=1, coalesce=True)  # fmt: skip
         scheduler.start()
         try:
             await _serve(telegram, worker, settings, stop)

@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     telegram_per_second: float = Field(default=30.0, gt=0)
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     max_photo_bytes: int = 10 * 1024 * 1024
+    whatsapp_templates: dict[str, str] = Field(
+        default={
+            "reminder": "posukk_pengingat",
+            "alert": "posukk_pemberitahuan",
+            "followup": "posukk_tindak_lanjut",
+            "broadcast": "posukk_siaran",
+        }
+    )
+    """Approved WhatsApp templates (JSON) per kind of message, used outside the 24-hour window;
+    each has one body parameter, the message's text. See the README for their wording."""
 
     @property
     def database(self) -> Path:

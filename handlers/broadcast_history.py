@@ -244,7 +244,7 @@ async def take_broadcast_control(ctx: StepContext, token: str) -> Reply | Outcom
     broadcast_id, action = int(found.group(1)), found.group(2)
     if action != "reply":
         return await control(ctx, broadcast_id, action)
-    if await ctx.uow.broadcasts.get(broadcast_id) is None:
+    if not await ctx.uow.broadcasts.received(broadcast_id, ctx.registered_user.id):
         return ctx.reply("broadcast.not_found")
     return StartFlow("broadcast_answer", {"broadcast": broadcast_id})
 
@@ -271,15 +271,18 @@ async def take_answer(ctx: StepContext, answer: Answer) -> Outcome:
     author = await ctx.uow.users.get(broadcast.author_id) if broadcast else None
     if broadcast is None or author is None:
         return Finish([ctx.reply("broadcast.not_found")])
-    await ctx.uow.broadcasts.add_reply(broadcast.id, ctx.registered_user.id, text, ctx.now)
-    hour = int(ctx.now.timestamp() // ANSWER_NOTICE_EVERY.total_seconds())
-    await ctx.notify(
-        author,
-        kind="broadcast_answer",
-        key="broadcast.answers_waiting",
-        dedupe_key=f"bc:{broadcast.id}:answers:{hour}",
-        id=broadcast.id,
+    answer_id = await ctx.uow.broadcasts.add_reply(
+        broadcast.id, ctx.registered_user.id, text, ctx.now
     )
+    notices = f"bc:{broadcast.id}:answers:"
+    if not await ctx.uow.outbox.queued_since(notices, ctx.now - ANSWER_NOTICE_EVERY):
+        await ctx.notify(
+            author,
+            kind="broadcast_answer",
+            key="broadcast.answers_waiting",
+            dedupe_key=f"{notices}{answer_id}",
+            id=broadcast.id,
+        )
     return Finish([ctx.reply("broadcast.answer_sent", name=author.name)])
 
 

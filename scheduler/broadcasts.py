@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 from bot.audience import Audience, resolve
@@ -23,7 +24,7 @@ from bot.broadcast_message import (
     recipient_messages,
     tally_text,
 )
-from bot.models import Reply
+from bot.models import Channel, Reply
 from bot.notify import notify
 from bot.storage.broadcasts import Broadcast, Tally
 from bot.storage.database import Database, UnitOfWork
@@ -39,9 +40,18 @@ REPLIES_OPEN_FOR = dt.timedelta(days=14)
 
 
 async def advance_broadcasts(
-    database: Database, texts: Texts, data_dir: Path, now: dt.datetime, *, batch: int = BATCH
+    database: Database,
+    texts: Texts,
+    data_dir: Path,
+    now: dt.datetime,
+    channels: Collection[Channel],
+    *,
+    batch: int = BATCH,
 ) -> int:
-    """Move every open broadcast forward; returns how many recipients were queued."""
+    """Move every open broadcast forward; returns how many recipients were queued.
+
+    `channels` are the chat apps this process delivers to; recipients on others are counted
+    as unreachable rather than left waiting forever."""
     async with database.unit_of_work() as uow:
         open_broadcasts = await uow.broadcasts.open()
     queued = 0
@@ -54,7 +64,9 @@ async def advance_broadcasts(
                     broadcast.id, "sending", now, expected=["scheduled"]
                 )
         if not broadcast.queued_all:
-            queued += await _queue_recipients(database, texts, data_dir, broadcast.id, now, batch)
+            queued += await _queue_recipients(
+                database, texts, data_dir, broadcast.id, now, channels, batch
+            )
         await _report(database, texts, broadcast.id, now)
     return queued
 
@@ -65,6 +77,7 @@ async def _queue_recipients(
     data_dir: Path,
     broadcast_id: int,
     now: dt.datetime,
+    channels: Collection[Channel],
     batch: int,
 ) -> int:
     queued = 0
@@ -90,6 +103,7 @@ async def _queue_recipients(
                 now=now,
                 reply_token=control_token(broadcast_id, REPLY_ACTION),
                 reply_valid_until=now + REPLIES_OPEN_FOR,
+                channels=[channel.value for channel in channels],
             )
         queued += added
         await asyncio.sleep(0)  # let people writing in have the database between batches

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
+from bot.models import Channel
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
@@ -14,7 +16,12 @@ from scheduler.reminders import materialise_reminders
 
 
 async def run_due_jobs(
-    database: Database, texts: Texts, knowledge: Knowledge, settings: Settings, now: dt.datetime
+    database: Database,
+    texts: Texts,
+    knowledge: Knowledge,
+    settings: Settings,
+    now: dt.datetime,
+    channels: Collection[Channel],
 ) -> int:
     """Queue the reminders now due, escalate reports nobody acted on, move broadcasts on;
     how many messages were queued."""
@@ -22,4 +29,4 @@ async def run_due_jobs(
     queued += await escalate_unattended(
         database, texts, knowledge, now, settings.escalate_after_hours
     )
-    return queued + await advance_broadcasts(database, texts, settings.data_dir, now)
+    return queued + await advance_broadcasts(database, texts, settings.data_dir, now, channels)

@@ -131,7 +131,12 @@ class ConsoleChat:
         """Run the jobs now due, then deliver what the bot queued for other people."""
         engine = self.engine
         await run_due_jobs(
-            self.database, engine.texts, engine.knowledge, engine.settings, engine.clock()
+            self.database,
+            engine.texts,
+            engine.knowledge,
+            engine.settings,
+            engine.clock(),
+            self.delivery.senders.keys(),
         )
         held = 0
         while (stats := await self.delivery.deliver_due(Channel.TERMINAL)).handled:

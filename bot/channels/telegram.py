@@ -268,8 +268,15 @@ class TelegramChannel:
         await self._answer(message.chat_id, inbound)
 
     async def _answer(self, chat_id: int, inbound: Inbound) -> None:
-        for reply in await self.engine.handle(inbound):
-            await self.renderer.send(self.application.bot, chat_id, reply)
+        """Send the engine's replies; what Telegram refuses for now goes out via the outbox."""
+        replies = await self.engine.handle(inbound)
+        for index, reply in enumerate(replies):
+            try:
+                await self.renderer.send(self.application.bot, chat_id, reply)
+            except (RetryAfter, NetworkError) as error:
+                log.warning("reply deferred to the outbox: %s", error)
+                await self.engine.queue_replies(inbound, replies[index:])
+                break
         self.on_outbox()
 
     async def _keep_photo(self, file_id: str, size: int | None) -> str | None:

@@ -19,6 +19,7 @@ OPEN_STATUSES = ("scheduled", "sending", "paused")
 CANCELLED = "cancelled by its author"
 """`last_error` of the rows a cancel withdrew, so the report tells them from real failures."""
 UNREACHABLE = "unreachable before the broadcast"
+NO_CHANNEL = "their chat app is not connected to this bot"
 
 # Who a broadcast reaches, given its groups, roles and language (named parameters below).
 # Members of the groups (without those who are kader there, for "workers only"), and the
@@ -233,12 +234,14 @@ class BroadcastRepository:
         now: dt.datetime,
         reply_token: str,
         reply_valid_until: dt.datetime,
+        channels: Sequence[str],
     ) -> int:
         """Queue the next `batch` recipients after `queued_through`; how many were queued.
 
-        `payloads` holds the rendered message per language. People known to be unreachable get
-        a row marked so, which the delivery job skips and the report counts. Recipients may
-        answer with `reply_token` until `reply_valid_until`.
+        `payloads` holds the rendered message per language. People known to be unreachable, or
+        on a chat app this bot does not run (`channels` are the running ones), get a row marked
+        unreachable, which the delivery job skips and the report counts. Recipients may answer
+        with `reply_token` until `reply_valid_until`.
         """
         params = recipients.params() | {"after": broadcast.queued_through, "batch": batch}
         async with self._db.execute(
@@ -261,8 +264,12 @@ class BroadcastRepository:
             " SELECT users.id, 'broadcast',"
             " CASE users.language WHEN 'en' THEN :payload_en ELSE :payload_id END,"
             " 'bc:' || :broadcast || ':to:' || users.id, :now, :now,"
-            " CASE WHEN users.unreachable_at IS NULL THEN 'pending' ELSE 'unreachable' END,"
-            " CASE WHEN users.unreachable_at IS NULL THEN NULL ELSE :unreachable END, :broadcast"
+            " CASE WHEN users.unreachable_at IS NOT NULL OR users.channel NOT IN"
+            " (SELECT value FROM json_each(:channels)) THEN 'unreachable'"
+            " ELSE 'pending' END,"
+            " CASE WHEN users.unreachable_at IS NOT NULL THEN :unreachable"
+            " WHEN users.channel NOT IN (SELECT value FROM json_each(:channels))"
+            " THEN :no_channel END, :broadcast"
             f" {_RECIPIENTS} AND users.id > :after AND users.id <= :last"
             " ON CONFLICT (dedupe_key) DO NOTHING",
             params
@@ -272,6 +279,8 @@ class BroadcastRepository:
                 "broadcast": broadcast.id,
                 "now": stamp,
                 "unreachable": UNREACHABLE,
+                "no_channel": NO_CHANNEL,
+                "channels": json.dumps(list(channels)),
                 "last": found["last"],
             },
         )
@@ -308,6 +317,14 @@ class BroadcastRepository:
                 (str(row["last_error"]), int(row["n"])) for row in await cursor.fetchall()
             )
         return Tally(**counts, failures=failures)
+
+    async def received(self, broadcast_id: int, user_id: int) -> bool:
+        """Whether the broadcast was actually delivered to this person."""
+        async with self._db.execute(
+            "SELECT 1 FROM outbox WHERE broadcast_id = ? AND user_id = ? AND status = 'sent'",
+            (broadcast_id, user_id),
+        ) as cursor:
+            return await cursor.fetchone() is not None
 
     async def withdraw(self, broadcast_id: int) -> int:
         """Stop every row not sent yet (a cancel); a row in flight that goes out counts as sent."""

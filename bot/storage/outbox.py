@@ -46,6 +46,15 @@ class OutboxRepository:
             row = await cursor.fetchone()
         return int(row["id"]) if row else None
 
+    async def queued_since(self, dedupe_prefix: str, since: dt.datetime) -> int:
+        """How many messages of one event were queued at or after `since`."""
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ? AND created_at >= ?",
+            (f"{dedupe_prefix}%", to_db(since)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
     async def record_dropped(
         self, *, user_id: int, kind: str, dedupe_key: str, now: dt.datetime, reason: str
     ) -> bool:

@@ -19,7 +19,7 @@ from bot.demo import FISHERMEN_CODE
 from bot.models import Channel, Reply
 from bot.settings import Settings
 from bot.storage.database import Database
-from tests.channels.conftest import KADER, RunningBot, start_bot
+from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser, Fault
 
 WORKER = FakeUser(8001, "Rudi")
@@ -329,3 +329,51 @@ async def test_an_export_arrives_as_a_document(telegram: FakeTelegram, bot: Runn
     await telegram.wait_for(lambda: bool(telegram.documents))
     (_, content), *_ = telegram.documents
     assert content.startswith(b"PK"), "an XLSX file is a zip archive"
+
+
+async def add_telegram_members(settings: Settings, ids: range) -> None:
+    """Workers on Telegram in the demo fishermen group."""
+    database = await Database.open(settings.database)
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        assert group is not None
+        for platform_id in ids:
+            user = await uow.users.create(
+                channel=Channel.TELEGRAM, platform_id=str(platform_id), name=f"W{platform_id}",
+                language="id", consent_version="t", now=utc_now(),
+            )  # fmt: skip
+            await uow.memberships.join(user.id, group.id, utc_now())
+    await database.close()
+
+
+async def test_a_broadcast_through_a_429_storm_reaches_each_member_once(
+    telegram: FakeTelegram, settings: Settings, seeded: None
+) -> None:
+    members = range(9200, 9240)
+    await add_telegram_members(settings, members)
+    telegram.faults.append(
+        Fault("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, count=6)
+    )
+    running = await start_bot(settings)
+    try:
+        await reply_to(telegram, OFFICER, "/siaran", "Tulis pesan siaran")
+        await reply_to(telegram, OFFICER, "Besok cek tensi gratis di balai desa", "tambah foto")
+        await press(telegram, OFFICER, "bc:nophoto", "Pratinjau")
+        preview = telegram.texts_to(OFFICER.id)[-1]
+        assert "Telegram 41" in preview  # 40 workers and the Telegram kader; demo ones are not
+        await press(telegram, OFFICER, "bc:send", "mulai dikirim")
+
+        def got_it(chat_id: int) -> int:
+            return sum("cek tensi gratis" in t for t in telegram.texts_to(chat_id))
+
+        await telegram.wait_for(lambda: all(got_it(m) for m in members), within=60)
+        await telegram.wait_for(
+            lambda: any("Siaran sudah selesai" in t for t in telegram.texts_to(OFFICER.id)),
+            within=30,
+        )
+    finally:
+        await running.shutdown()
+    assert [got_it(m) for m in members] == [1] * len(members), "each member exactly once"
+    assert got_it(KADER.id) == 1
+    final = next(t for t in telegram.texts_to(OFFICER.id) if "Siaran sudah selesai" in t)
+    assert "Terkirim 41" in final

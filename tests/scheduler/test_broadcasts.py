@@ -27,6 +27,8 @@ from scheduler.worker import DeliveryWorker
 from tests.conftest import FakeClock, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 
+ALL = tuple(Channel)
+
 
 class FakeTime:
     """A monotonic clock that only moves when the pacer sleeps: rates are measured exactly."""
@@ -105,7 +107,7 @@ async def test_ten_thousand_recipients_at_the_configured_rate(
 ) -> None:
     add_members(db_path, 9_997)  # with Bu Sari, Budi and Pak Rahmat: 10,000
     await officer_broadcast(database, clock)
-    assert await advance_broadcasts(database, texts, tmp_path, clock(), batch=1_000) == 10_000
+    assert await advance_broadcasts(database, texts, tmp_path, clock(), ALL, batch=1_000) == 10_000
     time, sender = FakeTime(), ScriptedSender()
     sent_at: list[float] = []
     original = sender.send
@@ -147,6 +149,7 @@ async def test_a_crash_mid_broadcast_then_a_restart_reaches_everyone_exactly_onc
             now=clock(),
             reply_token="bc:1:reply",
             reply_valid_until=clock() + dt.timedelta(days=1),
+            channels=["terminal"],
         )
     assert queued_first == 500
 
@@ -169,7 +172,7 @@ async def test_a_crash_mid_broadcast_then_a_restart_reaches_everyone_exactly_onc
 
     # Restart: the scheduler queues the rest (and the first batch again, deduplicated), the
     # leases of the dead process run out, and delivery goes on.
-    await advance_broadcasts(database, texts, tmp_path, clock(), batch=500)
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL, batch=500)
     clock.advance(seconds=61)
     second_life = ScriptedSender()
     await drain(delivery(database, clock, {Channel.TERMINAL: second_life}))
@@ -201,7 +204,7 @@ async def test_pause_holds_only_the_broadcast_resume_and_cancel(
     add_members(db_path, 197)  # 200 recipients
     andi = person(engine, "andi")
     broadcast_id = await officer_broadcast(database, clock)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     await andi.tap(f"bc:{broadcast_id}:pause")
     assert andi.keys[0] == "broadcast.pause_done"
     sender = ScriptedSender()
@@ -230,7 +233,7 @@ async def test_messages_queued_after_a_broadcast_still_go_before_it(
 ) -> None:
     add_members(db_path, 297)
     await officer_broadcast(database, clock)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     async with database.unit_of_work() as uow:  # a reminder, queued once the broadcast is
         budi = await uow.users.by_platform(Channel.TERMINAL, "demo:budi")
         assert budi is not None
@@ -252,7 +255,7 @@ async def test_people_writing_in_are_answered_while_a_broadcast_is_delivered(
 ) -> None:  # fmt: skip
     add_members(db_path, 997)
     await officer_broadcast(database, clock)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     sender, underway = ScriptedSender(), asyncio.Event()
     original = sender.send
 
@@ -283,7 +286,7 @@ async def test_whatsapp_users_outside_the_window_get_the_template(
     add_members(db_path, 2, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=30)))
     add_members(db_path, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=2)))
     await officer_broadcast(database, clock, text="Cek kesehatan gratis\nSabtu jam 8")
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     whatsapp = ScriptedSender()
     job = delivery(
         database,
@@ -314,7 +317,7 @@ async def test_without_a_template_an_out_of_window_message_fails_with_the_reason
 ) -> None:  # fmt: skip
     add_members(db_path, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(days=3)))
     broadcast_id = await officer_broadcast(database, clock)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     senders = {Channel.WHATSAPP: ScriptedSender(), Channel.TERMINAL: ScriptedSender()}
     await drain(delivery(database, clock, senders))
     assert senders[Channel.WHATSAPP].replies == []
@@ -330,7 +333,7 @@ async def test_progress_is_one_message_updated_in_place_then_a_final_report(
 ) -> None:
     add_members(db_path, 97)  # 100 recipients
     await officer_broadcast(database, clock)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     sender = ScriptedSender()
     job = delivery(database, clock, {Channel.TERMINAL: sender})
     await job.deliver_all()  # the first progress message and 49 recipients
@@ -339,7 +342,7 @@ async def test_progress_is_one_message_updated_in_place_then_a_final_report(
     ]
     assert "0 dari 100" in first_progress[1].text
     clock.advance(minutes=2)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     await job.deliver_all()
     updates = [reply for _, reply in sender.replies if reply.key == "broadcast.tally"]
     assert len(updates) == 2
@@ -347,7 +350,7 @@ async def test_progress_is_one_message_updated_in_place_then_a_final_report(
     assert "49 dari 100" in updates[1].text
     await drain(job)
     clock.advance(minutes=2)
-    await advance_broadcasts(database, texts, tmp_path, clock())
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     await drain(job)
     (report,) = [reply for _, reply in sender.replies if reply.key == "broadcast.finished"]
     assert "Terkirim 100" in report.text
