@@ -79,13 +79,17 @@ class OutboxRepository:
         broadcasts (bulk) last, rows of a paused broadcast not at all.
 
         A row whose lease ran out (its worker crashed) is due again. Each claim counts an attempt.
+        **Choice**: `INDEXED BY outbox_claim` walks pending rows in claim order and stops after
+        `limit`; left to itself SQLite sorted every pending row (133 ms a claim with 100,000
+        broadcast rows pending, 2.3 ms with the index).
         """
         stamp = to_db(now)
         async with self._db.execute(
             "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, outbox.payload,"
             " outbox.attempts + 1 AS attempts, outbox.urgent, outbox.kind, users.language,"
             " users.last_seen_at, outbox.broadcast_id IS NOT NULL AS bulk,"
-            " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone FROM outbox"
+            " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone"
+            " FROM outbox INDEXED BY outbox_claim"
             " JOIN users ON users.id = outbox.user_id"
             " LEFT JOIN memberships"
             " ON memberships.user_id = users.id AND memberships.left_at IS NULL"

@@ -12,8 +12,9 @@ import sys
 import aiohttp
 import pytest
 from pydantic import SecretStr
+from telegram import Bot
 
-from bot.channels.telegram import split_text
+from bot.channels.telegram import TelegramRenderer, split_text
 from bot.clock import utc_now
 from bot.demo import FISHERMEN_CODE
 from bot.models import Channel, Reply
@@ -377,3 +378,18 @@ async def test_a_broadcast_through_a_429_storm_reaches_each_member_once(
     assert got_it(KADER.id) == 1
     final = next(t for t in telegram.texts_to(OFFICER.id) if "Siaran sudah selesai" in t)
     assert "Terkirim 41" in final
+
+
+async def test_a_progress_update_edits_the_message_it_replaces(telegram: FakeTelegram) -> None:
+    renderer = TelegramRenderer()
+    async with Bot(TOKEN, base_url=telegram.base_url) as bot:
+        first = await renderer.send(bot, KADER.id, Reply(key="t", text="0 dari 10 selesai"))
+        update = Reply(key="t", text="5 dari 10 selesai", replaces=first)
+        assert await renderer.send(bot, KADER.id, update) == first
+        gone = Reply(key="t", text="10 dari 10 selesai", replaces="999999")
+        fresh = await renderer.send(bot, KADER.id, gone)  # no such message: sent anew
+    assert [c.method for c in telegram.sent(KADER.id)] == [
+        "sendMessage", "editMessageText", "editMessageText", "sendMessage"
+    ]  # fmt: skip
+    assert telegram.messages[(KADER.id, int(first))]["text"] == "5 dari 10 selesai"
+    assert fresh != first

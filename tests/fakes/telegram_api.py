@@ -27,6 +27,15 @@ JSON_FIELDS = frozenset(
 )
 
 
+class ApiError(Exception):
+    """A method refusing its parameters the way the Bot API does (400 with a description)."""
+
+    def __init__(self, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
 @dataclass
 class Fault:
     """An error answer for the next `count` calls of `method` (to `chat_id`, if given)."""
@@ -229,7 +238,11 @@ class FakeTelegram:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
-        result = await handler(params)
+        try:
+            result = await handler(params)
+        except ApiError as error:
+            body = {"ok": False, "error_code": error.status, "description": error.description}
+            return web.json_response(body, status=error.status)
         return web.json_response({"ok": True, "result": result})
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
@@ -299,7 +312,9 @@ class FakeTelegram:
 
     async def _edited(self, params: dict[str, Any], **changes: Any) -> dict[str, Any]:
         key = (int(params["chat_id"]), int(params["message_id"]))
-        message = self.messages[key]
+        message = self.messages.get(key)
+        if message is None:
+            raise ApiError("Bad Request: message to edit not found")
         message.update(changes, edit_date=int(time.time()))
         markup = params.get("reply_markup")
         if markup and "inline_keyboard" in markup:

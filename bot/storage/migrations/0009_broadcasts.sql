@@ -39,3 +39,7 @@ CREATE INDEX broadcast_replies_broadcast ON broadcast_replies (broadcast_id, id)
 ALTER TABLE outbox ADD COLUMN broadcast_id INTEGER REFERENCES broadcasts (id);
 ALTER TABLE outbox ADD COLUMN platform_message_id TEXT;
 CREATE INDEX outbox_broadcast ON outbox (broadcast_id, status) WHERE broadcast_id IS NOT NULL;
+-- The claim walks pending rows in the order it takes them (urgent, ordinary, bulk) and stops
+-- after one batch, instead of sorting every pending row of a large broadcast each time.
+CREATE INDEX outbox_claim ON outbox (urgent DESC, (broadcast_id IS NOT NULL), id)
+WHERE status = 'pending';
