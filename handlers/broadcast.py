@@ -282,34 +282,21 @@ async def _save(ctx: StepContext) -> Outcome:
     return Finish([ctx.reply("broadcast.scheduled", id=broadcast_id, total=total, when=when)])
 
 
-async def ask_roles(ctx: StepContext) -> Reply:
-    choices = [
-        ctx.choice(f"bc:roles:{r}", f"broadcast.roles_{r}") for r in ("all", "kader", "workers")
-    ]
-    return ctx.reply("broadcast.ask_roles", choices=choices)
+def _filter_step(field: str, token: str, values: tuple[str, ...]) -> Step:
+    """A question that narrows the audience by one field (roles, language), then the preview."""
 
+    async def ask(ctx: StepContext) -> Reply:
+        choices = [ctx.choice(f"bc:{token}:{v}", f"broadcast.{field}_{v}") for v in values]
+        return ctx.reply(f"broadcast.ask_{field}", choices=choices)
 
-async def take_roles(ctx: StepContext, answer: Answer) -> Outcome:
-    roles = (answer.choice or "").removeprefix("bc:roles:")
-    if roles not in ("all", "kader", "workers"):
-        return Retry(ctx.reply("common.pick_option"))
-    _set_audience(ctx, _audience(ctx).model_copy(update={"roles": roles}))
-    return Goto("preview")
+    async def take(ctx: StepContext, answer: Answer) -> Outcome:
+        value = (answer.choice or "").removeprefix(f"bc:{token}:")
+        if value not in values:
+            return Retry(ctx.reply("common.pick_option"))
+        _set_audience(ctx, _audience(ctx).model_copy(update={field: value}))
+        return Goto("preview")
 
-
-async def ask_language(ctx: StepContext) -> Reply:
-    choices = [
-        ctx.choice(f"bc:lang:{code}", f"broadcast.language_{code}") for code in ("all", "id", "en")
-    ]
-    return ctx.reply("broadcast.ask_language", choices=choices)
-
-
-async def take_language(ctx: StepContext, answer: Answer) -> Outcome:
-    language = (answer.choice or "").removeprefix("bc:lang:")
-    if language not in ("all", "id", "en"):
-        return Retry(ctx.reply("common.pick_option"))
-    _set_audience(ctx, _audience(ctx).model_copy(update={"language": language}))
-    return Goto("preview")
+    return Step(ask, take)
 
 
 async def ask_when(ctx: StepContext) -> Reply:
@@ -337,8 +324,8 @@ FLOW = Flow(
         "scope": Step(ask_scope, take_scope),
         "scope_value": Step(ask_scope_value, take_scope_value),
         "preview": Step(ask_preview, take_preview),
-        "roles": Step(ask_roles, take_roles),
-        "language": Step(ask_language, take_language),
+        "roles": _filter_step("roles", "roles", ("all", "kader", "workers")),
+        "language": _filter_step("language", "lang", ("all", "id", "en")),
         "when": Step(ask_when, take_when),
         **HISTORY_STEPS,
     },
