@@ -19,6 +19,7 @@ from bot.storage.records import Group
 from handlers.broadcast_history import (
     HISTORY_STEPS,
     ask_compose_extras,
+    author_zone,
     take_compose_extras,
 )
 from handlers.when import parse_when
@@ -35,10 +36,6 @@ def _audience(ctx: StepContext) -> Audience:
 
 def _set_audience(ctx: StepContext, audience: Audience) -> None:
     ctx.draft["audience"] = audience.model_dump(mode="json")
-
-
-def _zone(ctx: StepContext) -> str:
-    return ctx.group.timezone if ctx.group else ctx.settings.default_timezone
 
 
 # -- the message ------------------------------------------------------------------------------
@@ -190,7 +187,7 @@ async def ask_preview(ctx: StepContext) -> Reply:
         for channel, n in sorted(count.by_channel.items())
     )
     send_at = _send_at(ctx)
-    zone = _zone(ctx)
+    zone = author_zone(ctx)
     if send_at is not None:
         when = timefmt.local_label(ctx.texts, ctx.language, send_at, zone)
     elif QuietHours.parse(ctx.settings.quiet_hours).contains(
@@ -278,7 +275,7 @@ async def _save(ctx: StepContext) -> Outcome:
     total = thousands(count.reachable, ctx.language)
     if send_at is None:
         return Finish([ctx.reply("broadcast.queued", id=broadcast_id, total=total)])
-    when = timefmt.local_label(ctx.texts, ctx.language, send_at, _zone(ctx))
+    when = timefmt.local_label(ctx.texts, ctx.language, send_at, author_zone(ctx))
     return Finish([ctx.reply("broadcast.scheduled", id=broadcast_id, total=total, when=when)])
 
 
@@ -307,7 +304,7 @@ async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "bc:now":
         ctx.draft.pop("send_at", None)
         return Goto("preview")
-    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(_zone(ctx))))
+    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(author_zone(ctx))))
     if parsed.moment is None:
         problem = parsed.problem.value if parsed.problem else "invalid"
         return Retry(ctx.reply(f"activity.when_{problem}"))
