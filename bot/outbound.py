@@ -37,6 +37,14 @@ class Unreachable(DeliveryError):
     """The person blocked the bot, left the platform, or the id is not a valid recipient."""
 
 
+class Moved(DeliveryError):
+    """The chat has a new id (a Telegram group that became a supergroup): send there instead."""
+
+    def __init__(self, new_platform_id: str) -> None:
+        super().__init__(f"the chat moved to {new_platform_id}")
+        self.new_platform_id = new_platform_id
+
+
 class TemporaryFailure(DeliveryError):
     """Timeouts, network errors, server errors: worth retrying later."""
 

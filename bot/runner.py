@@ -26,7 +26,7 @@ from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 JOB_TICK_SECONDS = 60
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
@@ -58,7 +58,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         telegram = TelegramChannel(engine, settings, texts)
         limits = {
             Channel.TELEGRAM: RateLimit(
-                settings.telegram_per_second, settings.telegram_per_chat_interval
+                settings.telegram_per_second,
+                settings.telegram_per_chat_interval,
+                settings.telegram_per_group_chat_interval,
             )
         }
         delivery = OutboxDelivery(

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     """Seconds a long poll waits for updates; also how long a clean stop may take at most."""
     telegram_per_second: float = Field(default=30.0, gt=0)
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
+    telegram_per_group_chat_interval: float = Field(default=3.0, ge=0)
+    """Seconds between two posts to one group chat: Telegram allows 20 a minute per group."""
     max_photo_bytes: int = 10 * 1024 * 1024
     whatsapp_templates: dict[str, str] = Field(
         default={

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from bot.clock import utc_now
 from bot.models import Channel, Reply
 from bot.outbound import (
+    Moved,
     PermanentFailure,
     RetryLater,
     Sender,
@@ -38,13 +39,19 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RateLimit:
     """`per_second` overall, and at least `per_chat_interval` seconds between two messages to
-    one chat (Telegram: about 30/s overall, 1/s per private chat)."""
+    one person, `per_group_chat_interval` to one group chat (Telegram: about 30/s overall,
+    1/s per private chat, 20/min per group)."""
 
     per_second: float
     per_chat_interval: float = 0.0
+    per_group_chat_interval: float = 0.0
     bulk_share: float = 0.8
     """Broadcast rows use at most this share of `per_second`, so the messages adapters send
     straight back to people writing in (which skip the outbox) still find room."""
+
+    def interval(self, *, group_chat: bool) -> float:
+        """The least time between two messages to one chat."""
+        return self.per_group_chat_interval if group_chat else self.per_chat_interval
 
 
 @dataclass
@@ -123,15 +130,15 @@ class OutboxDelivery:
             claimed = await uow.outbox.claim(
                 channel, now, now + self.lease, self.batch, self.default_timezone
             )
-        unreachable: set[int] = set()
+        unreachable: set[str] = set()
         for index, message in enumerate(claimed):
             if self.monotonic() < state.paused_until:
                 await self._release(claimed[index:], state.paused_until, stats)
                 break
-            if message.user_id in unreachable:
-                continue  # already marked with the rest of this person's messages
+            if message.platform_id in unreachable:
+                continue  # already marked with the rest of this recipient's messages
             if not await self._deliver_one(channel, state, message, stats):
-                unreachable.add(message.user_id)
+                unreachable.add(message.platform_id)
         return stats
 
     async def _deliver_one(
@@ -151,9 +158,10 @@ class OutboxDelivery:
             stats.deferred += 1
             return True
         limit = self.limits.get(channel, RateLimit(per_second=1000.0))
+        interval = limit.interval(group_chat=message.group_chat_id is not None)
         since_last = self.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
-        if since_last < limit.per_chat_interval:
-            resume = self.monotonic() + limit.per_chat_interval - since_last
+        if since_last < interval:
+            resume = self.monotonic() + interval - since_last
             await self._release([message], resume, stats)
             return True
         reply = self._reply_for(channel, message)
@@ -170,11 +178,17 @@ class OutboxDelivery:
             await self._release([message], state.paused_until, stats, error=str(error))
         except Unreachable as error:
             async with self.database.unit_of_work() as uow:
-                await uow.outbox.mark_recipient_unreachable(
-                    message.user_id, self.clock(), str(error)
-                )
+                if message.group_chat_id is not None:
+                    await uow.group_chats.unlink(message.group_chat_id, self.clock(), str(error))
+                else:
+                    assert message.user_id is not None
+                    await uow.outbox.mark_recipient_unreachable(
+                        message.user_id, self.clock(), str(error)
+                    )
             stats.unreachable += 1
             return False
+        except Moved as error:
+            await self._follow(channel, message, error, stats)
         except PermanentFailure as error:
             await self._fail(message, str(error), stats)
         except TemporaryFailure as error:
@@ -193,6 +207,18 @@ class OutboxDelivery:
         if not outside_window(message, channel, self.clock()):
             return reply
         return as_template(reply, message.kind, message.language, self.templates)
+
+    async def _follow(
+        self, channel: Channel, message: OutboxMessage, moved: Moved, stats: DeliveryStats
+    ) -> None:
+        """Point a group chat at its new id and send there at once; a person cannot move."""
+        if message.group_chat_id is None:
+            await self._fail(message, str(moved), stats)
+            return
+        async with self.database.unit_of_work() as uow:
+            await uow.group_chats.move(channel, message.platform_id, moved.new_platform_id)
+            await uow.outbox.reschedule(message.id, self.clock(), str(moved), refund=True)
+        stats.deferred += 1
 
     async def _retry_or_fail(
         self, message: OutboxMessage, error: str, stats: DeliveryStats

@@ -14,6 +14,7 @@ from bot.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
+from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.inbound import InboundRepository
 from bot.storage.incidents import IncidentRepository
@@ -34,6 +35,7 @@ class UnitOfWork:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.users = UserRepository(connection)
         self.groups = GroupRepository(connection)
+        self.group_chats = GroupChatRepository(connection)
         self.memberships = MembershipRepository(connection)
         self.roles = RoleRepository(connection)
         self.sessions = SessionRepository(connection)

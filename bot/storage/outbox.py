@@ -22,21 +22,27 @@ class OutboxRepository:
     async def enqueue(
         self,
         *,
-        user_id: int,
+        user_id: int | None = None,
+        group_chat_id: int | None = None,
         kind: str,
         payload: str,
         dedupe_key: str,
         now: dt.datetime,
         urgent: bool = False,
         not_before: dt.datetime | None = None,
+        broadcast_id: int | None = None,
     ) -> bool:
-        """Add a message unless one with the same dedupe key exists; True if added."""
+        """Add a message for a person or a group chat unless one with the same dedupe key
+        exists; True if added."""
+        if (user_id is None) == (group_chat_id is None):
+            raise ValueError("an outbox row goes to exactly one person or one group chat")
         cursor = await self._db.execute(
-            "INSERT INTO outbox"
-            " (user_id, kind, payload, dedupe_key, urgent, not_before, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
-            (user_id, kind, payload, dedupe_key, int(urgent), to_db(not_before or now), to_db(now)),
-        )
+            "INSERT INTO outbox (user_id, group_chat_id, kind, payload, dedupe_key, urgent,"
+            " not_before, created_at, broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            (user_id, group_chat_id, kind, payload, dedupe_key, int(urgent),
+             to_db(not_before or now), to_db(now), broadcast_id),
+        )  # fmt: skip
         return cursor.rowcount == 1
 
     async def id_of(self, dedupe_key: str) -> int | None:
@@ -85,17 +91,23 @@ class OutboxRepository:
         """
         stamp = to_db(now)
         async with self._db.execute(
-            "SELECT outbox.id, outbox.user_id, users.channel, users.platform_id, outbox.payload,"
-            " outbox.attempts + 1 AS attempts, outbox.urgent, outbox.kind, users.language,"
+            "SELECT outbox.id, outbox.user_id, outbox.group_chat_id,"
+            " COALESCE(users.channel, group_chats.channel) AS channel,"
+            " COALESCE(users.platform_id, group_chats.chat_ref) AS platform_id, outbox.payload,"
+            " outbox.attempts + 1 AS attempts, outbox.urgent, outbox.kind,"
+            " COALESCE(users.language, group_chats.language) AS language,"
             " users.last_seen_at, outbox.broadcast_id IS NOT NULL AS bulk,"
             " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone"
             " FROM outbox INDEXED BY outbox_claim"
-            " JOIN users ON users.id = outbox.user_id"
+            " LEFT JOIN users ON users.id = outbox.user_id"
+            " LEFT JOIN group_chats ON group_chats.id = outbox.group_chat_id"
             " LEFT JOIN memberships"
             " ON memberships.user_id = users.id AND memberships.left_at IS NULL"
-            " LEFT JOIN pos_groups ON pos_groups.id = memberships.group_id"
-            " WHERE outbox.status = 'pending' AND outbox.not_before <= ? AND users.channel = ?"
-            " AND users.unreachable_at IS NULL"
+            " LEFT JOIN pos_groups"
+            " ON pos_groups.id = COALESCE(memberships.group_id, group_chats.group_id)"
+            " WHERE outbox.status = 'pending' AND outbox.not_before <= ?"
+            " AND COALESCE(users.channel, group_chats.channel) = ?"
+            " AND users.unreachable_at IS NULL AND group_chats.unlinked_at IS NULL"
             " AND (outbox.claimed_until IS NULL OR outbox.claimed_until < ?)"
             " AND (outbox.broadcast_id IS NULL OR outbox.broadcast_id NOT IN"
             " (SELECT id FROM broadcasts WHERE status = 'paused'))"
@@ -107,6 +119,7 @@ class OutboxRepository:
             OutboxMessage(
                 id=row["id"],
                 user_id=row["user_id"],
+                group_chat_id=row["group_chat_id"],
                 channel=Channel(row["channel"]),
                 platform_id=row["platform_id"],
                 payload=row["payload"],
@@ -115,7 +128,7 @@ class OutboxRepository:
                 bulk=bool(row["bulk"]),
                 kind=row["kind"],
                 language=row["language"],
-                last_seen_at=from_db(row["last_seen_at"]),
+                last_seen_at=from_db(row["last_seen_at"]) if row["last_seen_at"] else None,
                 timezone=row["timezone"],
                 away_until=from_db(row["away_until"]) if row["away_until"] else None,
             )

@@ -97,8 +97,10 @@ class Session:
 
 @dataclass(frozen=True)
 class OutboxMessage:
+    """A claimed outbox row, addressed to a person (`user_id`) or to a group chat."""
+
     id: int
-    user_id: int
+    user_id: int | None
     channel: Channel
     platform_id: str
     payload: str
@@ -112,3 +114,18 @@ class OutboxMessage:
     """When the recipient last wrote to the bot (WhatsApp's 24-hour window opens then)."""
     timezone: str = "Asia/Makassar"
     away_until: dt.datetime | None = None
+    group_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupChat:
+    """A chat-app group (a Telegram group) linked to a Pos UKK, where its reminders and
+    broadcasts are also posted."""
+
+    id: int
+    group_id: int
+    channel: Channel
+    chat_ref: str
+    title: str
+    language: str
+    linked_at: dt.datetime

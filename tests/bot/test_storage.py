@@ -76,3 +76,48 @@ def test_join_codes_avoid_ambiguous_characters() -> None:
         assert len(code) == 6
         assert set(code) <= set(JOIN_CODE_ALPHABET)
     assert normalise_join_code(" btg-7k2 ") == "BTG7K2"
+
+
+async def test_group_chat_migration_keeps_every_outbox_row(tmp_path: Path) -> None:
+    """A database from before group chats (migrations 1-9) upgrades with its outbox intact."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for file in sorted((ROOT / "bot" / "storage" / "migrations").glob("*.sql")):
+        version = int(file.name.split("_")[0])
+        if version < 10:
+            old.executescript(file.read_text(encoding="utf-8"))
+            old.execute("INSERT INTO schema_version VALUES (?, 'then')", (version,))
+    old.execute(
+        "INSERT INTO users (id, channel, platform_id, name, language, consent_version,"
+        " consent_at, created_at, last_seen_at) VALUES (1, 'telegram', '5', 'Rudi', 'id', 'v1',"
+        " 'then', 'then', 'then')"
+    )
+    old.executemany(
+        "INSERT INTO outbox (id, user_id, kind, payload, dedupe_key, not_before, created_at,"
+        " status, attempts, platform_message_id) VALUES (?, 1, 'alert', '{}', ?, 'then', 'then',"
+        " ?, ?, ?)",
+        [(7, "a", "pending", 0, None), (9, "b", "sent", 2, "42")],
+    )
+    old.commit()
+    old.close()
+
+    database = await Database.open(path)
+    assert await database.migrate() == []
+    await database.close()
+    rows = RowCounter(path)
+    assert rows(
+        "SELECT id, user_id, group_chat_id, dedupe_key, status, attempts, platform_message_id"
+        " FROM outbox ORDER BY id"
+    ) == [(7, 1, None, "a", "pending", 0, None), (9, 1, None, "b", "sent", 2, "42")]
+    indexes = {name for (name,) in rows("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"outbox_due", "outbox_pending", "outbox_broadcast", "outbox_claim"} <= indexes
+    check = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        check.execute(
+            "INSERT INTO outbox (kind, payload, dedupe_key, not_before, created_at)"
+            " VALUES ('x', '{}', 'nobody', 'now', 'now')"
+        )
+    check.close()
