@@ -19,6 +19,7 @@ class Action(StrEnum):
     MANAGE_ACTIVITIES = "manage_activities"  # kader of the group, officers covering it, admins
     HANDLE_INCIDENTS = "handle_incidents"  # see and act on reports: the same people
     BROADCAST = "broadcast"  # kader to their own group; officers and admins within their scope
+    LINK_CHAT = "link_chat"  # link a group's own chat (a Telegram group) to it: the same people
 
 
 def roles(grants: Sequence[Grant]) -> set[Role]:
@@ -54,6 +55,7 @@ def allowed(grants: Sequence[Grant], action: Action, group: Group | None = None)
         Action.MANAGE_ACTIVITIES,
         Action.HANDLE_INCIDENTS,
         Action.BROADCAST,
+        Action.LINK_CHAT,
     ):
         if group is None:
             return bool(held & {Role.KADER, Role.OFFICER, Role.ADMIN})

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.access import Action, allowed, groups_in_scope
 from bot.storage.broadcasts import Recipients
 from bot.storage.database import UnitOfWork
-from bot.storage.records import Grant, Group
+from bot.storage.records import Grant, Group, GroupChat
 
 
 class Scope(StrEnum):
@@ -85,3 +85,18 @@ async def resolve(
         language=None if audience.language == "all" else audience.language,
     )
     return groups, recipients
+
+
+async def group_chats(
+    uow: UnitOfWork, groups: Sequence[Group], audience: Audience
+) -> list[GroupChat]:
+    """The group chats a broadcast is also posted in: those linked to its groups, when it is
+    meant for everyone there (a message for kader only is not), in the chat's language."""
+    if audience.roles != "all":
+        return []
+    return [
+        chat
+        for group in groups
+        for chat in await uow.group_chats.of_group(group.id)
+        if audience.language in ("all", chat.language)
+    ]

@@ -94,6 +94,10 @@ def tally_text(texts: Texts, language: str, broadcast: Broadcast, tally: Tally) 
     ]
     if tally.cancelled:
         lines.append(texts.get(language, "broadcast.tally_cancelled", count=n(tally.cancelled)))
+    if tally.chats:
+        lines.append(
+            texts.get(language, "broadcast.tally_chats", sent=tally.chats_sent, total=tally.chats)
+        )
     lines += [
         texts.get(language, "broadcast.tally_failure", reason=reason[:80], count=n(count))
         for reason, count in tally.failures

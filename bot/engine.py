@@ -12,7 +12,7 @@ from bot.choices import match_offered
 from bot.clock import utc_now
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
 from bot.locks import KeyedLocks
-from bot.models import Inbound, Reply
+from bot.models import ChatEvent, ChatEventKind, Inbound, Reply
 from bot.settings import Settings
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
@@ -22,6 +22,7 @@ from handlers import FLOWS
 from handlers.commands import run_command
 from handlers.emergency import emergency_card
 from handlers.first_aid import stranger_emergency
+from handlers.group_chats import ChatTurn, on_chat_event
 from handlers.sos import start_sos
 from handlers.standing import Handler, standing_handler
 
@@ -93,6 +94,28 @@ class Engine:
             replies = await self._route(turn, inbound)
             await self._save(turn)
             return replies
+
+    async def handle_chat_event(self, event: ChatEvent) -> list[Reply]:
+        """Answer something that happened in a group chat (see `handlers.group_chats`)."""
+        command = parse_command(_CONTROL_CHARS.sub("", event.text).strip())
+        if event.kind is ChatEventKind.COMMAND and command is None:
+            return []
+        async with self.database.unit_of_work() as uow:
+            user = (
+                await uow.users.by_platform(event.channel, event.user_ref)
+                if event.user_ref
+                else None
+            )
+            turn = ChatTurn(
+                uow=uow,
+                texts=self.texts,
+                event=event,
+                now=self.clock(),
+                language=user.language if user else self.settings.default_language,
+                user=user,
+                grants=await uow.roles.active(user.id) if user else [],
+            )
+            return await on_chat_event(turn, command)
 
     async def queue_replies(self, inbound: Inbound, replies: Sequence[Reply]) -> int:
         """Hand replies the platform refused for now (rate limit, network) to the outbox, urgent,

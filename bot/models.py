@@ -78,6 +78,34 @@ class Inbound(BaseModel):
         return self
 
 
+class ChatEventKind(StrEnum):
+    ADDED = "added"
+    """The bot was added to a group chat."""
+    COMMAND = "command"
+    """Someone typed a command there (`text`), such as `/hubungkan ABC123`."""
+    REMOVED = "removed"
+    """The bot was removed from the chat, or the chat is gone."""
+    MOVED = "moved"
+    """The chat got a new id (`new_chat_ref`): a Telegram group that became a supergroup."""
+
+
+class ChatEvent(BaseModel):
+    """Something that happened in a group chat. Group chats never hold a conversation: the bot
+    only links them to a Pos UKK and posts reminders and broadcasts there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    chat_ref: PlatformId
+    kind: ChatEventKind
+    received_at: dt.datetime
+    user_ref: PlatformId | None = None
+    """Who did it, where the platform says."""
+    title: Annotated[str, StringConstraints(max_length=128)] = ""
+    text: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)] = ""
+    new_chat_ref: PlatformId | None = None
+
+
 class Choice(BaseModel):
     """An option the person can tap, or answer by typing its number or its label."""
 

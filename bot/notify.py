@@ -1,13 +1,14 @@
-"""Queue a message for someone other than the person writing: steps and scheduled jobs alike."""
+"""Queue a message for someone other than the person writing (steps and scheduled jobs alike),
+or a post for the group chats a Pos UKK is linked to."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.models import Choice, Reply
 from bot.storage.database import UnitOfWork
-from bot.storage.records import User
+from bot.storage.records import GroupChat, User
 from bot.texts import Texts
 
 
@@ -51,3 +52,31 @@ async def notify(
     if added and choices:
         await uow.offers.add(recipient.id, [t for t, _ in choices], choices_valid_until or now)
     return added
+
+
+async def post_to_group_chats(
+    uow: UnitOfWork,
+    chats: Sequence[GroupChat],
+    message: Callable[[str], Reply],
+    *,
+    kind: str,
+    dedupe_key: str,
+    now: dt.datetime,
+    broadcast_id: int | None = None,
+) -> int:
+    """Queue one post in each of a Pos UKK's group `chats`, `message(language)` in the chat's
+    language; how many were new.
+
+    Only reminders and broadcasts come here: everyone in a group chat reads everything.
+    """
+    posted = 0
+    for chat in chats:
+        posted += await uow.outbox.enqueue(
+            group_chat_id=chat.id,
+            kind=kind,
+            payload=message(chat.language).model_dump_json(),
+            dedupe_key=f"{dedupe_key}:chat:{chat.id}",
+            now=now,
+            broadcast_id=broadcast_id,
+        )
+    return posted

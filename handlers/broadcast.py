@@ -11,7 +11,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from bot import timefmt
-from bot.audience import Audience, Scope, reachable_groups, resolve, scope_value
+from bot.audience import Audience, Scope, group_chats, reachable_groups, resolve, scope_value
 from bot.broadcast_message import MAX_CHARS, describe, recipient_messages, thousands
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.models import Choice, Reply
@@ -178,6 +178,7 @@ async def ask_preview(ctx: StepContext) -> Reply:
     audience = _audience(ctx)
     groups, recipients = await resolve(ctx.uow, user.id, audience)
     count = await ctx.uow.broadcasts.count_audience(recipients)
+    chats = await group_chats(ctx.uow, groups, audience)
     photo = ctx.draft.get("photo")
     message = (await recipient_messages(ctx.uow, ctx.texts, user, str(ctx.draft["text"]), None, 0))[
         ctx.language
@@ -196,7 +197,7 @@ async def ask_preview(ctx: StepContext) -> Reply:
         when = ctx.t("broadcast.when_quiet", hours=ctx.settings.quiet_hours)
     else:
         when = ctx.t("broadcast.when_now")
-    choices = [ctx.choice("bc:send", "broadcast.send")] if count.reachable else []
+    choices = [ctx.choice("bc:send", "broadcast.send")] if count.reachable or chats else []
     choices += [
         ctx.choice("bc:later", "broadcast.later"),
         ctx.choice("bc:roles", "broadcast.pick_roles"),
@@ -206,18 +207,23 @@ async def ask_preview(ctx: StepContext) -> Reply:
     ]
     if len(await reachable_groups(ctx.uow, ctx.grants)) > 1:
         choices.insert(-1, ctx.choice("bc:audience", "broadcast.edit_audience"))
+    text = ctx.t(
+        "broadcast.preview",
+        message=message.text,
+        button=message.choices[0].label,
+        audience=describe(ctx.texts, ctx.language, audience, groups),
+        total=thousands(count.reachable, ctx.language),
+        channels=channels or "-",
+        unreachable=thousands(count.unreachable, ctx.language),
+        when=when,
+    )
+    if chats:
+        titles = ", ".join(chat.title for chat in chats[:5])
+        more = f" +{len(chats) - 5}" if len(chats) > 5 else ""
+        text += "\n" + ctx.t("broadcast.preview_chats", titles=titles + more)
     return Reply(
         key="broadcast.preview",
-        text=ctx.t(
-            "broadcast.preview",
-            message=message.text,
-            button=message.choices[0].label,
-            audience=describe(ctx.texts, ctx.language, audience, groups),
-            total=thousands(count.reachable, ctx.language),
-            channels=channels or "-",
-            unreachable=thousands(count.unreachable, ctx.language),
-            when=when,
-        ),
+        text=text,
         choices=tuple(choices),
         photo=str(ctx.settings.data_dir / str(photo)) if photo else None,
     )

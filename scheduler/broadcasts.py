@@ -14,7 +14,7 @@ import logging
 from collections.abc import Collection
 from pathlib import Path
 
-from bot.audience import Audience, resolve
+from bot.audience import Audience, group_chats, resolve
 from bot.broadcast_message import (
     CONTROL_ACTIONS,
     CONTROLS_OPEN_FOR,
@@ -25,7 +25,7 @@ from bot.broadcast_message import (
     tally_text,
 )
 from bot.models import Channel, Reply
-from bot.notify import notify
+from bot.notify import notify, post_to_group_chats
 from bot.storage.broadcasts import Broadcast, Tally
 from bot.storage.database import Database, UnitOfWork
 from bot.texts import Texts
@@ -86,7 +86,9 @@ async def _queue_recipients(
         assert broadcast is not None
         author = await uow.users.get(broadcast.author_id)
         assert author is not None
-        _, recipients = await resolve(uow, author.id, Audience.model_validate(broadcast.audience))
+        audience = Audience.model_validate(broadcast.audience)
+        groups, recipients = await resolve(uow, author.id, audience)
+        chats = await group_chats(uow, groups, audience)
         photo = str(data_dir / broadcast.photo) if broadcast.photo else None
         messages = await recipient_messages(uow, texts, author, broadcast.text, photo, broadcast.id)
     payloads = {language: reply.model_dump_json() for language, reply in messages.items()}
@@ -95,6 +97,16 @@ async def _queue_recipients(
             current = await uow.broadcasts.get(broadcast_id)
             if current is None or current.queued_all or current.status not in ("sending", "paused"):
                 return queued
+            if current.queued_through == 0:  # with the first batch, once
+                queued += await post_to_group_chats(
+                    uow,
+                    chats,
+                    lambda language: messages[language].model_copy(update={"choices": ()}),
+                    kind="broadcast",
+                    dedupe_key=f"bc:{broadcast_id}",
+                    now=now,
+                    broadcast_id=broadcast_id,
+                )
             added = await uow.broadcasts.queue_batch(
                 current,
                 recipients,
@@ -117,7 +129,7 @@ async def _report(database: Database, texts: Texts, broadcast_id: int, now: dt.d
         if not broadcast.queued_all:
             return
         tally = await uow.broadcasts.tally(broadcast_id)
-        if broadcast.status == "sending" and tally.pending == 0:
+        if broadcast.status == "sending" and tally.finished:
             await uow.broadcasts.set_status(broadcast_id, "done", now, expected=["sending"])
             finished = await uow.broadcasts.get(broadcast_id)
             assert finished is not None

@@ -11,10 +11,12 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.clock import to_db
-from bot.notify import notify
+from bot.models import Reply
+from bot.notify import notify, post_to_group_chats
 from bot.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from bot.storage.database import Database, UnitOfWork
@@ -137,7 +139,28 @@ async def _remind(
                         "when": local_label(texts, recipient.language, start, group.timezone),
                     },
                 )
+            if activity.audience == "kader":
+                continue  # a kader meeting is not announced to the whole group chat
+            queued += await post_to_group_chats(
+                uow,
+                await uow.group_chats.of_group(group.id),
+                partial(_chat_reminder, texts, activity, group, start),
+                kind="reminder",
+                dedupe_key=f"{reminder_key(activity.id, start)}:{offset}",
+                now=now,
+            )
     return queued
+
+
+def _chat_reminder(
+    texts: Texts, activity: Activity, group: Group, start: dt.datetime, language: str
+) -> Reply:
+    """The reminder as posted in the group chat: no answer buttons, no names."""
+    when = local_label(texts, language, start, group.timezone)
+    text = texts.get(
+        language, "chat.reminder", title=activity.title, place=activity.place, when=when
+    )
+    return Reply(key="chat.reminder", text=text)
 
 
 async def _drop_missed(

@@ -23,23 +23,42 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    Chat,
+    ChatMember,
+    ChatMemberRestricted,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
+    User,
 )
-from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.access import main_role
 from bot.engine import Engine
-from bot.models import Channel, Choice, Inbound, Location, Reply
-from bot.outbound import PermanentFailure, RetryLater, TemporaryFailure, Unreachable
+from bot.models import Channel, ChatEvent, ChatEventKind, Choice, Inbound, Location, Reply
+from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
 from bot.settings import Settings
 from bot.storage.records import Role
 from bot.texts import LANGUAGES, Texts
@@ -51,6 +70,14 @@ INVALID_TOKEN = "invalid"
 """Stands in for button data that cannot be a token: the engine refuses it like any forgery."""
 _TOKEN = re.compile(r"^[\w:.\-]{1,64}$")
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't initiate")
+_GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
+_PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+GROUP_COMMANDS = (
+    ("hubungkan", "chat.command_link"),
+    ("lepaskan", "chat.command_unlink"),
+    ("bantuan", "chat.command_help"),
+)
+"""The command menu in group chats, where the bot only links the chat and explains itself."""
 
 
 def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
@@ -156,6 +183,8 @@ class TelegramSender:
             return await self.renderer.send(self.application.bot, int(recipient), reply)
         except RetryAfter as error:
             raise RetryLater(retry_after_seconds(error)) from error
+        except ChatMigrated as error:
+            raise Moved(str(error.new_chat_id)) from error
         except Forbidden as error:
             raise Unreachable(error.message) from error
         except BadRequest as error:
@@ -192,10 +221,19 @@ class TelegramChannel:
             .concurrent_updates(True)
             .build()
         )
-        private = filters.ChatType.PRIVATE
+        private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         content = filters.TEXT | filters.LOCATION | filters.CONTACT | filters.PHOTO
         self.application.add_handler(CallbackQueryHandler(self.on_button))
         self.application.add_handler(MessageHandler(private & content, self.on_message))
+        self.application.add_handler(
+            ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
+        self.application.add_handler(
+            MessageHandler(groups & filters.StatusUpdate.MIGRATE, self.on_migrate)
+        )
+        self.application.add_handler(
+            MessageHandler(groups & filters.COMMAND, self.on_group_command)
+        )
         self.application.add_error_handler(self.on_error)
         self.sender = TelegramSender(self.application, self.renderer)
 
@@ -241,6 +279,8 @@ class TelegramChannel:
         message = query.message
         if message is None or not hasattr(message, "chat_id"):
             return
+        if message.chat.type != ChatType.PRIVATE:
+            return  # the bot posts no buttons in group chats: whatever this is, it is not ours
         markup = getattr(message, "reply_markup", None)
         chosen = None
         if isinstance(markup, InlineKeyboardMarkup):
@@ -279,6 +319,63 @@ class TelegramChannel:
                 break
         self.on_outbox()
 
+    async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The bot was added to a group chat, or removed from it."""
+        change = update.my_chat_member
+        if change is None or change.chat.type not in _GROUP_CHATS:
+            return
+        present = _present(change.new_chat_member)
+        if present == _present(change.old_chat_member):
+            return  # promoted, restricted, ...: still there, or still gone
+        kind = ChatEventKind.ADDED if present else ChatEventKind.REMOVED
+        await self._chat_event(change.chat, kind, change.from_user)
+
+    async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        await self._chat_event(
+            message.chat, ChatEventKind.COMMAND, message.from_user, text=message.text
+        )
+
+    async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup: same people, new chat id."""
+        message = update.effective_message
+        if message is None or message.migrate_to_chat_id is None:
+            return  # the twin service message in the new chat says nothing new
+        await self._chat_event(
+            message.chat,
+            ChatEventKind.MOVED,
+            message.from_user,
+            new_chat_ref=str(message.migrate_to_chat_id),
+        )
+
+    async def _chat_event(
+        self,
+        chat: Chat,
+        kind: ChatEventKind,
+        user: User | None,
+        *,
+        text: str = "",
+        new_chat_ref: str | None = None,
+    ) -> None:
+        event = ChatEvent(
+            channel=Channel.TELEGRAM,
+            chat_ref=str(chat.id),
+            kind=kind,
+            received_at=self.engine.clock(),
+            user_ref=str(user.id) if user else None,
+            title=(chat.title or "")[:128],
+            text=text[: MessageLimit.MAX_TEXT_LENGTH],
+            new_chat_ref=new_chat_ref,
+        )
+        for reply in await self.engine.handle_chat_event(event):
+            try:
+                await self.renderer.send(self.application.bot, chat.id, reply)
+            except TelegramError as error:
+                log.warning("could not answer in group chat %s: %s", chat.id, error)
+                break
+
     async def _keep_photo(self, file_id: str, size: int | None) -> str | None:
         """Download a photo now (Telegram file ids are not forever) and keep it by its hash."""
         if size is not None and size > self.settings.max_photo_bytes:
@@ -313,6 +410,12 @@ class TelegramChannel:
                 grants = await uow.roles.active(user.id)
                 if user.channel is Channel.TELEGRAM and grants:
                     staff.append((int(user.platform_id), main_role(grants), user.language))
+        for language in LANGUAGES:
+            await bot.set_my_commands(
+                [BotCommand(name, self.texts.get(language, key)) for name, key in GROUP_COMMANDS],
+                scope=BotCommandScopeAllGroupChats(),
+                language_code=language,
+            )
         for chat_id, role, language in staff:
             await bot.set_my_commands(
                 self._commands(role, language), scope=BotCommandScopeChat(chat_id)
@@ -320,3 +423,9 @@ class TelegramChannel:
 
     def _commands(self, role: Role, language: str) -> list[BotCommand]:
         return [BotCommand(name, self.texts.get(language, key)) for name, key in command_list(role)]
+
+
+def _present(member: ChatMember) -> bool:
+    if isinstance(member, ChatMemberRestricted):
+        return member.is_member
+    return member.status in _PRESENT

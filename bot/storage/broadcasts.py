@@ -102,6 +102,10 @@ class Tally:
     unreachable: int = 0
     cancelled: int = 0
     failures: tuple[tuple[str, int], ...] = ()
+    chats: int = 0
+    """Posts in group chats, counted apart from people."""
+    chats_sent: int = 0
+    chats_pending: int = 0
 
     @property
     def total(self) -> int:
@@ -110,6 +114,10 @@ class Tally:
     @property
     def done(self) -> int:
         return self.total - self.pending
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0 and self.chats_pending == 0
 
 
 @dataclass(frozen=True)
@@ -299,24 +307,32 @@ class BroadcastRepository:
 
     async def tally(self, broadcast_id: int) -> Tally:
         async with self._db.execute(
-            "SELECT status, last_error = ? AS cancelled, COUNT(*) AS n FROM outbox"
-            " WHERE broadcast_id = ? GROUP BY 1, 2",
+            "SELECT status, last_error = ? AS cancelled, group_chat_id IS NOT NULL AS chat,"
+            " COUNT(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY 1, 2, 3",
             (CANCELLED, broadcast_id),
         ) as cursor:
-            counts: dict[str, int] = {}
+            people: dict[str, int] = {}
+            chats: dict[str, int] = {}
             for row in await cursor.fetchall():
                 status = "cancelled" if row["cancelled"] else row["status"]
+                counts = chats if row["chat"] else people
                 counts[status] = counts.get(status, 0) + int(row["n"])
         async with self._db.execute(
             "SELECT last_error, COUNT(*) AS n FROM outbox WHERE broadcast_id = ?"
-            " AND status = 'failed' AND last_error <> ?"
+            " AND user_id IS NOT NULL AND status = 'failed' AND last_error <> ?"
             " GROUP BY last_error ORDER BY n DESC LIMIT 3",
             (broadcast_id, CANCELLED),
         ) as cursor:
             failures = tuple(
                 (str(row["last_error"]), int(row["n"])) for row in await cursor.fetchall()
             )
-        return Tally(**counts, failures=failures)
+        return Tally(
+            **people,
+            failures=failures,
+            chats=sum(chats.values()),
+            chats_sent=chats.get("sent", 0),
+            chats_pending=chats.get("pending", 0),
+        )
 
     async def received(self, broadcast_id: int, user_id: int) -> bool:
         """Whether the broadcast was actually delivered to this person."""

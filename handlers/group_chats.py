@@ -1,0 +1,166 @@
+"""A Pos UKK's own group chat (a Telegram group): linking it, unlinking it, and what the bot says
+there.
+
+A group chat never holds a conversation. Everyone in it reads everything, so the bot only posts
+activity reminders and broadcasts there (`scheduler.reminders`, `scheduler.broadcasts`), and
+answers the few commands below; reports, names and first aid stay in private chats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.access import Action, allowed
+from bot.models import ChatEvent, ChatEventKind, Reply
+from bot.notify import notify
+from bot.storage.database import UnitOfWork
+from bot.storage.records import Grant, Group, GroupChat, Role, User
+from bot.texts import Texts
+from handlers.commands import COMMANDS
+
+REMOVED = "the bot was removed from the group chat"
+UNLINKED = "the group chat was unlinked"
+
+
+@dataclass
+class ChatTurn:
+    uow: UnitOfWork
+    texts: Texts
+    event: ChatEvent
+    now: dt.datetime
+    language: str
+    user: User | None
+    grants: Sequence[Grant]
+
+    def reply(self, key: str, **params: object) -> list[Reply]:
+        return [Reply(key=key, text=self.texts.get(self.language, key, **params))]
+
+    @property
+    def actor(self) -> str:
+        if self.user is not None:
+            return f"user:{self.user.id}"
+        return f"{self.event.channel}:{self.event.user_ref or 'unknown'}"
+
+
+LINK_COMMANDS = frozenset({"hubungkan", "link"})
+UNLINK_COMMANDS = frozenset({"lepaskan", "unlink"})
+HELP_COMMANDS = frozenset({"start", "bantuan", "menu", *COMMANDS})
+"""Anything the bot answers in private gets, in a group chat, the hint to write in private."""
+
+
+async def on_chat_event(turn: ChatTurn, command: tuple[str, str] | None) -> list[Reply]:
+    """What the bot posts in the group chat after `turn.event`, if anything; `command` is the
+    parsed (name, argument) of a typed command."""
+    event = turn.event
+    linked = await turn.uow.group_chats.active(event.channel, event.chat_ref)
+    match event.kind:
+        case ChatEventKind.MOVED:
+            if event.new_chat_ref is not None:
+                await turn.uow.group_chats.move(event.channel, event.chat_ref, event.new_chat_ref)
+            return []
+        case ChatEventKind.REMOVED:
+            if linked is not None:
+                await _end(turn, linked, REMOVED, "group-chat-removed")
+                await _tell_kader(turn, linked)
+            return []
+        case ChatEventKind.ADDED:
+            return turn.reply("chat.added") if linked is None else await _help(turn, linked)
+    name, argument = command or ("", "")
+    if name in LINK_COMMANDS:
+        return await _link(turn, linked, argument)
+    if name in UNLINK_COMMANDS:
+        return await _unlink(turn, linked)
+    if name in HELP_COMMANDS:
+        return turn.reply("chat.added") if linked is None else await _help(turn, linked)
+    return []  # another bot's command, most likely
+
+
+async def _help(turn: ChatTurn, linked: GroupChat) -> list[Reply]:
+    group = await turn.uow.groups.get(linked.group_id)
+    return turn.reply("chat.help_linked", group=group.name if group else "?")
+
+
+async def _link(turn: ChatTurn, linked: GroupChat | None, code: str) -> list[Reply]:
+    if turn.user is None:
+        return turn.reply("chat.register_first")
+    group = await _group_to_link(turn, code)
+    if group is None:
+        key = "chat.unknown_code" if code else "chat.need_code"
+        return turn.reply(key)
+    if not allowed(turn.grants, Action.LINK_CHAT, group):
+        return turn.reply("chat.not_allowed")
+    if linked is not None and linked.group_id == group.id:
+        return turn.reply("chat.already_linked", group=group.name)
+    if linked is not None:
+        current = await turn.uow.groups.get(linked.group_id)
+        if current is not None and not allowed(turn.grants, Action.LINK_CHAT, current):
+            return turn.reply("chat.linked_elsewhere", group=current.name)
+    chat = await turn.uow.group_chats.link(
+        group_id=group.id,
+        channel=turn.event.channel,
+        chat_ref=turn.event.chat_ref,
+        title=turn.event.title or "?",
+        language=turn.user.language,
+        linked_by=turn.user.id,
+        now=turn.now,
+    )
+    await turn.uow.audit.record(
+        actor=turn.actor,
+        action="group-chat-link",
+        subject=f"group:{group.id}",
+        now=turn.now,
+        chat=chat.id,
+        title=chat.title,
+    )
+    return turn.reply("chat.linked", group=group.name)
+
+
+async def _group_to_link(turn: ChatTurn, code: str) -> Group | None:
+    """The Pos UKK named by the join code typed after the command; without one, the group the
+    person is kader of, if exactly one."""
+    if code:
+        return await turn.uow.groups.by_code(code[:32])
+    kader_of = {g.group_id for g in turn.grants if g.role is Role.KADER and g.group_id}
+    if len(kader_of) != 1:
+        return None
+    return await turn.uow.groups.get(kader_of.pop())
+
+
+async def _unlink(turn: ChatTurn, linked: GroupChat | None) -> list[Reply]:
+    if linked is None:
+        return turn.reply("chat.not_linked")
+    group = await turn.uow.groups.get(linked.group_id)
+    if group is None or not allowed(turn.grants, Action.LINK_CHAT, group):
+        return turn.reply("chat.not_allowed")
+    await _end(turn, linked, UNLINKED, "group-chat-unlink")
+    return turn.reply("chat.unlinked", group=group.name)
+
+
+async def _end(turn: ChatTurn, linked: GroupChat, reason: str, action: str) -> None:
+    await turn.uow.group_chats.unlink(linked.id, turn.now, reason)
+    await turn.uow.audit.record(
+        actor=turn.actor,
+        action=action,
+        subject=f"group:{linked.group_id}",
+        now=turn.now,
+        chat=linked.id,
+        title=linked.title,
+    )
+
+
+async def _tell_kader(turn: ChatTurn, linked: GroupChat) -> None:
+    """The kader should know reminders no longer reach the group chat, and how to fix it."""
+    kader = await turn.uow.users.many(await turn.uow.roles.kader_ids(linked.group_id))
+    for person in kader:
+        await notify(
+            turn.uow,
+            turn.texts,
+            person,
+            kind="group_chat",
+            key="chat.removed_notice",
+            dedupe_key=f"chat:{linked.id}:removed:{turn.now.isoformat()}",
+            now=turn.now,
+            params={"title": linked.title},
+        )
