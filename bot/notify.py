@@ -80,3 +80,21 @@ async def post_to_group_chats(
             broadcast_id=broadcast_id,
         )
     return posted
+
+
+async def tell_kader_chat_gone(
+    uow: UnitOfWork, texts: Texts, chat: GroupChat, now: dt.datetime
+) -> None:
+    """The bot was removed from a linked group chat: its kader should know reminders no longer
+    reach it, and how to fix that."""
+    for kader in await uow.users.many(await uow.roles.kader_ids(chat.group_id)):
+        await notify(
+            uow,
+            texts,
+            kader,
+            kind="group_chat",
+            key="chat.removed_notice",
+            dedupe_key=f"chat:{chat.id}:removed:{chat.linked_at.isoformat()}",
+            now=now,
+            params={"title": chat.title},
+        )

@@ -70,6 +70,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
             quiet=QuietHours.parse(settings.quiet_hours),
             default_timezone=settings.default_timezone,
             templates=settings.whatsapp_templates,
+            texts=texts,
         )
         worker = DeliveryWorker(delivery)
         telegram.on_outbox = worker.nudge

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.access import Action, allowed
 from bot.models import ChatEvent, ChatEventKind, Reply
-from bot.notify import notify
+from bot.notify import tell_kader_chat_gone
 from bot.storage.database import UnitOfWork
 from bot.storage.records import Grant, Group, GroupChat, Role, User
 from bot.texts import Texts
@@ -58,12 +58,14 @@ async def on_chat_event(turn: ChatTurn, command: tuple[str, str] | None) -> list
     match event.kind:
         case ChatEventKind.MOVED:
             if event.new_chat_ref is not None:
-                await turn.uow.group_chats.move(event.channel, event.chat_ref, event.new_chat_ref)
+                await turn.uow.group_chats.move(
+                    event.channel, event.chat_ref, event.new_chat_ref, turn.now
+                )
             return []
         case ChatEventKind.REMOVED:
             if linked is not None:
                 await _end(turn, linked, REMOVED, "group-chat-removed")
-                await _tell_kader(turn, linked)
+                await tell_kader_chat_gone(turn.uow, turn.texts, linked, turn.now)
             return []
         case ChatEventKind.ADDED:
             return turn.reply("chat.added") if linked is None else await _help(turn, linked)
@@ -148,19 +150,3 @@ async def _end(turn: ChatTurn, linked: GroupChat, reason: str, action: str) -> N
         chat=linked.id,
         title=linked.title,
     )
-
-
-async def _tell_kader(turn: ChatTurn, linked: GroupChat) -> None:
-    """The kader should know reminders no longer reach the group chat, and how to fix it."""
-    kader = await turn.uow.users.many(await turn.uow.roles.kader_ids(linked.group_id))
-    for person in kader:
-        await notify(
-            turn.uow,
-            turn.texts,
-            person,
-            kind="group_chat",
-            key="chat.removed_notice",
-            dedupe_key=f"chat:{linked.id}:removed:{turn.now.isoformat()}",
-            now=turn.now,
-            params={"title": linked.title},
-        )

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import utc_now
 from bot.models import Channel, Reply
+from bot.notify import tell_kader_chat_gone
 from bot.outbound import (
     Moved,
     PermanentFailure,
@@ -26,8 +27,9 @@ from bot.outbound import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.storage.database import Database
+from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import OutboxMessage
+from bot.texts import Texts
 from scheduler.quiet import QuietHours, deliverable_from
 from scheduler.window import as_template, outside_window
 
@@ -90,6 +92,7 @@ class OutboxDelivery:
         quiet: QuietHours = DEFAULT_QUIET_HOURS,
         default_timezone: str = "Asia/Makassar",
         templates: Mapping[str, str] | None = None,
+        texts: Texts | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -98,6 +101,8 @@ class OutboxDelivery:
         self.quiet = quiet
         self.default_timezone = default_timezone
         self.templates = templates or {}
+        self.texts = texts or Texts.load()
+        """For the few notices delivery itself gives (a group chat the bot was removed from)."""
         self.database = database
         self.senders = senders
         self.limits = limits
@@ -179,7 +184,7 @@ class OutboxDelivery:
         except Unreachable as error:
             async with self.database.unit_of_work() as uow:
                 if message.group_chat_id is not None:
-                    await uow.group_chats.unlink(message.group_chat_id, self.clock(), str(error))
+                    await self._chat_gone(uow, message.group_chat_id, str(error))
                 else:
                     assert message.user_id is not None
                     await uow.outbox.mark_recipient_unreachable(
@@ -216,9 +221,19 @@ class OutboxDelivery:
             await self._fail(message, str(moved), stats)
             return
         async with self.database.unit_of_work() as uow:
-            await uow.group_chats.move(channel, message.platform_id, moved.new_platform_id)
+            await uow.group_chats.move(
+                channel, message.platform_id, moved.new_platform_id, self.clock()
+            )
             await uow.outbox.reschedule(message.id, self.clock(), str(moved), refund=True)
         stats.deferred += 1
+
+    async def _chat_gone(self, uow: UnitOfWork, group_chat_id: int, error: str) -> None:
+        """The platform says the bot is no longer in a group chat: end the link, tell the kader
+        (the platform's own notice may never have come, e.g. while the bot was down)."""
+        chat = await uow.group_chats.get(group_chat_id)
+        await uow.group_chats.unlink(group_chat_id, self.clock(), error)
+        if chat is not None:
+            await tell_kader_chat_gone(uow, self.texts, chat, self.clock())
 
     async def _retry_or_fail(
         self, message: OutboxMessage, error: str, stats: DeliveryStats

@@ -95,6 +95,7 @@ class ConsoleChat:
             clock=engine.clock,
             quiet=QuietHours.parse(quiet_hours),
             default_timezone=engine.settings.default_timezone,
+            texts=engine.texts,
         )
 
     def say(self, text: str) -> None:

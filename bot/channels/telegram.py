@@ -334,6 +334,9 @@ class TelegramChannel:
         message = update.effective_message
         if message is None or not message.text:
             return
+        _, _, addressee = message.text.split(maxsplit=1)[0].partition("@")
+        if addressee and addressee.lower() != (self.application.bot.username or "").lower():
+            return  # `/help@OtherBot`: another bot's command, which an admin bot also sees
         await self._chat_event(
             message.chat, ChatEventKind.COMMAND, message.from_user, text=message.text
         )

@@ -87,11 +87,44 @@ class GroupChatRepository:
         )
         return cursor.rowcount
 
-    async def move(self, channel: Channel, old_ref: str, new_ref: str) -> bool:
-        """The platform gave the chat a new id (a Telegram group became a supergroup)."""
-        cursor = await self._db.execute(
-            "UPDATE group_chats SET chat_ref = ? WHERE channel = ? AND chat_ref = ?"
-            " AND NOT EXISTS (SELECT 1 FROM group_chats WHERE channel = ? AND chat_ref = ?)",
-            (new_ref, channel.value, old_ref, channel.value, new_ref),
-        )
-        return cursor.rowcount == 1
+    async def get(self, group_chat_id: int) -> GroupChat | None:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM group_chats WHERE id = ?", (group_chat_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _group_chat(row) if row else None
+
+    async def move(self, channel: Channel, old_ref: str, new_ref: str, now: dt.datetime) -> None:
+        """The platform gave the chat a new id (a Telegram group became a supergroup): the link,
+        and the posts still waiting, follow it.
+
+        If the new id was linked meanwhile (a kader typed /hubungkan there first), that link
+        stands and the old one ends; a link the new id once had and lost is taken up again.
+        """
+        old = await self.active(channel, old_ref)
+        if old is None:
+            return
+        async with self._db.execute(
+            "SELECT id, unlinked_at IS NULL AS active FROM group_chats"
+            " WHERE channel = ? AND chat_ref = ?",
+            (channel.value, new_ref),
+        ) as cursor:
+            existing = await cursor.fetchone()
+        if existing is None:
+            await self._db.execute(
+                "UPDATE group_chats SET chat_ref = ? WHERE id = ?", (new_ref, old.id)
+            )
+            return
+        if not existing["active"]:
+            await self._db.execute(
+                "UPDATE group_chats SET (group_id, title, language, linked_by, linked_at,"
+                " unlinked_at) = (SELECT group_id, title, language, linked_by, linked_at, NULL"
+                " FROM group_chats WHERE id = ?) WHERE id = ?",
+                (old.id, existing["id"]),
+            )
+            await self._db.execute(
+                "UPDATE outbox SET group_chat_id = ?"
+                " WHERE group_chat_id = ? AND status = 'pending'",
+                (existing["id"], old.id),
+            )
+        await self.unlink(old.id, now, f"the group chat moved to {new_ref}")

@@ -173,7 +173,7 @@ class OutboxRepository:
         """Try again at `not_before`; `refund` gives the attempt back (a rate limit is no fault)."""
         await self._db.execute(
             "UPDATE outbox SET not_before = ?, claimed_until = NULL, last_error = ?,"
-            " attempts = attempts - ? WHERE id = ?",
+            " attempts = attempts - ? WHERE id = ? AND status = 'pending'",
             (to_db(not_before), error, int(refund), message_id),
         )
 

@@ -5,6 +5,14 @@ multipart for files), with correct shapes: seconds in `date`, `is_bot` on users,
 on callback queries, the edited `Message` as the result of edits. Tests act as users (text,
 button presses, locations, contacts, photos), read what the bot sent, and inject faults: 429 with
 `retry_after`, 403 "bot was blocked by the user", 5xx, slow answers.
+
+Group chats behave like Telegram's: people add the bot to a group and remove it (`my_chat_member`
+updates), type commands there (the bot is in privacy mode: it sees commands and mentions, not
+chatter) and upgrade a group to a supergroup (a new chat id, announced by service messages).
+The bot's messages to a group it is not in get 403, to a migrated group's old id 400 with
+`migrate_to_chat_id`, and more than 20 a minute to one group 429; each refusal is recorded in
+`refusals`. `getUpdates` honours `allowed_updates`, so updates the bot did not ask for never
+reach it.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -25,15 +34,42 @@ BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Pos UKK", "username": "
 JSON_FIELDS = frozenset(
     {"reply_markup", "commands", "scope", "allowed_updates", "link_preview_options"}
 )
+DEFAULT_UPDATES = frozenset({
+    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
+    "business_message", "edited_business_message", "deleted_business_messages", "inline_query",
+    "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query",
+    "purchased_paid_media", "poll", "poll_answer", "my_chat_member", "chat_join_request",
+    "chat_boost", "removed_chat_boost",
+})  # fmt: skip
+"""What a bot gets when it gives an empty `allowed_updates`: all but `chat_member`,
+`message_reaction` and `message_reaction_count`."""
+GROUP_MESSAGES_PER_MINUTE = 20
+"""Telegram's limit on the bot's messages to one group chat."""
+KICKED = "Forbidden: bot was kicked from the group chat"
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
 
 
 class ApiError(Exception):
-    """A method refusing its parameters the way the Bot API does (400 with a description)."""
+    """A method refusing its parameters the way the Bot API does (400 with a description, and
+    `parameters` such as `retry_after` or `migrate_to_chat_id` where Telegram gives them)."""
 
-    def __init__(self, description: str, status: int = 400) -> None:
+    def __init__(
+        self, description: str, status: int = 400, parameters: dict[str, int] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.parameters = parameters
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": self.status,
+            "description": self.description,
+        }
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
 
 
 @dataclass
@@ -63,11 +99,55 @@ class FakeUser:
         }
 
 
+@dataclass(frozen=True)
+class FakeGroupChat:
+    """A group chat people share; Telegram gives groups negative ids (supergroups -100...)."""
+
+    id: int
+    title: str
+    type: Literal["group", "supergroup"] = "group"
+
+    def __post_init__(self) -> None:
+        if self.id >= 0:
+            raise ValueError("a group chat's id is negative")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "title": self.title}
+
+
 @dataclass
 class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Refusal:
+    """A call to a group chat Telegram refused (not in `calls`: nothing reached the chat)."""
+
+    method: str
+    chat_id: int
+    status: int
+    description: str
+    parameters: dict[str, int] | None = None
+    at: float = field(default_factory=time.monotonic)
+
+
+def _bot_member(status: str) -> dict[str, Any]:
+    """The bot as a `ChatMember` of a group chat with `status`."""
+    member: dict[str, Any] = {"user": BOT_USER, "status": status}
+    if status == "kicked":
+        member["until_date"] = 0  # banned for good
+    elif status == "administrator":
+        rights = (
+            "is_anonymous can_manage_chat can_delete_messages can_manage_video_chats"
+            " can_restrict_members can_promote_members can_change_info can_invite_users"
+            " can_post_stories can_edit_stories can_delete_stories can_pin_messages"
+        )
+        member |= {"can_be_edited": False} | dict.fromkeys(rights.split(), False)
+        member["can_manage_chat"] = True
+    return member
 
 
 class FakeTelegram:
@@ -76,6 +156,9 @@ class FakeTelegram:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
+        self.confirmed_below = 1
+        """Updates with a lower id were confirmed (a `getUpdates` with a higher `offset`): like
+        Telegram, the fake never delivers them again, not even to a restarted bot."""
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.files: dict[str, bytes] = {}
@@ -83,6 +166,15 @@ class FakeTelegram:
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
         self.webhook: dict[str, Any] | None = None
+        self.allowed_updates: frozenset[str] | None = None
+        """What the bot last asked `getUpdates` for (Telegram keeps it between calls); None
+        until it asks, and empty if it asked for the default (`DEFAULT_UPDATES`)."""
+        self.group_chats: dict[int, FakeGroupChat] = {}
+        self.refusals: list[Refusal] = []
+        self._bot_status: dict[int, str] = {}
+        """The bot's status in each group chat it has been in: "member", "left" or "kicked"."""
+        self._migrated: dict[int, int] = {}
+        self._group_sends: dict[int, list[float]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -160,10 +252,124 @@ class FakeTelegram:
             "id": str(next(self._callback_ids)),
             "from": user.as_dict(),
             "message": message,
-            "chat_instance": f"ci-{user.id}",
+            "chat_instance": f"ci-{message['chat']['id']}",
             "data": data,
         }
         return self._push({"callback_query": query})
+
+    # -- acting in group chats ------------------------------------------------------------
+    def _member_update(
+        self, chat: FakeGroupChat, by: FakeUser, new: str, *, announce: bool = True
+    ) -> dict[str, Any]:
+        old = self._bot_status.get(chat.id, "left")
+        self._bot_status[chat.id] = new
+        change = {
+            "chat": chat.as_dict(),
+            "from": by.as_dict(),
+            "date": int(time.time()),
+            "old_chat_member": _bot_member(old),
+            "new_chat_member": _bot_member(new),
+        }
+        update = {"my_chat_member": change}
+        return self._push(update) if announce else update
+
+    def add_bot(self, chat: FakeGroupChat, by: FakeUser, *, admin: bool = False) -> dict[str, Any]:
+        """`by` adds the bot to `chat`, as a plain member or as an administrator (who, unlike a
+        member in privacy mode, gets every message in the chat)."""
+        self.group_chats[chat.id] = chat
+        return self._member_update(chat, by, "administrator" if admin else "member")
+
+    def remove_bot(
+        self,
+        chat: FakeGroupChat,
+        by: FakeUser,
+        status: Literal["left", "kicked"] = "left",
+        *,
+        announce: bool = True,
+    ) -> dict[str, Any]:
+        """`by` removes the bot from `chat`; "kicked" also bans it from coming back.
+
+        Without `announce` the bot never gets the `my_chat_member` update, as after more than a
+        day offline (Telegram keeps updates for 24 hours): it learns of it when a post is refused.
+        """
+        return self._member_update(chat, by, status, announce=announce)
+
+    def bot_in(self, chat_id: int) -> bool:
+        """Whether the bot is in the group chat `chat_id` now."""
+        return self._bot_status.get(chat_id) in ("member", "administrator")
+
+    def send_group_text(self, user: FakeUser, chat: FakeGroupChat, text: str) -> dict[str, Any]:
+        """`user` writes `text` in `chat`; the update reaches the bot only where Telegram would
+        deliver it: the bot is in the chat, and is an administrator there, or (privacy mode) the
+        text is a command for any bot or for this one (`/cmd@PosUkkBot`), or mentions it."""
+        entities = []
+        command = text.split()[0] if text.startswith("/") and text.split() else ""
+        if command:
+            entities = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": chat.as_dict(),
+            "from": user.as_dict(),
+            "text": text,
+            **({"entities": entities} if entities else {}),
+        }
+        mine = f"@{BOT_USER['username']}"
+        addressed = command and ("@" not in command or command.endswith(mine))
+        admin = self._bot_status.get(chat.id) == "administrator"
+        if self.bot_in(chat.id) and (admin or addressed or mine in text):
+            self._push({"message": message})
+        return message
+
+    def migrate(
+        self, chat: FakeGroupChat, new_id: int, *, by: FakeUser, announce: bool = True
+    ) -> FakeGroupChat:
+        """`by` upgrades the group `chat` to a supergroup with the id `new_id`; the bot stays in.
+
+        With `announce`, push what Telegram pushes (`announce_migration`); without, the bot only
+        learns of it from the error when it next writes to the old id.
+        """
+        if chat.type != "group":
+            raise ValueError("only a basic group becomes a supergroup")
+        supergroup = FakeGroupChat(new_id, chat.title, "supergroup")
+        self.group_chats[new_id] = supergroup
+        self._migrated[chat.id] = new_id
+        if self.bot_in(chat.id):
+            self._bot_status[new_id] = self._bot_status[chat.id]
+            self._bot_status[chat.id] = "left"
+        if announce:
+            self.announce_migration(chat, by=by)
+        return supergroup
+
+    def announce_migration(self, chat: FakeGroupChat, *, by: FakeUser) -> list[dict[str, Any]]:
+        """The updates of a migration, for a bot in the group: `migrate_to_chat_id` in the old
+        group, the bot joining the supergroup (a `my_chat_member` update, though it never left:
+        tdlib/telegram-bot-api#266), then `migrate_from_chat_id` in the supergroup."""
+        supergroup = self.group_chats[self._migrated[chat.id]]
+        if not self.bot_in(supergroup.id):
+            return []
+
+        def service(where: FakeGroupChat, **content: int) -> dict[str, Any]:
+            return {
+                "message_id": next(self._message_ids),
+                "date": int(time.time()),
+                "chat": where.as_dict(),
+                "from": by.as_dict(),
+                **content,
+            }
+
+        joined = {
+            "chat": supergroup.as_dict(),
+            "from": by.as_dict(),
+            "date": int(time.time()),
+            "old_chat_member": _bot_member("left"),
+            "new_chat_member": _bot_member(self._bot_status[supergroup.id]),
+        }
+        return [
+            self._push({"message": service(chat, migrate_to_chat_id=supergroup.id)}),
+            self._push({"my_chat_member": joined}),
+            self._push({"message": service(supergroup, migrate_from_chat_id=chat.id)}),
+        ]
 
     # -- reading what the bot did ---------------------------------------------------------
     def sent(self, chat_id: int | None = None, method: str | None = None) -> list[Call]:
@@ -224,14 +430,16 @@ class FakeTelegram:
                 await asyncio.sleep(delay)
             fault = self._take_fault(method, params)
             if fault is not None:
-                body: dict[str, Any] = {
-                    "ok": False,
-                    "error_code": fault.status,
-                    "description": fault.description,
-                }
-                if fault.retry_after is not None:
-                    body["parameters"] = {"retry_after": fault.retry_after}
-                return web.json_response(body, status=fault.status)
+                retry = None if fault.retry_after is None else {"retry_after": fault.retry_after}
+                error = ApiError(fault.description, fault.status, retry)
+                return web.json_response(error.body(), status=fault.status)
+            refused = self._group_refusal(method, params)
+            if refused is not None:
+                self.refusals.append(
+                    Refusal(method, int(params["chat_id"]), refused.status, refused.description,
+                            refused.parameters)
+                )  # fmt: skip
+                return web.json_response(refused.body(), status=refused.status)
             self.calls.append(Call(method, params))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
@@ -241,9 +449,35 @@ class FakeTelegram:
         try:
             result = await handler(params)
         except ApiError as error:
-            body = {"ok": False, "error_code": error.status, "description": error.description}
-            return web.json_response(body, status=error.status)
+            return web.json_response(error.body(), status=error.status)
+        if method.startswith("send") and int(params.get("chat_id") or 0) < 0:
+            self._group_sends.setdefault(int(params["chat_id"]), []).append(time.monotonic())
         return web.json_response({"ok": True, "result": result})
+
+    def _group_refusal(self, method: str, params: dict[str, Any]) -> ApiError | None:
+        """Telegram's answer to the bot writing to a group chat it may not write to now."""
+        chat_id = int(params.get("chat_id") or 0)
+        if chat_id >= 0:
+            return None
+        if chat_id in self._migrated:
+            return ApiError(UPGRADED, parameters={"migrate_to_chat_id": self._migrated[chat_id]})
+        if chat_id not in self.group_chats:
+            return ApiError("Bad Request: chat not found")
+        if not self.bot_in(chat_id):
+            return ApiError(KICKED, 403)
+        if not method.startswith("send"):
+            return None
+        now = time.monotonic()
+        recent = [at for at in self._group_sends.get(chat_id, []) if at > now - 60]
+        self._group_sends[chat_id] = recent
+        if len(recent) >= GROUP_MESSAGES_PER_MINUTE:
+            retry_after = max(1, math.ceil(recent[0] + 60 - now))
+            return ApiError(
+                f"Too Many Requests: retry after {retry_after}",
+                429,
+                {"retry_after": retry_after},
+            )
+        return None
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         for fault in self.faults:
@@ -263,10 +497,11 @@ class FakeTelegram:
 
     def _bot_message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
+        group = self.group_chats.get(chat_id)
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+            "chat": group.as_dict() if group else {"id": chat_id, "type": "private"},
             "from": BOT_USER,
             **content,
         }
@@ -281,10 +516,21 @@ class FakeTelegram:
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
+        if offset < 0:  # the last -offset updates; all earlier ones are forgotten
+            kept = self.updates[offset:]
+            offset = kept[0]["update_id"] if kept else self.confirmed_below
+        self.confirmed_below = max(self.confirmed_below, offset)
         timeout = float(params.get("timeout") or 0)
+        if params.get("allowed_updates") is not None:
+            self.allowed_updates = frozenset(params["allowed_updates"])
+        allowed = self.allowed_updates or DEFAULT_UPDATES
         deadline = time.monotonic() + timeout
         while True:
-            pending = [u for u in self.updates if u["update_id"] >= offset]
+            pending = [
+                u
+                for u in self.updates
+                if u["update_id"] >= self.confirmed_below and allowed & u.keys()
+            ]
             if pending or time.monotonic() >= deadline:
                 return pending[: int(params.get("limit") or 100)]
             self._new_update.clear()

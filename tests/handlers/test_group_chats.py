@@ -324,7 +324,9 @@ async def test_a_chat_the_bot_was_removed_from_is_unlinked_by_delivery(
         await job.deliver_all()
     assert {status for _, _, status in chat_posts(rows)} == {"unreachable"}
     assert links(rows) == [(FISHERMEN_CODE, CHAT, 0)]
-    assert len(sender.delivered) == 6, "members still get theirs"
+    assert len([text for _, text in sender.delivered if "Anda datang?" in text]) == 6
+    notices = [who for who, text in sender.delivered if "dikeluarkan dari grup" in text]
+    assert notices == ["demo:sari"], "the kader hears of it, once"
     assert rows("SELECT COUNT(*) FROM users WHERE unreachable_at IS NOT NULL") == [(0,)]
 
 
@@ -343,3 +345,27 @@ async def test_a_post_to_a_chat_that_moved_goes_to_its_new_id(
     assert [r for r, _ in sender.delivered if r.startswith("-")] == ["-100555"]
     assert links(rows) == [(FISHERMEN_CODE, "-100555", 1)]
     assert [status for _, _, status in chat_posts(rows)] == ["sent"]
+
+
+async def test_a_chat_moving_onto_an_id_linked_meanwhile_ends_the_old_link(
+    engine: Engine, rows: RowCounter
+) -> None:
+    await command(engine, "/hubungkan")
+    await command(engine, "/hubungkan", chat="-100777")  # the kader was quicker than the news
+    await engine.handle_chat_event(event(engine, ChatEventKind.MOVED, new_chat_ref="-100777"))
+    assert links(rows) == [(FISHERMEN_CODE, CHAT, 0), (FISHERMEN_CODE, "-100777", 1)]
+
+
+async def test_a_chat_moving_onto_an_id_once_linked_takes_its_posts_there(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await command(engine, "/hubungkan", chat="-100777")
+    await command(engine, "/lepaskan", chat="-100777")
+    await reminders_due(engine, database, texts, clock, 1)
+    await engine.handle_chat_event(event(engine, ChatEventKind.MOVED, new_chat_ref="-100777"))
+    assert links(rows) == [(FISHERMEN_CODE, "-100777", 1), (FISHERMEN_CODE, CHAT, 0)]
+    waiting = rows(
+        "SELECT group_chats.chat_ref, outbox.status FROM outbox"
+        " JOIN group_chats ON group_chats.id = outbox.group_chat_id"
+    )
+    assert waiting == [("-100777", "pending")]
