@@ -45,6 +45,11 @@ class Moved(DeliveryError):
         self.new_platform_id = new_platform_id
 
 
+class NeedsTemplate(DeliveryError):
+    """The platform only takes a pre-approved template now (WhatsApp 131047: the person's
+    24-hour window is closed)."""
+
+
 class TemporaryFailure(DeliveryError):
     """Timeouts, network errors, server errors: worth retrying later."""
 

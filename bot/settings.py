@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_per_group_chat_interval: float = Field(default=3.0, ge=0)
     """Seconds between two posts to one group chat: Telegram allows 20 a minute per group."""
+    whatsapp_phone_id: str | None = None
+    """The WhatsApp Business phone number id (Meta app dashboard, WhatsApp > API Setup)."""
+    whatsapp_token: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    """Any string; type the same one in the app dashboard's webhook setup."""
+    whatsapp_app_secret: SecretStr | None = None
+    """Checks the signature of every webhook; WhatsApp does not start without it."""
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_webhook_listen: str = "0.0.0.0"
+    whatsapp_webhook_port: int = 8080
+    whatsapp_webhook_path: str = "/whatsapp"
+    whatsapp_per_second: float = Field(default=80.0, gt=0)
+    """Meta's default throughput per phone number."""
     max_photo_bytes: int = 10 * 1024 * 1024
     whatsapp_templates: dict[str, str] = Field(
         default={
@@ -58,6 +71,16 @@ class Settings(BaseSettings):
     )
     """Approved WhatsApp templates (JSON) per kind of message, used outside the 24-hour window;
     each has one body parameter, the message's text. See the README for their wording."""
+
+    def missing_whatsapp_settings(self) -> list[str]:
+        """The WhatsApp settings still unset (all four are needed to run it)."""
+        needed = {
+            "POSUKK_WHATSAPP_PHONE_ID": self.whatsapp_phone_id,
+            "POSUKK_WHATSAPP_TOKEN": self.whatsapp_token,
+            "POSUKK_WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+            "POSUKK_WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+        }
+        return [name for name, value in needed.items() if not value]
 
     @property
     def database(self) -> Path:

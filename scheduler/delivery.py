@@ -21,6 +21,7 @@ from bot.models import Channel, Reply
 from bot.notify import tell_kader_chat_gone
 from bot.outbound import (
     Moved,
+    NeedsTemplate,
     PermanentFailure,
     RetryLater,
     Sender,
@@ -194,6 +195,14 @@ class OutboxDelivery:
             return False
         except Moved as error:
             await self._follow(channel, message, error, stats)
+        except NeedsTemplate as error:
+            if reply.template is not None:
+                await self._fail(message, str(error), stats)
+            else:
+                async with self.database.unit_of_work() as uow:
+                    await uow.outbox.require_template(message.id)
+                    await uow.outbox.reschedule(message.id, self.clock(), str(error), refund=True)
+                stats.deferred += 1
         except PermanentFailure as error:
             await self._fail(message, str(error), stats)
         except TemporaryFailure as error:
@@ -209,7 +218,7 @@ class OutboxDelivery:
         """The row's reply, as a template if the platform's service window is closed (None if
         no template is configured for its kind)."""
         reply = Reply.model_validate_json(message.payload)
-        if not outside_window(message, channel, self.clock()):
+        if not message.template_only and not outside_window(message, channel, self.clock()):
             return reply
         return as_template(reply, message.kind, message.language, self.templates)
 

@@ -56,6 +56,7 @@ from telegram.ext import (
 )
 
 from bot.access import main_role
+from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, ChatEvent, ChatEventKind, Choice, Inbound, Location, Reply
 from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
@@ -78,21 +79,6 @@ GROUP_COMMANDS = (
     ("bantuan", "chat.command_help"),
 )
 """The command menu in group chats, where the bot only links the chat and explains itself."""
-
-
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Cut a long text below Telegram's limit, at line breaks where possible."""
-    chunks: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit)
-        if cut <= 0:
-            cut = limit
-        chunks.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    chunks.append(text)
-    return [chunk for chunk in chunks if chunk]
 
 
 def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
@@ -128,7 +114,7 @@ class TelegramRenderer:
         if reply.photo:
             picture = await asyncio.to_thread(Path(reply.photo).read_bytes)
             await bot.send_photo(chat_id, picture)
-        chunks = split_text(reply.text)
+        chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
         sent_id = ""
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1

@@ -97,7 +97,8 @@ class OutboxRepository:
             " outbox.attempts + 1 AS attempts, outbox.urgent, outbox.kind,"
             " COALESCE(users.language, group_chats.language) AS language,"
             " users.last_seen_at, outbox.broadcast_id IS NOT NULL AS bulk,"
-            " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone"
+            " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone,"
+            " outbox.template_only"
             " FROM outbox INDEXED BY outbox_claim"
             " LEFT JOIN users ON users.id = outbox.user_id"
             " LEFT JOIN group_chats ON group_chats.id = outbox.group_chat_id"
@@ -131,6 +132,7 @@ class OutboxRepository:
                 last_seen_at=from_db(row["last_seen_at"]) if row["last_seen_at"] else None,
                 timezone=row["timezone"],
                 away_until=from_db(row["away_until"]) if row["away_until"] else None,
+                template_only=bool(row["template_only"]),
             )
             for row in rows
         ]
@@ -176,6 +178,43 @@ class OutboxRepository:
             " attempts = attempts - ? WHERE id = ? AND status = 'pending'",
             (to_db(not_before), error, int(refund), message_id),
         )
+
+    async def mark_delivered(self, platform_message_id: str, at: dt.datetime) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET delivered_at = COALESCE(delivered_at, ?)"
+            " WHERE platform_message_id = ?",
+            (to_db(at), platform_message_id),
+        )
+
+    async def mark_read(self, platform_message_id: str, at: dt.datetime) -> None:
+        """Read implies delivered (statuses arrive out of order, or not at all)."""
+        await self._db.execute(
+            "UPDATE outbox SET read_at = COALESCE(read_at, ?),"
+            " delivered_at = COALESCE(delivered_at, ?) WHERE platform_message_id = ?",
+            (to_db(at), to_db(at), platform_message_id),
+        )
+
+    async def failed_after_send(
+        self, platform_message_id: str, error: str, *, again: bool, as_template: bool = False
+    ) -> int | None:
+        """The platform accepted a message, then could not deliver it: send it `again` (as a
+        template if `as_template`), or mark it failed. Returns the recipient's user id."""
+        async with self._db.execute(
+            "SELECT id, user_id FROM outbox WHERE platform_message_id = ? AND status = 'sent'",
+            (platform_message_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        await self._db.execute(
+            "UPDATE outbox SET status = ?, last_error = ?, platform_message_id = NULL,"
+            " template_only = template_only OR ?, sent_at = NULL WHERE id = ?",
+            ("pending" if again else "failed", error, int(as_template), row["id"]),
+        )
+        return int(row["user_id"]) if row["user_id"] is not None else None
+
+    async def require_template(self, message_id: int) -> None:
+        await self._db.execute("UPDATE outbox SET template_only = 1 WHERE id = ?", (message_id,))
 
     async def mark_failed(self, message_id: int, error: str) -> None:
         await self._db.execute(

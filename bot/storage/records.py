@@ -115,6 +115,8 @@ class OutboxMessage:
     timezone: str = "Asia/Makassar"
     away_until: dt.datetime | None = None
     group_chat_id: int | None = None
+    template_only: bool = False
+    """The platform refused it as free text once (window closed): send it as a template."""
 
 
 @dataclass(frozen=True)

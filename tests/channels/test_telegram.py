@@ -14,7 +14,8 @@ import pytest
 from pydantic import SecretStr
 from telegram import Bot
 
-from bot.channels.telegram import TelegramRenderer, split_text
+from bot.channels.telegram import TelegramRenderer
+from bot.channels.text import split_text
 from bot.clock import utc_now
 from bot.demo import FISHERMEN_CODE
 from bot.models import Channel, Reply
@@ -276,7 +277,7 @@ def _free_port() -> int:
 
 def test_long_texts_are_split_below_the_limit() -> None:
     text = "\n".join(f"baris {n} " + "x" * 90 for n in range(200))
-    chunks = split_text(text)
+    chunks = split_text(text, 4096)
     assert all(len(chunk) <= 4096 for chunk in chunks)
     assert "".join(chunks).replace("\n", "") == text.replace("\n", "")
 

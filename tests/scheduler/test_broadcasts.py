@@ -17,7 +17,7 @@ from bot.clock import to_db
 from bot.demo import FISHERMEN_CODE
 from bot.engine import Engine
 from bot.models import Channel, Reply
-from bot.outbound import DeliveryError
+from bot.outbound import DeliveryError, NeedsTemplate
 from bot.storage.broadcasts import CANCELLED, Recipients
 from bot.storage.database import Database
 from bot.texts import Texts
@@ -356,3 +356,30 @@ async def test_progress_is_one_message_updated_in_place_then_a_final_report(
     assert "Terkirim 100" in report.text
     payloads = [json.loads(reply.model_dump_json()) for _, reply in sender.replies]
     assert sum(1 for p in payloads if p["key"] == "broadcast.finished") == 1
+
+
+async def test_a_closed_window_the_bot_did_not_know_of_turns_the_message_into_its_template(
+    db_path: Path, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """WhatsApp says 131047 (re-engagement) although the person wrote within 24 hours, as far
+    as the bot knew: the row goes again at once, as the template."""
+    add_members(db_path, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=1)))
+    await officer_broadcast(database, clock)
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
+
+    def window_closed(recipient: str, attempt: int) -> DeliveryError | None:
+        return NeedsTemplate("131047: re-engagement message") if attempt == 1 else None
+
+    whatsapp = ScriptedSender(window_closed)
+    job = delivery(
+        database,
+        clock,
+        {Channel.WHATSAPP: whatsapp, Channel.TERMINAL: ScriptedSender()},
+        templates={"broadcast": "posukk_siaran"},
+    )
+    await drain(job)
+    ((_, reply),) = whatsapp.replies
+    assert reply.template is not None
+    assert reply.template.name == "posukk_siaran"
+    assert rows("SELECT status, attempts FROM outbox WHERE template_only = 1") == [("sent", 1)]
