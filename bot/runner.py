@@ -1,18 +1,23 @@
-"""`posukk run`: the bot on Telegram (and later WhatsApp), sharing one database and delivery job."""
+"""`posukk run`: the bot on Telegram and WhatsApp, sharing one database and delivery job."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import signal
+from collections.abc import AsyncIterator, Iterator
 
+import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import utc_now
 from bot.engine import Engine
 from bot.models import Channel
+from bot.outbound import Sender
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
@@ -31,18 +36,25 @@ JOB_TICK_SECONDS = 60
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
 WEBHOOK_PATH = "telegram"
+WHATSAPP_SETTINGS = 4
+"""Phone id, token, verify token and app secret: all or none."""
 
 
 class RunError(Exception):
     """The bot cannot start with these settings; the message says what to set."""
 
 
-async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
-    """Run until `stop` is set, then finish in-flight work and close everything."""
-    if settings.telegram_token is None:
+def check_settings(settings: Settings) -> None:
+    """Refuse to start with settings that cannot work, saying what to set."""
+    missing_whatsapp = settings.missing_whatsapp_settings()
+    whatsapp_wanted = len(missing_whatsapp) < WHATSAPP_SETTINGS
+    if settings.telegram_token is None and not whatsapp_wanted:
         raise RunError(
-            "no channel configured: set POSUKK_TELEGRAM_TOKEN (see 'Run on Telegram' in the README)"
+            "no channel configured: set POSUKK_TELEGRAM_TOKEN or the POSUKK_WHATSAPP_* settings"
+            " (see 'Run on Telegram' and 'Run on WhatsApp' in the README)"
         )
+    if whatsapp_wanted and missing_whatsapp:
+        raise RunError(f"WhatsApp also needs {', '.join(missing_whatsapp)}")
     if settings.telegram_webhook_url and settings.telegram_webhook_secret is None:
         raise RunError(
             "webhook mode needs POSUKK_TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"
@@ -51,21 +63,37 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         Offset.parse_all(settings.reminders)
     except ValueError as error:
         raise RunError(f"POSUKK_REMINDERS: {error}") from error
+
+
+async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
+    """Run every configured channel until `stop` is set, then finish in-flight work and close
+    everything. Telegram and WhatsApp share the database, the engine and the delivery job."""
+    check_settings(settings)
     database = await Database.open(settings.database)
     try:
         texts = Texts.load()
         engine = Engine(database, texts, settings, Knowledge.load())
-        telegram = TelegramChannel(engine, settings, texts)
-        limits = {
-            Channel.TELEGRAM: RateLimit(
+        telegram = TelegramChannel(engine, settings, texts) if settings.telegram_token else None
+        whatsapp = (
+            None
+            if settings.missing_whatsapp_settings()
+            else WhatsAppChannel(engine, settings, texts)
+        )
+        senders: dict[Channel, Sender] = {}
+        limits: dict[Channel, RateLimit] = {}
+        if telegram is not None:
+            senders[Channel.TELEGRAM] = telegram.sender
+            limits[Channel.TELEGRAM] = RateLimit(
                 settings.telegram_per_second,
                 settings.telegram_per_chat_interval,
                 settings.telegram_per_group_chat_interval,
             )
-        }
+        if whatsapp is not None:
+            senders[Channel.WHATSAPP] = whatsapp.sender
+            limits[Channel.WHATSAPP] = RateLimit(settings.whatsapp_per_second, 1.0)
         delivery = OutboxDelivery(
             database,
-            {Channel.TELEGRAM: telegram.sender},
+            senders,
             limits,
             quiet=QuietHours.parse(settings.quiet_hours),
             default_timezone=settings.default_timezone,
@@ -73,7 +101,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
             texts=texts,
         )
         worker = DeliveryWorker(delivery)
-        telegram.on_outbox = worker.nudge
+        for channel in (telegram, whatsapp):
+            if channel is not None:
+                channel.on_outbox = worker.nudge
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
 
         async def tick() -> None:
@@ -94,7 +124,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
                           max_instances=1, coalesce=True)  # fmt: skip
         scheduler.start()
         try:
-            await _serve(telegram, worker, settings, stop)
+            await _serve(telegram, whatsapp, worker, settings, stop)
         finally:
             scheduler.shutdown(wait=False)
     finally:
@@ -102,40 +132,105 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _serve(
-    telegram: TelegramChannel, worker: DeliveryWorker, settings: Settings, stop: asyncio.Event
+    telegram: TelegramChannel | None,
+    whatsapp: WhatsAppChannel | None,
+    worker: DeliveryWorker,
+    settings: Settings,
+    stop: asyncio.Event,
 ) -> None:
+    """On stop: no new updates first, then the delivery worker, then the platforms' clients."""
+    async with contextlib.AsyncExitStack() as stack:
+        if telegram is not None:
+            await stack.enter_async_context(_telegram_client(telegram))
+        if whatsapp is not None:
+            stack.push_async_callback(whatsapp.close)
+        worker.start()
+        stack.push_async_callback(worker.stop)
+        if telegram is not None:
+            await stack.enter_async_context(_telegram_updates(telegram, settings))
+        if whatsapp is not None:
+            await stack.enter_async_context(_whatsapp_webhooks(whatsapp, settings))
+        await stop.wait()
+        log.info("stopping: finishing in-flight updates")
+
+
+@contextlib.asynccontextmanager
+async def _telegram_client(telegram: TelegramChannel) -> AsyncIterator[None]:
     application = telegram.application
-    updater = application.updater
-    assert updater is not None
     await application.initialize()
     try:
         await telegram.sync_commands()
         await application.start()
-        if settings.telegram_webhook_url:
-            secret = settings.telegram_webhook_secret
-            assert secret is not None
-            await updater.start_webhook(
-                listen=settings.telegram_webhook_listen,
-                port=settings.telegram_webhook_port,
-                url_path=WEBHOOK_PATH,
-                webhook_url=settings.telegram_webhook_url,
-                secret_token=secret.get_secret_value(),
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            log.info("Telegram webhook listening on port %s", settings.telegram_webhook_port)
-        else:
-            await updater.start_polling(
-                allowed_updates=ALLOWED_UPDATES, timeout=settings.telegram_poll_timeout
-            )
-            log.info("Telegram long polling started")
-        worker.start()
-        await stop.wait()
-        log.info("stopping: finishing in-flight updates")
-        await updater.stop()
-        await application.stop()
-        await worker.stop()
+        try:
+            yield
+        finally:
+            await application.stop()
     finally:
         await application.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def _telegram_updates(telegram: TelegramChannel, settings: Settings) -> AsyncIterator[None]:
+    updater = telegram.application.updater
+    assert updater is not None
+    if settings.telegram_webhook_url:
+        secret = settings.telegram_webhook_secret
+        assert secret is not None
+        await updater.start_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path=WEBHOOK_PATH,
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        log.info("Telegram webhook listening on port %s", settings.telegram_webhook_port)
+    else:
+        await updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, timeout=settings.telegram_poll_timeout
+        )
+        log.info("Telegram long polling started")
+    try:
+        yield
+    finally:
+        await updater.stop()
+
+
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside the bot's own event loop: `posukk run` handles SIGTERM and Ctrl-C."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _whatsapp_webhooks(whatsapp: WhatsAppChannel, settings: Settings) -> AsyncIterator[None]:
+    config = uvicorn.Config(
+        whatsapp.app,
+        host=settings.whatsapp_webhook_listen,
+        port=settings.whatsapp_webhook_port,
+        lifespan="off",
+        log_level="warning",
+    )
+    server = _EmbeddedServer(config)
+    serving = asyncio.create_task(server.serve(), name="whatsapp-webhooks")
+    while not server.started:
+        done, _ = await asyncio.wait({serving}, timeout=0.05)
+        if done:
+            raise RunError(
+                f"WhatsApp webhooks cannot listen on port {settings.whatsapp_webhook_port}"
+            )
+    log.info(
+        "WhatsApp webhooks listening on port %s at %s",
+        settings.whatsapp_webhook_port,
+        settings.whatsapp_webhook_path,
+    )
+    try:
+        yield
+    finally:
+        server.should_exit = True  # finishes the requests in hand, then returns
+        await serving
 
 
 def run_forever(settings: Settings) -> None:
