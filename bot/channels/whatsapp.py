@@ -159,6 +159,7 @@ class WhatsAppRenderer:
         self.client = client
         self.list_button = texts.get("id", "whatsapp.list_button")
         self.more_choices = texts.get("id", "whatsapp.more_choices")
+        self.section_title = texts.get("id", "whatsapp.section_title")
 
     async def send(self, to: str, reply: Reply) -> str:
         """Send `reply`; the id (wamid) of the last message sent."""
@@ -190,7 +191,8 @@ class WhatsAppRenderer:
         if message.rows:
             rows = [SectionRow(title=c.label, callback_data=c.token) for c in message.rows]
             choices = SectionList(
-                button_title=self.list_button, sections=[Section(title="", rows=rows)]
+                button_title=self.list_button,
+                sections=[Section(title=self.section_title, rows=rows)],
             )
             return (await self.client.send_message(to, message.text, buttons=choices)).id
         return (await self.client.send_message(to, message.text)).id

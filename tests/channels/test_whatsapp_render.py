@@ -77,6 +77,7 @@ def test_plain_text_is_cut_below_4096() -> None:
 def test_the_list_labels_fit_whatsapp(texts: Texts) -> None:
     for language in texts.catalogs:
         assert len(texts.get(language, "whatsapp.list_button")) <= 20
+        assert len(texts.get(language, "whatsapp.section_title")) <= 24
 
 
 @pytest.mark.parametrize(

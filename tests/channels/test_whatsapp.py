@@ -1,0 +1,296 @@
+"""WhatsApp end to end: the real bot (`run_bot`, pywa, uvicorn) against the local Cloud API fake,
+with signed webhook POSTs as Meta sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import datetime as dt
+import json
+import socket
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.clock import utc_now
+from bot.demo import FISHERMEN_CODE, seed_demo
+from bot.models import Channel
+from bot.runner import RunError, run_bot
+from bot.settings import Settings
+from bot.storage.database import Database
+from bot.storage.records import Role
+from tests.fakes.whatsapp_api import (
+    APP_SECRET,
+    PHONE_ID,
+    TOKEN,
+    VERIFY_TOKEN,
+    FakeWhatsApp,
+    FakeWhatsAppUser,
+    Sent,
+)
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "whatsapp"
+KADER = FakeWhatsAppUser("ID.7001", "6281200007001", "Sari")
+WORKER = FakeWhatsAppUser("ID.8001", "6281200008001", "Rudi")
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def meta() -> AsyncIterator[FakeWhatsApp]:
+    fake = FakeWhatsApp()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, meta: FakeWhatsApp) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        whatsapp_phone_id=PHONE_ID,
+        whatsapp_token=SecretStr(TOKEN),
+        whatsapp_verify_token=SecretStr(VERIFY_TOKEN),
+        whatsapp_app_secret=SecretStr(APP_SECRET),
+        whatsapp_api_url=meta.base_url,
+        whatsapp_webhook_listen="127.0.0.1",
+        whatsapp_webhook_port=free_port(),
+        quiet_hours="00:00-00:00",
+    )
+
+
+@pytest.fixture
+def url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.whatsapp_webhook_port}{settings.whatsapp_webhook_path}"
+
+
+async def seed(settings: Settings, kader_seen: dt.datetime | None = None) -> None:
+    """Demo groups, and Bu Sari as kader of the fishermen group on WhatsApp."""
+    database = await Database.open(settings.database)
+    now = utc_now()
+    await seed_demo(database, now)
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        assert group is not None
+        kader = await uow.users.create(
+            channel=Channel.WHATSAPP, platform_id=KADER.bsuid, name="Sari", language="id",
+            consent_version="test", now=kader_seen or now,
+        )  # fmt: skip
+        await uow.memberships.join(kader.id, group.id, now)
+        await uow.roles.grant(
+            user_id=kader.id, role=Role.KADER, group_id=group.id, granted_by="t", now=now
+        )
+    await database.close()
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[None]:
+    await seed(settings)
+    async with running(settings):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(settings, stop))
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if task.done():
+            task.result()
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", settings.whatsapp_webhook_port)).close()
+            break
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+async def says(
+    meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser, text: str, expected: str
+) -> None:
+    """`user` writes `text`; wait for an answer containing `expected`."""
+    before = len(meta.texts_to(user))
+    assert (await meta.post(url, meta.text(user, text)))[0] == 200
+    await meta.wait_for(lambda: any(expected in t for t in meta.texts_to(user)[before:]))
+
+
+async def taps(
+    meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser, token: str, expected: str
+) -> None:
+    """`user` taps the button or list row `token` of the last message offering it."""
+
+    def offers() -> list[Sent]:
+        return [m for m in meta.sent(user) if token in dict(meta.buttons(m))]
+
+    await meta.wait_for(lambda: bool(offers()))  # a long answer's buttons come in its last part
+    offering = offers()[-1]
+    title = dict(meta.buttons(offering))[token]
+    list_row = offering.content.get("type") == "list"
+    body = (meta.list_reply if list_row else meta.button_reply)(
+        user, token, title, reply_to=offering
+    )
+    before = len(meta.texts_to(user))
+    assert (await meta.post(url, body))[0] == 200
+    await meta.wait_for(lambda: any(expected in t for t in meta.texts_to(user)[before:]))
+
+
+def rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(settings.database)) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+async def register(meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser) -> None:
+    await says(meta, url, user, "halo", "Pilih bahasa")
+    await taps(meta, url, user, "lang:id", "Apakah Anda setuju?")
+    await taps(meta, url, user, "consent:yes", "Siapa nama Anda?")
+    await says(meta, url, user, user.name, "Nomor HP Anda?")
+    await says(meta, url, user, "0812 3456 7890", "kode")
+    await says(meta, url, user, FISHERMEN_CODE, "sudah masuk grup")
+
+
+# -- the webhook itself -----------------------------------------------------------------------
+async def test_meta_verification_challenge(meta: FakeWhatsApp, url: str, bot: None) -> None:
+    assert await meta.verify(url, VERIFY_TOKEN, "8412") == (200, "8412")
+    status, _ = await meta.verify(url, "not-the-token", "8412")
+    assert status == 403
+
+
+async def test_only_correctly_signed_updates_are_handled(
+    meta: FakeWhatsApp, url: str, bot: None
+) -> None:
+    wrong = await meta.post(url, meta.text(WORKER, "halo"), secret="someone-else")
+    missing = await meta.post(url, meta.text(WORKER, "halo"), signature=None)
+    assert (wrong[0], missing[0]) == (403, 401)
+    await says(meta, url, WORKER, "halo", "Pilih bahasa")
+    assert len(meta.texts_to(WORKER)) == 1, "only the signed message was answered"
+
+
+async def test_every_kind_of_webhook_is_handled_or_ignored_safely(
+    meta: FakeWhatsApp, url: str, bot: None
+) -> None:
+    for path in sorted(FIXTURES.glob("*.json")):
+        for case, body in json.loads(path.read_text(encoding="utf-8")).items():
+            ours = copy.deepcopy(body)
+            for entry in ours.get("entry", []):
+                for change in entry.get("changes", []):
+                    metadata = change.get("value", {}).get("metadata")
+                    if isinstance(metadata, dict):
+                        metadata["phone_number_id"] = PHONE_ID
+            status, _ = await meta.post(url, ours)
+            assert status == 200, f"{path.name} / {case}"
+    await says(meta, url, WORKER, "halo", "Pilih bahasa")  # still alive and answering
+
+
+async def test_a_message_delivered_twice_by_meta_is_answered_once(
+    meta: FakeWhatsApp, url: str, bot: None
+) -> None:
+    body = meta.text(WORKER, "halo")
+    await meta.post(url, body)
+    await meta.wait_for(lambda: len(meta.texts_to(WORKER)) == 1)
+    again = copy.deepcopy(body)
+    again["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "1"  # not the same bytes
+    assert (await meta.post(url, again))[0] == 200
+    await says(meta, url, WORKER, "batal", "dibatalkan")
+    assert sum("Pilih bahasa" in t for t in meta.texts_to(WORKER)) == 1
+
+
+# -- the bot on WhatsApp ----------------------------------------------------------------------
+async def test_registration_with_buttons_and_the_kader_told(
+    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    await register(meta, url, WORKER)
+    await meta.wait_for(lambda: any("Anggota baru: Rudi" in t for t in meta.texts_to(KADER)))
+    assert rows(settings, "SELECT channel, platform_id FROM users WHERE name = 'Rudi'") == [
+        ("whatsapp", WORKER.bsuid)
+    ]
+
+
+async def test_first_aid_from_free_text(meta: FakeWhatsApp, url: str, bot: None) -> None:
+    await says(meta, url, KADER, "tmn sy kna kail di jari", "Langkah 1 dari")
+    await taps(meta, url, KADER, "fa:next", "Langkah 2 dari")
+
+
+async def test_status_webhooks_are_recorded_on_the_outbox(
+    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    meta.statuses_to(url, statuses=("sent", "delivered", "read"))
+    await register(meta, url, WORKER)  # the kader's "new member" notice goes via the outbox
+    seen = "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NOT NULL AND read_at IS NOT NULL"
+    await meta.wait_for(lambda: rows(settings, seen) == [(1,)])
+
+
+async def test_an_alert_to_a_kader_silent_for_a_day_goes_as_a_template(
+    meta: FakeWhatsApp, url: str, settings: Settings
+) -> None:
+    await seed(settings, kader_seen=utc_now() - dt.timedelta(hours=30))
+    meta.enforce_window = True
+    async with running(settings):
+        await register(meta, url, WORKER)
+        await meta.wait_for(lambda: bool(meta.sent(KADER, "template")))
+    (template,) = meta.sent(KADER, "template")
+    assert template.content["name"] == "posukk_pemberitahuan"
+    assert "Rudi" in json.dumps(template.content["components"])
+    assert meta.refusals == [], "no free text was tried outside the window"
+
+
+async def test_half_a_whatsapp_configuration_is_refused(settings: Settings) -> None:
+    with pytest.raises(RunError, match="POSUKK_WHATSAPP_APP_SECRET"):
+        await run_bot(settings.model_copy(update={"whatsapp_app_secret": None}), asyncio.Event())
+
+
+async def tap_title(
+    meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser, title: str, expected: str
+) -> None:
+    """`user` taps the button or list row labelled `title` in the last interactive message."""
+    await meta.wait_for(lambda: any(meta.buttons(m) for m in meta.sent(user)))
+    offering = next(m for m in reversed(meta.sent(user)) if meta.buttons(m))
+    token = next(token for token, label in meta.buttons(offering) if label == title)
+    await taps(meta, url, user, token, expected)
+
+
+async def test_a_full_incident_report_with_lists_buttons_a_location_and_a_photo(
+    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    await register(meta, url, WORKER)
+    await says(meta, url, WORKER, "/lapor", "Siapa yang celaka?")
+    await says(meta, url, WORKER, "saya sendiri", "Laki-laki atau perempuan?")
+    await tap_title(meta, url, WORKER, "Laki-laki", "Umurnya berapa")
+    await says(meta, url, WORKER, "42", "Status kerjanya?")
+    await says(meta, url, WORKER, "usaha sendiri", "Apa yang terjadi?")
+    what = meta.last_to(WORKER)
+    assert what.content["type"] == "list", "many kinds of injury: a list message"
+    await taps(meta, url, WORKER, meta.buttons(what)[0][0], "Bagian tubuh mana")
+    await taps(meta, url, WORKER, "rep:body:hand", "Kapan kejadiannya?")
+    await says(meta, url, WORKER, "kemarin jam 7", "Di mana?")
+    asked = [m for m in meta.sent(WORKER) if m.content.get("type") == "location_request_message"]
+    assert asked, "the place question carries WhatsApp's share-location button"
+    before = len(meta.texts_to(WORKER))
+    await meta.post(url, meta.location(WORKER, 0.1357, 117.4891))
+    await meta.wait_for(
+        lambda: any("Sedang kerja apa" in t for t in meta.texts_to(WORKER)[before:])
+    )
+    await says(meta, url, WORKER, "memancing", "tanda bahaya")
+    await says(meta, url, WORKER, "tidak", "Pertolongan apa")
+    await says(meta, url, WORKER, "dicuci air bersih", "berhenti kerja")
+    await tap_title(meta, url, WORKER, "Ya", "foto")
+    before = len(meta.texts_to(WORKER))
+    await meta.post(url, meta.image(WORKER, b"\xff\xd8\xff luka di jari"))
+    await meta.wait_for(lambda: any("Kirim sekarang?" in t for t in meta.texts_to(WORKER)[before:]))
+    await says(meta, url, WORKER, "kirim", "terkirim")
+    await meta.wait_for(lambda: any("Rudi" in t and "UKK-" in t for t in meta.texts_to(KADER)))
+    assert rows(settings, "SELECT latitude IS NOT NULL, photo_ref IS NOT NULL FROM incidents") == [
+        (1, 1)
+    ]
+    assert meta.refusals == []
