@@ -24,6 +24,8 @@ from bot.runner import RunError, run_bot
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
+from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
+from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.whatsapp_api import (
     APP_SECRET,
     PHONE_ID,
@@ -294,3 +296,62 @@ async def test_a_full_incident_report_with_lists_buttons_a_location_and_a_photo(
         (1, 1)
     ]
     assert meta.refusals == []
+
+
+async def test_an_update_for_another_phone_number_is_ignored(
+    meta: FakeWhatsApp, url: str, bot: None
+) -> None:
+    elsewhere = meta.text(WORKER, "halo")
+    elsewhere["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
+    assert (await meta.post(url, elsewhere))[0] == 200
+    await says(meta, url, KADER, "/menu", "Menu utama")  # handled after the other one
+    assert meta.texts_to(WORKER) == []
+
+
+async def test_someone_no_longer_on_whatsapp_is_marked_unreachable(
+    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    meta.fail(131026, to=KADER, count=5)
+    await register(meta, url, WORKER)  # the kader's "new member" notice cannot be delivered
+    unreachable = "SELECT COUNT(*) FROM users WHERE unreachable_at IS NOT NULL AND name = 'Sari'"
+    await meta.wait_for(lambda: rows(settings, unreachable) == [(1,)])
+    (refusal,) = [r for r in meta.refusals if r.injected]
+    assert refusal.code == 131026, "one attempt, then the kader is skipped"
+
+
+async def test_telegram_and_whatsapp_run_together_on_one_database(
+    meta: FakeWhatsApp, url: str, settings: Settings
+) -> None:
+    """A worker registers on WhatsApp; the kader, on Telegram, hears of it from the same bot."""
+    telegram = FakeTelegram()
+    await telegram.start()
+    both = settings.model_copy(
+        update={
+            "telegram_token": SecretStr(TELEGRAM_TOKEN),
+            "telegram_api_url": telegram.base_url,
+            "telegram_file_url": telegram.base_file_url,
+            "telegram_poll_timeout": 1,
+        }
+    )
+    database = await Database.open(both.database)
+    await seed_demo(database, utc_now())
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        assert group is not None
+        kader = await uow.users.create(
+            channel=Channel.TELEGRAM, platform_id="7001", name="Sari", language="id",
+            consent_version="test", now=utc_now(),
+        )  # fmt: skip
+        await uow.memberships.join(kader.id, group.id, utc_now())
+        await uow.roles.grant(
+            user_id=kader.id, role=Role.KADER, group_id=group.id, granted_by="t", now=utc_now()
+        )
+    await database.close()
+    try:
+        async with running(both):
+            await register(meta, url, WORKER)
+            await telegram.wait_for(
+                lambda: any("Anggota baru: Rudi" in t for t in telegram.texts_to(7001))
+            )
+    finally:
+        await telegram.stop()
