@@ -56,6 +56,7 @@ from telegram.ext import (
 )
 
 from bot.access import main_role
+from bot.channels.answering import answer
 from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, ChatEvent, ChatEventKind, Choice, Inbound, Location, Reply
@@ -294,15 +295,10 @@ class TelegramChannel:
         await self._answer(message.chat_id, inbound)
 
     async def _answer(self, chat_id: int, inbound: Inbound) -> None:
-        """Send the engine's replies; what Telegram refuses for now goes out via the outbox."""
-        replies = await self.engine.handle(inbound)
-        for index, reply in enumerate(replies):
-            try:
-                await self.renderer.send(self.application.bot, chat_id, reply)
-            except (RetryAfter, NetworkError) as error:
-                log.warning("reply deferred to the outbox: %s", error)
-                await self.engine.queue_replies(inbound, replies[index:])
-                break
+        async def send(reply: Reply) -> str:
+            return await self.renderer.send(self.application.bot, chat_id, reply)
+
+        await answer(self.engine, inbound, send, (RetryAfter, NetworkError))
         self.on_outbox()
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -40,6 +40,7 @@ from pywa_async.types.message_status import MessageStatus, MessageStatusType
 from pywa_async.types.templates import BodyText, TemplateLanguage
 from starlette.applications import Starlette
 
+from bot.channels.answering import answer
 from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, Choice, Inbound, Location, Reply
@@ -92,14 +93,21 @@ def delivery_error(code: int, message: str) -> DeliveryError:
 
 
 class GraphRedirect(httpx.AsyncBaseTransport):
-    """Sends pywa's graph.facebook.com requests to `base_url` (same path); others unchanged."""
+    """Sends pywa's requests for `hosts` (graph.facebook.com) to `base_url`, same path; others
+    go out unchanged."""
 
-    def __init__(self, base_url: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        inner: httpx.AsyncBaseTransport | None = None,
+        hosts: frozenset[str] = frozenset({GRAPH_HOST}),
+    ) -> None:
         self.base = httpx.URL(base_url)
         self.inner = inner or httpx.AsyncHTTPTransport()
+        self.hosts = hosts - {self.base.host}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host == GRAPH_HOST and self.base.host != GRAPH_HOST:
+        if request.url.host in self.hosts:
             request.url = request.url.copy_with(
                 scheme=self.base.scheme,
                 host=self.base.host,
@@ -333,15 +341,10 @@ class WhatsAppChannel:
             self.on_outbox()
 
     async def _answer(self, inbound: Inbound) -> None:
-        """Send the engine's replies; what WhatsApp refuses for now goes out via the outbox."""
-        replies = await self.engine.handle(inbound)
-        for index, reply in enumerate(replies):
-            try:
-                await self.renderer.send(inbound.user_ref, reply)
-            except (WhatsAppError, httpx.HTTPError) as error:
-                log.warning("reply deferred to the outbox: %s", error)
-                await self.engine.queue_replies(inbound, replies[index:])
-                break
+        async def send(reply: Reply) -> str:
+            return await self.renderer.send(inbound.user_ref, reply)
+
+        await answer(self.engine, inbound, send, (WhatsAppError, httpx.HTTPError))
         self.on_outbox()
 
     async def _keep_photo(self, media_id: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The real bot (`run_bot`) against the local fake Bot API server, with a Telegram kader."""
+"""The real bot (`run_bot`) against the local fake Bot API server, with a Telegram kader; and
+the local WhatsApp Cloud API fake."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
+from tests.fakes.whatsapp_api import FakeWhatsApp
 
 KADER = FakeUser(7001, "Sari")
 OFFICER = FakeUser(7002, "Andi")
@@ -27,6 +29,15 @@ OFFICER = FakeUser(7002, "Andi")
 @pytest.fixture
 async def telegram() -> AsyncIterator[FakeTelegram]:
     server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWhatsApp]:
+    """The local WhatsApp Cloud API."""
+    server = FakeWhatsApp()
     await server.start()
     yield server
     await server.stop()

@@ -48,22 +48,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def meta() -> AsyncIterator[FakeWhatsApp]:
-    fake = FakeWhatsApp()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, meta: FakeWhatsApp) -> Settings:
+def settings(tmp_path: Path, fake: FakeWhatsApp) -> Settings:
     return Settings(
         data_dir=tmp_path,
         whatsapp_phone_id=PHONE_ID,
         whatsapp_token=SecretStr(TOKEN),
         whatsapp_verify_token=SecretStr(VERIFY_TOKEN),
         whatsapp_app_secret=SecretStr(APP_SECRET),
-        whatsapp_api_url=meta.base_url,
+        whatsapp_api_url=fake.base_url,
         whatsapp_webhook_listen="127.0.0.1",
         whatsapp_webhook_port=free_port(),
         quiet_hours="00:00-00:00",
@@ -120,32 +112,32 @@ async def running(settings: Settings) -> AsyncIterator[None]:
 
 
 async def says(
-    meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser, text: str, expected: str
+    fake: FakeWhatsApp, url: str, user: FakeWhatsAppUser, text: str, expected: str
 ) -> None:
     """`user` writes `text`; wait for an answer containing `expected`."""
-    before = len(meta.texts_to(user))
-    assert (await meta.post(url, meta.text(user, text)))[0] == 200
-    await meta.wait_for(lambda: any(expected in t for t in meta.texts_to(user)[before:]))
+    before = len(fake.texts_to(user))
+    assert (await fake.post(url, fake.text(user, text)))[0] == 200
+    await fake.wait_for(lambda: any(expected in t for t in fake.texts_to(user)[before:]))
 
 
 async def taps(
-    meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser, token: str, expected: str
+    fake: FakeWhatsApp, url: str, user: FakeWhatsAppUser, token: str, expected: str
 ) -> None:
     """`user` taps the button or list row `token` of the last message offering it."""
 
     def offers() -> list[Sent]:
-        return [m for m in meta.sent(user) if token in dict(meta.buttons(m))]
+        return [m for m in fake.sent(user) if token in dict(fake.buttons(m))]
 
-    await meta.wait_for(lambda: bool(offers()))  # a long answer's buttons come in its last part
+    await fake.wait_for(lambda: bool(offers()))  # a long answer's buttons come in its last part
     offering = offers()[-1]
-    title = dict(meta.buttons(offering))[token]
+    title = dict(fake.buttons(offering))[token]
     list_row = offering.content.get("type") == "list"
-    body = (meta.list_reply if list_row else meta.button_reply)(
+    body = (fake.list_reply if list_row else fake.button_reply)(
         user, token, title, reply_to=offering
     )
-    before = len(meta.texts_to(user))
-    assert (await meta.post(url, body))[0] == 200
-    await meta.wait_for(lambda: any(expected in t for t in meta.texts_to(user)[before:]))
+    before = len(fake.texts_to(user))
+    assert (await fake.post(url, body))[0] == 200
+    await fake.wait_for(lambda: any(expected in t for t in fake.texts_to(user)[before:]))
 
 
 def rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
@@ -153,34 +145,34 @@ def rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]
         return connection.execute(sql, params).fetchall()
 
 
-async def register(meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser) -> None:
-    await says(meta, url, user, "halo", "Pilih bahasa")
-    await taps(meta, url, user, "lang:id", "Apakah Anda setuju?")
-    await taps(meta, url, user, "consent:yes", "Siapa nama Anda?")
-    await says(meta, url, user, user.name, "Nomor HP Anda?")
-    await says(meta, url, user, "0812 3456 7890", "kode")
-    await says(meta, url, user, FISHERMEN_CODE, "sudah masuk grup")
+async def register(fake: FakeWhatsApp, url: str, user: FakeWhatsAppUser) -> None:
+    await says(fake, url, user, "halo", "Pilih bahasa")
+    await taps(fake, url, user, "lang:id", "Apakah Anda setuju?")
+    await taps(fake, url, user, "consent:yes", "Siapa nama Anda?")
+    await says(fake, url, user, user.name, "Nomor HP Anda?")
+    await says(fake, url, user, "0812 3456 7890", "kode")
+    await says(fake, url, user, FISHERMEN_CODE, "sudah masuk grup")
 
 
 # -- the webhook itself -----------------------------------------------------------------------
-async def test_meta_verification_challenge(meta: FakeWhatsApp, url: str, bot: None) -> None:
-    assert await meta.verify(url, VERIFY_TOKEN, "8412") == (200, "8412")
-    status, _ = await meta.verify(url, "not-the-token", "8412")
+async def test_meta_verification_challenge(fake: FakeWhatsApp, url: str, bot: None) -> None:
+    assert await fake.verify(url, VERIFY_TOKEN, "8412") == (200, "8412")
+    status, _ = await fake.verify(url, "not-the-token", "8412")
     assert status == 403
 
 
 async def test_only_correctly_signed_updates_are_handled(
-    meta: FakeWhatsApp, url: str, bot: None
+    fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
-    wrong = await meta.post(url, meta.text(WORKER, "halo"), secret="someone-else")
-    missing = await meta.post(url, meta.text(WORKER, "halo"), signature=None)
+    wrong = await fake.post(url, fake.text(WORKER, "halo"), secret="someone-else")
+    missing = await fake.post(url, fake.text(WORKER, "halo"), signature=None)
     assert (wrong[0], missing[0]) == (403, 401)
-    await says(meta, url, WORKER, "halo", "Pilih bahasa")
-    assert len(meta.texts_to(WORKER)) == 1, "only the signed message was answered"
+    await says(fake, url, WORKER, "halo", "Pilih bahasa")
+    assert len(fake.texts_to(WORKER)) == 1, "only the signed message was answered"
 
 
 async def test_every_kind_of_webhook_is_handled_or_ignored_safely(
-    meta: FakeWhatsApp, url: str, bot: None
+    fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
     for path in sorted(FIXTURES.glob("*.json")):
         for case, body in json.loads(path.read_text(encoding="utf-8")).items():
@@ -190,61 +182,61 @@ async def test_every_kind_of_webhook_is_handled_or_ignored_safely(
                     metadata = change.get("value", {}).get("metadata")
                     if isinstance(metadata, dict):
                         metadata["phone_number_id"] = PHONE_ID
-            status, _ = await meta.post(url, ours)
+            status, _ = await fake.post(url, ours)
             assert status == 200, f"{path.name} / {case}"
-    await says(meta, url, WORKER, "halo", "Pilih bahasa")  # still alive and answering
+    await says(fake, url, WORKER, "halo", "Pilih bahasa")  # still alive and answering
 
 
 async def test_a_message_delivered_twice_by_meta_is_answered_once(
-    meta: FakeWhatsApp, url: str, bot: None
+    fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
-    body = meta.text(WORKER, "halo")
-    await meta.post(url, body)
-    await meta.wait_for(lambda: len(meta.texts_to(WORKER)) == 1)
+    body = fake.text(WORKER, "halo")
+    await fake.post(url, body)
+    await fake.wait_for(lambda: len(fake.texts_to(WORKER)) == 1)
     again = copy.deepcopy(body)
     again["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = "1"  # not the same bytes
-    assert (await meta.post(url, again))[0] == 200
-    await says(meta, url, WORKER, "batal", "dibatalkan")
-    assert sum("Pilih bahasa" in t for t in meta.texts_to(WORKER)) == 1
+    assert (await fake.post(url, again))[0] == 200
+    await says(fake, url, WORKER, "batal", "dibatalkan")
+    assert sum("Pilih bahasa" in t for t in fake.texts_to(WORKER)) == 1
 
 
 # -- the bot on WhatsApp ----------------------------------------------------------------------
 async def test_registration_with_buttons_and_the_kader_told(
-    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
 ) -> None:
-    await register(meta, url, WORKER)
-    await meta.wait_for(lambda: any("Anggota baru: Rudi" in t for t in meta.texts_to(KADER)))
+    await register(fake, url, WORKER)
+    await fake.wait_for(lambda: any("Anggota baru: Rudi" in t for t in fake.texts_to(KADER)))
     assert rows(settings, "SELECT channel, platform_id FROM users WHERE name = 'Rudi'") == [
         ("whatsapp", WORKER.bsuid)
     ]
 
 
-async def test_first_aid_from_free_text(meta: FakeWhatsApp, url: str, bot: None) -> None:
-    await says(meta, url, KADER, "tmn sy kna kail di jari", "Langkah 1 dari")
-    await taps(meta, url, KADER, "fa:next", "Langkah 2 dari")
+async def test_first_aid_from_free_text(fake: FakeWhatsApp, url: str, bot: None) -> None:
+    await says(fake, url, KADER, "tmn sy kna kail di jari", "Langkah 1 dari")
+    await taps(fake, url, KADER, "fa:next", "Langkah 2 dari")
 
 
 async def test_status_webhooks_are_recorded_on_the_outbox(
-    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
 ) -> None:
-    meta.statuses_to(url, statuses=("sent", "delivered", "read"))
-    await register(meta, url, WORKER)  # the kader's "new member" notice goes via the outbox
+    fake.statuses_to(url, statuses=("sent", "delivered", "read"))
+    await register(fake, url, WORKER)  # the kader's "new member" notice goes via the outbox
     seen = "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NOT NULL AND read_at IS NOT NULL"
-    await meta.wait_for(lambda: rows(settings, seen) == [(1,)])
+    await fake.wait_for(lambda: rows(settings, seen) == [(1,)])
 
 
 async def test_an_alert_to_a_kader_silent_for_a_day_goes_as_a_template(
-    meta: FakeWhatsApp, url: str, settings: Settings
+    fake: FakeWhatsApp, url: str, settings: Settings
 ) -> None:
     await seed(settings, kader_seen=utc_now() - dt.timedelta(hours=30))
-    meta.enforce_window = True
+    fake.enforce_window = True
     async with running(settings):
-        await register(meta, url, WORKER)
-        await meta.wait_for(lambda: bool(meta.sent(KADER, "template")))
-    (template,) = meta.sent(KADER, "template")
+        await register(fake, url, WORKER)
+        await fake.wait_for(lambda: bool(fake.sent(KADER, "template")))
+    (template,) = fake.sent(KADER, "template")
     assert template.content["name"] == "posukk_pemberitahuan"
     assert "Rudi" in json.dumps(template.content["components"])
-    assert meta.refusals == [], "no free text was tried outside the window"
+    assert fake.refusals == [], "no free text was tried outside the window"
 
 
 async def test_half_a_whatsapp_configuration_is_refused(settings: Settings) -> None:
@@ -253,74 +245,74 @@ async def test_half_a_whatsapp_configuration_is_refused(settings: Settings) -> N
 
 
 async def tap_title(
-    meta: FakeWhatsApp, url: str, user: FakeWhatsAppUser, title: str, expected: str
+    fake: FakeWhatsApp, url: str, user: FakeWhatsAppUser, title: str, expected: str
 ) -> None:
     """`user` taps the button or list row labelled `title` in the last interactive message."""
-    await meta.wait_for(lambda: any(meta.buttons(m) for m in meta.sent(user)))
-    offering = next(m for m in reversed(meta.sent(user)) if meta.buttons(m))
-    token = next(token for token, label in meta.buttons(offering) if label == title)
-    await taps(meta, url, user, token, expected)
+    await fake.wait_for(lambda: any(fake.buttons(m) for m in fake.sent(user)))
+    offering = next(m for m in reversed(fake.sent(user)) if fake.buttons(m))
+    token = next(token for token, label in fake.buttons(offering) if label == title)
+    await taps(fake, url, user, token, expected)
 
 
 async def test_a_full_incident_report_with_lists_buttons_a_location_and_a_photo(
-    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
 ) -> None:
-    await register(meta, url, WORKER)
-    await says(meta, url, WORKER, "/lapor", "Siapa yang celaka?")
-    await says(meta, url, WORKER, "saya sendiri", "Laki-laki atau perempuan?")
-    await tap_title(meta, url, WORKER, "Laki-laki", "Umurnya berapa")
-    await says(meta, url, WORKER, "42", "Status kerjanya?")
-    await says(meta, url, WORKER, "usaha sendiri", "Apa yang terjadi?")
-    what = meta.last_to(WORKER)
+    await register(fake, url, WORKER)
+    await says(fake, url, WORKER, "/lapor", "Siapa yang celaka?")
+    await says(fake, url, WORKER, "saya sendiri", "Laki-laki atau perempuan?")
+    await tap_title(fake, url, WORKER, "Laki-laki", "Umurnya berapa")
+    await says(fake, url, WORKER, "42", "Status kerjanya?")
+    await says(fake, url, WORKER, "usaha sendiri", "Apa yang terjadi?")
+    what = fake.last_to(WORKER)
     assert what.content["type"] == "list", "many kinds of injury: a list message"
-    await taps(meta, url, WORKER, meta.buttons(what)[0][0], "Bagian tubuh mana")
-    await taps(meta, url, WORKER, "rep:body:hand", "Kapan kejadiannya?")
-    await says(meta, url, WORKER, "kemarin jam 7", "Di mana?")
-    asked = [m for m in meta.sent(WORKER) if m.content.get("type") == "location_request_message"]
+    await taps(fake, url, WORKER, fake.buttons(what)[0][0], "Bagian tubuh mana")
+    await taps(fake, url, WORKER, "rep:body:hand", "Kapan kejadiannya?")
+    await says(fake, url, WORKER, "kemarin jam 7", "Di mana?")
+    asked = [m for m in fake.sent(WORKER) if m.content.get("type") == "location_request_message"]
     assert asked, "the place question carries WhatsApp's share-location button"
-    before = len(meta.texts_to(WORKER))
-    await meta.post(url, meta.location(WORKER, 0.1357, 117.4891))
-    await meta.wait_for(
-        lambda: any("Sedang kerja apa" in t for t in meta.texts_to(WORKER)[before:])
+    before = len(fake.texts_to(WORKER))
+    await fake.post(url, fake.location(WORKER, 0.1357, 117.4891))
+    await fake.wait_for(
+        lambda: any("Sedang kerja apa" in t for t in fake.texts_to(WORKER)[before:])
     )
-    await says(meta, url, WORKER, "memancing", "tanda bahaya")
-    await says(meta, url, WORKER, "tidak", "Pertolongan apa")
-    await says(meta, url, WORKER, "dicuci air bersih", "berhenti kerja")
-    await tap_title(meta, url, WORKER, "Ya", "foto")
-    before = len(meta.texts_to(WORKER))
-    await meta.post(url, meta.image(WORKER, b"\xff\xd8\xff luka di jari"))
-    await meta.wait_for(lambda: any("Kirim sekarang?" in t for t in meta.texts_to(WORKER)[before:]))
-    await says(meta, url, WORKER, "kirim", "terkirim")
-    await meta.wait_for(lambda: any("Rudi" in t and "UKK-" in t for t in meta.texts_to(KADER)))
+    await says(fake, url, WORKER, "memancing", "tanda bahaya")
+    await says(fake, url, WORKER, "tidak", "Pertolongan apa")
+    await says(fake, url, WORKER, "dicuci air bersih", "berhenti kerja")
+    await tap_title(fake, url, WORKER, "Ya", "foto")
+    before = len(fake.texts_to(WORKER))
+    await fake.post(url, fake.image(WORKER, b"\xff\xd8\xff luka di jari"))
+    await fake.wait_for(lambda: any("Kirim sekarang?" in t for t in fake.texts_to(WORKER)[before:]))
+    await says(fake, url, WORKER, "kirim", "terkirim")
+    await fake.wait_for(lambda: any("Rudi" in t and "UKK-" in t for t in fake.texts_to(KADER)))
     assert rows(settings, "SELECT latitude IS NOT NULL, photo_ref IS NOT NULL FROM incidents") == [
         (1, 1)
     ]
-    assert meta.refusals == []
+    assert fake.refusals == []
 
 
 async def test_an_update_for_another_phone_number_is_ignored(
-    meta: FakeWhatsApp, url: str, bot: None
+    fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
-    elsewhere = meta.text(WORKER, "halo")
+    elsewhere = fake.text(WORKER, "halo")
     elsewhere["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999"
-    assert (await meta.post(url, elsewhere))[0] == 200
-    await says(meta, url, KADER, "/menu", "Menu utama")  # handled after the other one
-    assert meta.texts_to(WORKER) == []
+    assert (await fake.post(url, elsewhere))[0] == 200
+    await says(fake, url, KADER, "/menu", "Menu utama")  # handled after the other one
+    assert fake.texts_to(WORKER) == []
 
 
 async def test_someone_no_longer_on_whatsapp_is_marked_unreachable(
-    meta: FakeWhatsApp, url: str, settings: Settings, bot: None
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
 ) -> None:
-    meta.fail(131026, to=KADER, count=5)
-    await register(meta, url, WORKER)  # the kader's "new member" notice cannot be delivered
+    fake.fail(131026, to=KADER, count=5)
+    await register(fake, url, WORKER)  # the kader's "new member" notice cannot be delivered
     unreachable = "SELECT COUNT(*) FROM users WHERE unreachable_at IS NOT NULL AND name = 'Sari'"
-    await meta.wait_for(lambda: rows(settings, unreachable) == [(1,)])
-    (refusal,) = [r for r in meta.refusals if r.injected]
+    await fake.wait_for(lambda: rows(settings, unreachable) == [(1,)])
+    (refusal,) = [r for r in fake.refusals if r.injected]
     assert refusal.code == 131026, "one attempt, then the kader is skipped"
 
 
 async def test_telegram_and_whatsapp_run_together_on_one_database(
-    meta: FakeWhatsApp, url: str, settings: Settings
+    fake: FakeWhatsApp, url: str, settings: Settings
 ) -> None:
     """A worker registers on WhatsApp; the kader, on Telegram, hears of it from the same bot."""
     telegram = FakeTelegram()
@@ -349,7 +341,7 @@ async def test_telegram_and_whatsapp_run_together_on_one_database(
     await database.close()
     try:
         async with running(both):
-            await register(meta, url, WORKER)
+            await register(fake, url, WORKER)
             await telegram.wait_for(
                 lambda: any("Anggota baru: Rudi" in t for t in telegram.texts_to(7001))
             )

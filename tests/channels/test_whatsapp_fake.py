@@ -35,6 +35,7 @@ from pywa_async.types.others import MessageType
 from pywa_async.types.templates import TemplateLanguage
 from starlette.applications import Starlette
 
+from bot.channels.whatsapp import GraphRedirect
 from tests.fakes.whatsapp_api import (
     APP_SECRET,
     PHONE_ID,
@@ -51,40 +52,10 @@ HIDDEN = FakeWhatsAppUser("ID.1000000003", None, "Tanpa Nomor")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
-class ToFake(httpx.AsyncBaseTransport):
-    """Sends requests for graph.facebook.com (and other `hosts`) to the fake, keeping the path,
-    as the bot's channel will; anything else (the fake's own media URLs) goes out unchanged."""
-
-    def __init__(self, base_url: str, hosts: tuple[str, ...] = ("graph.facebook.com",)) -> None:
-        self._target = httpx.URL(base_url)
-        self._hosts = hosts
-        self._inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host in self._hosts:
-            target = self._target
-            request.url = request.url.copy_with(
-                scheme=target.scheme, host=target.host, port=target.port
-            )
-            request.headers["Host"] = target.netloc.decode()
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeWhatsApp]:
-    server = FakeWhatsApp()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest.fixture
 async def wa(fake: FakeWhatsApp) -> AsyncIterator[WhatsApp]:
     """A pywa client for sending only (no webhook server)."""
-    async with httpx.AsyncClient(transport=ToFake(fake.base_url)) as session:
+    async with httpx.AsyncClient(transport=GraphRedirect(fake.base_url)) as session:
         yield WhatsApp(phone_id=PHONE_ID, token=TOKEN, session=session)
 
 
@@ -104,7 +75,7 @@ class Webhook:
 async def webhook(fake: FakeWhatsApp, caplog: pytest.LogCaptureFixture) -> AsyncIterator[Webhook]:
     """pywa's webhook; a body pywa fails to parse is logged as an error, which fails the test."""
     app = Starlette()
-    async with httpx.AsyncClient(transport=ToFake(fake.base_url)) as session:
+    async with httpx.AsyncClient(transport=GraphRedirect(fake.base_url)) as session:
         client = WhatsApp(
             phone_id=PHONE_ID, token=TOKEN, session=session,
             server=app,  # type: ignore[arg-type]  # pywa's hint omits Starlette, which it supports
@@ -359,12 +330,12 @@ async def test_slow_answers(fake: FakeWhatsApp, wa: WhatsApp) -> None:
 
 
 async def test_wrong_token_and_wrong_phone_id(fake: FakeWhatsApp) -> None:
-    async with httpx.AsyncClient(transport=ToFake(fake.base_url)) as session:
+    async with httpx.AsyncClient(transport=GraphRedirect(fake.base_url)) as session:
         stranger = WhatsApp(phone_id=PHONE_ID, token="EAA-wrong", session=session)
         with pytest.raises(wa_errors.ExpiredAccessToken) as refused:
             await stranger.send_message(SARI.bsuid, "Halo")
         assert (refused.value.code, refused.value.status_code) == (190, 401)
-    async with httpx.AsyncClient(transport=ToFake(fake.base_url)) as session:
+    async with httpx.AsyncClient(transport=GraphRedirect(fake.base_url)) as session:
         other = WhatsApp(phone_id="555", token=TOKEN, session=session)
         with pytest.raises(wa_errors.WhatsAppError) as missing:
             await other.send_message(SARI.bsuid, "Halo")
@@ -403,7 +374,9 @@ async def test_media_urls_on_metas_host(fake: FakeWhatsApp) -> None:
     the transport must send that host to the fake too."""
     fake.media_host = "https://lookaside.fbsbx.com"
     hosts = ("graph.facebook.com", "lookaside.fbsbx.com")
-    async with httpx.AsyncClient(transport=ToFake(fake.base_url, hosts)) as session:
+    async with httpx.AsyncClient(
+        transport=GraphRedirect(fake.base_url, hosts=frozenset(hosts))
+    ) as session:
         client = WhatsApp(phone_id=PHONE_ID, token=TOKEN, session=session)
         url = await client.get_media_url(fake.add_media(PNG, "image/png"))
         assert url.url.startswith("https://lookaside.fbsbx.com/whatsapp_business/attachments/")

@@ -1,0 +1,30 @@
+"""Answering a person at once, the same way on every chat app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.engine import Engine
+from bot.models import Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+
+async def answer(
+    engine: Engine,
+    inbound: Inbound,
+    send: Callable[[Reply], Awaitable[object]],
+    deferrable: tuple[type[Exception], ...],
+) -> None:
+    """Send the engine's replies to `inbound` straight away. From the first one the platform
+    refuses for the moment (`deferrable`: a rate limit, the network), the rest of the turn goes
+    to the outbox, urgent, so it arrives a little late rather than never."""
+    replies = await engine.handle(inbound)
+    for index, reply in enumerate(replies):
+        try:
+            await send(reply)
+        except deferrable as error:
+            log.warning("reply deferred to the outbox: %s", error)
+            await engine.queue_replies(inbound, replies[index:])
+            return
