@@ -23,6 +23,8 @@ from handlers.commands import run_command
 from handlers.emergency import emergency_card
 from handlers.first_aid import stranger_emergency
 from handlers.group_chats import ChatTurn, on_chat_event
+from handlers.linking import FLOW_NAME as LINK_FLOW
+from handlers.linking import start_linking
 from handlers.sos import start_sos
 from handlers.standing import Handler, standing_handler
 
@@ -40,9 +42,17 @@ _WORD_COMMANDS = {
     "help": "bantuan",
     "sos": "sos",
 }
-_COMMAND_ALIASES = {"help": "bantuan", "cancel": "batal", "language": "bahasa", "tolong": "sos"}
+_COMMAND_ALIASES = {
+    "help": "bantuan",
+    "cancel": "batal",
+    "language": "bahasa",
+    "tolong": "sos",
+    "link": "tautkan",
+}
 MENU_FLOW = "menu"
 REGISTRATION_FLOW = "registration"
+STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW})
+"""The only conversations someone not registered can be in."""
 SOS_FLOW = "sos"
 
 
@@ -138,6 +148,12 @@ class Engine:
 
     async def _load(self, uow: UnitOfWork, inbound: Inbound, now: dt.datetime) -> _Turn:
         user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
+        if user is not None and (user.channel, user.platform_id) != (
+            inbound.channel,
+            inbound.user_ref,
+        ):  # a linked identity: messages follow the person to the app they use now
+            await uow.identities.prefer(user.id, inbound.channel, inbound.user_ref)
+            user = await uow.users.get(user.id)
         session = await uow.sessions.load(inbound.channel, inbound.user_ref)
         grants = await uow.roles.active(user.id) if user else []
         group_id = await uow.memberships.active_group_id(user.id) if user else None
@@ -185,7 +201,7 @@ class Engine:
         if ctx.user is None:
             # Help first: an emergency typed before or during registration is never a name.
             urgent = stranger_emergency(ctx, text) if text else []
-            if turn.session is None or turn.session.flow != REGISTRATION_FLOW:
+            if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
                 return notes + urgent + await self._start_flow(turn, REGISTRATION_FLOW, {})
             if urgent:
                 return [*notes, *urgent, await self._ask(turn)]
@@ -243,6 +259,11 @@ class Engine:
             return await self._apply(turn, Finish([ctx.reply("common.cancelled")]))
         if name == "sos":
             return await self._sos(turn)
+        if name == "tautkan":
+            started = await start_linking(ctx, args)
+            if isinstance(started, list):
+                return started + ([await self._ask(turn)] if turn.session else [])
+            return await self._apply(turn, started)
         if ctx.user is None:
             return await self._registration_first(turn)
         if name == "menu":

@@ -13,6 +13,7 @@ from handlers import (
     group,
     incident_views,
     language,
+    linking,
     menu,
     registration,
     report,
@@ -39,5 +40,6 @@ FLOWS: dict[str, Flow] = {
         incident_views.FLOW,
         broadcast.FLOW,
         broadcast_history.ANSWER,
+        linking.FLOW,
     )
 }

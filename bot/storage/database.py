@@ -16,6 +16,7 @@ from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
+from bot.storage.identities import IdentityRepository
 from bot.storage.inbound import InboundRepository
 from bot.storage.incidents import IncidentRepository
 from bot.storage.memberships import MembershipRepository
@@ -34,6 +35,7 @@ class UnitOfWork:
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.users = UserRepository(connection)
+        self.identities = IdentityRepository(connection)
         self.groups = GroupRepository(connection)
         self.group_chats = GroupChatRepository(connection)
         self.memberships = MembershipRepository(connection)

@@ -34,9 +34,12 @@ class UserRepository:
         self._db = connection
 
     async def by_platform(self, channel: Channel, platform_id: str) -> User | None:
+        """The person behind a chat-app identity: their main one, or one they linked."""
         async with self._db.execute(
-            f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND platform_id = ?",
-            (channel.value, platform_id),
+            f"SELECT {_COLUMNS} FROM users WHERE channel = ? AND platform_id = ?"
+            f" UNION ALL SELECT {_COLUMNS} FROM users WHERE id ="
+            " (SELECT user_id FROM user_identities WHERE channel = ? AND platform_id = ?)",
+            (channel.value, platform_id, channel.value, platform_id),
         ) as cursor:
             row = await cursor.fetchone()
         return _user(row) if row else None
