@@ -25,7 +25,7 @@ from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
-from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import (
     APP_SECRET,
     PHONE_ID,
@@ -39,6 +39,7 @@ from tests.fakes.whatsapp_api import (
 FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "whatsapp"
 KADER = FakeWhatsAppUser("ID.7001", "6281200007001", "Sari")
 WORKER = FakeWhatsAppUser("ID.8001", "6281200008001", "Rudi")
+TELEGRAM_KADER = FakeUser(7001, "Sari")
 
 
 def free_port() -> int:
@@ -311,10 +312,9 @@ async def test_someone_no_longer_on_whatsapp_is_marked_unreachable(
     assert refusal.code == 131026, "one attempt, then the kader is skipped"
 
 
-async def test_telegram_and_whatsapp_run_together_on_one_database(
-    fake: FakeWhatsApp, url: str, settings: Settings
-) -> None:
-    """A worker registers on WhatsApp; the kader, on Telegram, hears of it from the same bot."""
+@contextlib.asynccontextmanager
+async def with_telegram(settings: Settings) -> AsyncIterator[FakeTelegram]:
+    """The bot on both apps, with Bu Sari as kader on Telegram (id 7001)."""
     telegram = FakeTelegram()
     await telegram.start()
     both = settings.model_copy(
@@ -341,9 +341,32 @@ async def test_telegram_and_whatsapp_run_together_on_one_database(
     await database.close()
     try:
         async with running(both):
-            await register(fake, url, WORKER)
-            await telegram.wait_for(
-                lambda: any("Anggota baru: Rudi" in t for t in telegram.texts_to(7001))
-            )
+            yield telegram
     finally:
         await telegram.stop()
+
+
+async def test_telegram_and_whatsapp_run_together_on_one_database(
+    fake: FakeWhatsApp, url: str, settings: Settings
+) -> None:
+    """A worker registers on WhatsApp; the kader, on Telegram, hears of it from the same bot."""
+    async with with_telegram(settings) as telegram:
+        await register(fake, url, WORKER)
+        await telegram.wait_for(
+            lambda: any("Anggota baru: Rudi" in t for t in telegram.texts_to(7001))
+        )
+
+
+async def test_the_kader_links_her_whatsapp_to_her_telegram_account(
+    fake: FakeWhatsApp, url: str, settings: Settings
+) -> None:
+    async with with_telegram(settings) as telegram:
+        telegram.send_text(TELEGRAM_KADER, "/tautkan")
+        await telegram.wait_for(lambda: any("/tautkan " in t for t in telegram.texts_to(7001)))
+        code = next(t for t in telegram.texts_to(7001) if "/tautkan " in t).split()[3]
+        await says(fake, url, KADER, f"/tautkan {code}", "Sambungkan akun ini dengan akun Sari")
+        await taps(fake, url, KADER, "link:yes", "Tersambung")
+        await says(fake, url, KADER, "/anggota", "Sari")  # a kader's command, on WhatsApp
+    assert rows(settings, "SELECT channel, platform_id FROM users WHERE name = 'Sari'") == [
+        ("whatsapp", KADER.bsuid)
+    ]
