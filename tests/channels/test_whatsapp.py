@@ -370,3 +370,65 @@ async def test_the_kader_links_her_whatsapp_to_her_telegram_account(
     assert rows(settings, "SELECT channel, platform_id FROM users WHERE name = 'Sari'") == [
         ("whatsapp", KADER.bsuid)
     ]
+
+
+async def test_a_kader_broadcasts_a_photo_to_her_group_on_whatsapp(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    await register(fake, url, WORKER)
+    await says(fake, url, KADER, "/siaran", "Tulis pesan siaran")
+    await says(fake, url, KADER, "Besok kerja bakti di dermaga jam 7", "tambah foto")
+    before = len(fake.texts_to(KADER))
+    await fake.post(url, fake.image(KADER, b"\xff\xd8\xff poster kerja bakti"))
+    await fake.wait_for(lambda: any("Pratinjau" in t for t in fake.texts_to(KADER)[before:]))
+    await taps(fake, url, KADER, "bc:send", "mulai dikirim")
+    await fake.wait_for(
+        lambda: any("kerja bakti di dermaga" in t for t in fake.texts_to(WORKER)), 20
+    )
+    (photo,) = fake.sent(WORKER, "image")
+    uploaded = fake.media_of(photo)
+    assert uploaded is not None
+    assert uploaded.content == b"\xff\xd8\xff poster kerja bakti"
+
+
+async def test_a_kader_downloads_the_reports_as_a_file_on_whatsapp(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    await says(fake, url, KADER, "/laporan", "Laporan (belum selesai): 0")
+    await taps(fake, url, KADER, "rv:export", "0 laporan")
+    await fake.wait_for(lambda: bool(fake.sent(KADER, "document")))
+    (document,) = fake.sent(KADER, "document")
+    assert str(document.content["filename"]).endswith(".xlsx")
+    uploaded = fake.media_of(document)
+    assert uploaded is not None
+    assert uploaded.content.startswith(b"PK"), "an Excel workbook (a zip file)"
+
+
+async def test_a_shared_contact_answers_the_phone_question(
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    await says(fake, url, WORKER, "halo", "Pilih bahasa")
+    await taps(fake, url, WORKER, "lang:id", "Apakah Anda setuju?")
+    await taps(fake, url, WORKER, "consent:yes", "Siapa nama Anda?")
+    await says(fake, url, WORKER, "Rudi", "Nomor HP Anda?")
+    before = len(fake.texts_to(WORKER))
+    await fake.post(url, fake.contact(WORKER, "+62 812-3456-7890"))
+    await fake.wait_for(lambda: any("kode" in t for t in fake.texts_to(WORKER)[before:]))
+    await says(fake, url, WORKER, FISHERMEN_CODE, "sudah masuk grup")
+    assert rows(settings, "SELECT phone FROM users WHERE name = 'Rudi'") == [("+6281234567890",)]
+
+
+async def test_a_message_meta_later_reports_failed_for_a_closed_window_goes_again_as_a_template(
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    await register(fake, url, WORKER)
+    await fake.wait_for(lambda: any("Anggota baru: Rudi" in t for t in fake.texts_to(KADER)))
+    notice = next(m for m in fake.sent(KADER) if m.text and "Anggota baru: Rudi" in m.text)
+    recorded = "SELECT COUNT(*) FROM outbox WHERE platform_message_id = ?"
+    await fake.wait_for(lambda: rows(settings, recorded, notice.wamid) == [(1,)])
+    await fake.post(url, fake.status(notice.wamid, "failed", KADER.bsuid, error_code=131047))
+    await fake.wait_for(lambda: bool(fake.sent(KADER, "template")))
+    (template,) = fake.sent(KADER, "template")
+    assert "Rudi" in json.dumps(template.content["components"])
+    again = "SELECT status FROM outbox WHERE template_only = 1"
+    await fake.wait_for(lambda: rows(settings, again) == [("sent",)])
