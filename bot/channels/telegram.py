@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
@@ -57,6 +56,7 @@ from telegram.ext import (
 
 from bot.access import main_role
 from bot.channels.answering import answer
+from bot.channels.photos import keep_photo
 from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, ChatEvent, ChatEventKind, Choice, Inbound, Location, Reply
@@ -199,7 +199,6 @@ class TelegramChannel:
         self.texts = texts
         self.on_outbox = on_outbox
         self.renderer = TelegramRenderer()
-        self.photos_dir = settings.data_dir / "photos"
         self.application = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
@@ -363,19 +362,14 @@ class TelegramChannel:
 
     async def _keep_photo(self, file_id: str, size: int | None) -> str | None:
         """Download a photo now (Telegram file ids are not forever) and keep it by its hash."""
-        if size is not None and size > self.settings.max_photo_bytes:
-            log.warning("ignoring a photo of %s bytes", size)
-            return None
-        file = await self.application.bot.get_file(file_id)
-        content = bytes(await file.download_as_bytearray())
-        if len(content) > self.settings.max_photo_bytes:
-            return None
-        digest = hashlib.sha256(content).hexdigest()
-        self.photos_dir.mkdir(parents=True, exist_ok=True)
-        path = self.photos_dir / f"{digest}.jpg"
-        if not path.exists():
-            path.write_bytes(content)
-        return f"photos/{digest}.jpg"
+
+        async def download() -> bytes:
+            file = await self.application.bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        return await keep_photo(
+            self.settings.data_dir, size, self.settings.max_photo_bytes, download
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("error while handling a Telegram update", exc_info=context.error)

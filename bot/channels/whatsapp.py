@@ -9,8 +9,6 @@ requests meant for graph.facebook.com to `POSUKK_WHATSAPP_API_URL` (tests use a 
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -41,6 +39,7 @@ from pywa_async.types.templates import BodyText, TemplateLanguage
 from starlette.applications import Starlette
 
 from bot.channels.answering import answer
+from bot.channels.photos import keep_photo
 from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, Choice, Inbound, Location, Reply
@@ -232,7 +231,6 @@ class WhatsAppChannel:
         settings: Settings,
         texts: Texts,
         on_outbox: Callable[[], None] = lambda: None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         missing = settings.missing_whatsapp_settings()
         if missing:
@@ -245,10 +243,9 @@ class WhatsAppChannel:
         self.engine = engine
         self.settings = settings
         self.on_outbox = on_outbox
-        self.photos_dir = settings.data_dir / "photos"
         self.app = Starlette()
         self.http = httpx.AsyncClient(
-            transport=GraphRedirect(settings.whatsapp_api_url, transport), timeout=30.0
+            transport=GraphRedirect(settings.whatsapp_api_url), timeout=30.0
         )
         self.client = WhatsApp(
             phone_id=settings.whatsapp_phone_id,
@@ -350,18 +347,12 @@ class WhatsAppChannel:
     async def _keep_photo(self, media_id: str) -> str | None:
         """Download a photo at once (media ids expire) and keep it by its hash."""
         media = await self.client.get_media_url(media_id)
-        if media.file_size is not None and media.file_size > self.settings.max_photo_bytes:
-            log.warning("ignoring a photo of %s bytes", media.file_size)
-            return None
-        content = await self.client.get_media_bytes(media.url)
-        if len(content) > self.settings.max_photo_bytes:
-            return None
-        digest = hashlib.sha256(content).hexdigest()
-        self.photos_dir.mkdir(parents=True, exist_ok=True)
-        path = self.photos_dir / f"{digest}.jpg"
-        if not path.exists():
-            await asyncio.to_thread(path.write_bytes, content)
-        return f"photos/{digest}.jpg"
+        return await keep_photo(
+            self.settings.data_dir,
+            media.file_size,
+            self.settings.max_photo_bytes,
+            lambda: self.client.get_media_bytes(media.url),
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -1,0 +1,38 @@
+"""Photos people send (incident reports, broadcast posters), kept on disk by their hash.
+
+Platform file ids expire (WhatsApp media after days, its download links after minutes), so
+adapters download a photo at once and keep it here; the `Inbound.photo_ref` is the relative path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PHOTOS = "photos"
+
+
+async def keep_photo(
+    data_dir: Path, size: int | None, max_bytes: int, download: Callable[[], Awaitable[bytes]]
+) -> str | None:
+    """Download a photo of (announced) `size` unless it is over `max_bytes`, store it under
+    `data_dir/photos/<sha256>.jpg`, and return that path relative to `data_dir`."""
+    if size is not None and size > max_bytes:
+        log.warning("ignoring a photo of %s bytes", size)
+        return None
+    content = await download()
+    if len(content) > max_bytes:
+        log.warning("ignoring a photo of %s bytes", len(content))
+        return None
+    digest = hashlib.sha256(content).hexdigest()
+    folder = data_dir / PHOTOS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{digest}.jpg"
+    if not path.exists():
+        await asyncio.to_thread(path.write_bytes, content)
+    return f"{PHOTOS}/{digest}.jpg"
