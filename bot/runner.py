@@ -36,8 +36,6 @@ JOB_TICK_SECONDS = 60
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
 WEBHOOK_PATH = "telegram"
-WHATSAPP_SETTINGS = 4
-"""Phone id, token, verify token and app secret: all or none."""
 
 
 class RunError(Exception):
@@ -47,13 +45,12 @@ class RunError(Exception):
 def check_settings(settings: Settings) -> None:
     """Refuse to start with settings that cannot work, saying what to set."""
     missing_whatsapp = settings.missing_whatsapp_settings()
-    whatsapp_wanted = len(missing_whatsapp) < WHATSAPP_SETTINGS
-    if settings.telegram_token is None and not whatsapp_wanted:
+    if settings.telegram_token is None and not settings.whatsapp_wanted():
         raise RunError(
             "no channel configured: set POSUKK_TELEGRAM_TOKEN or the POSUKK_WHATSAPP_* settings"
             " (see 'Run on Telegram' and 'Run on WhatsApp' in the README)"
         )
-    if whatsapp_wanted and missing_whatsapp:
+    if settings.whatsapp_wanted() and missing_whatsapp:
         raise RunError(f"WhatsApp also needs {', '.join(missing_whatsapp)}")
     if settings.telegram_webhook_url and settings.telegram_webhook_secret is None:
         raise RunError(

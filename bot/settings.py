@@ -72,15 +72,22 @@ class Settings(BaseSettings):
     """Approved WhatsApp templates (JSON) per kind of message, used outside the 24-hour window;
     each has one body parameter, the message's text. See the README for their wording."""
 
-    def missing_whatsapp_settings(self) -> list[str]:
-        """The WhatsApp settings still unset (all four are needed to run it)."""
-        needed = {
+    def _whatsapp_settings(self) -> dict[str, object]:
+        """The four settings WhatsApp needs, all of them or none."""
+        return {
             "POSUKK_WHATSAPP_PHONE_ID": self.whatsapp_phone_id,
             "POSUKK_WHATSAPP_TOKEN": self.whatsapp_token,
             "POSUKK_WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
             "POSUKK_WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
         }
-        return [name for name, value in needed.items() if not value]
+
+    def missing_whatsapp_settings(self) -> list[str]:
+        """The WhatsApp settings still unset."""
+        return [name for name, value in self._whatsapp_settings().items() if not value]
+
+    def whatsapp_wanted(self) -> bool:
+        """Whether any WhatsApp setting is given (then all must be)."""
+        return any(self._whatsapp_settings().values())
 
     @property
     def database(self) -> Path:

@@ -68,18 +68,21 @@ async def on_chat_event(turn: ChatTurn, command: tuple[str, str] | None) -> list
                 await tell_kader_chat_gone(turn.uow, turn.texts, linked, turn.now)
             return []
         case ChatEventKind.ADDED:
-            return turn.reply("chat.added") if linked is None else await _help(turn, linked)
+            return await _help(turn, linked)
     name, argument = command or ("", "")
     if name in LINK_COMMANDS:
         return await _link(turn, linked, argument)
     if name in UNLINK_COMMANDS:
         return await _unlink(turn, linked)
     if name in HELP_COMMANDS:
-        return turn.reply("chat.added") if linked is None else await _help(turn, linked)
+        return await _help(turn, linked)
     return []  # another bot's command, most likely
 
 
-async def _help(turn: ChatTurn, linked: GroupChat) -> list[Reply]:
+async def _help(turn: ChatTurn, linked: GroupChat | None) -> list[Reply]:
+    """How to link the chat, or what the bot does in it once linked."""
+    if linked is None:
+        return turn.reply("chat.added")
     group = await turn.uow.groups.get(linked.group_id)
     return turn.reply("chat.help_linked", group=group.name if group else "?")
 

@@ -68,8 +68,14 @@ def url(settings: Settings) -> str:
     return f"http://127.0.0.1:{settings.whatsapp_webhook_port}{settings.whatsapp_webhook_path}"
 
 
-async def seed(settings: Settings, kader_seen: dt.datetime | None = None) -> None:
-    """Demo groups, and Bu Sari as kader of the fishermen group on WhatsApp."""
+async def seed(
+    settings: Settings,
+    kader_seen: dt.datetime | None = None,
+    *,
+    channel: Channel = Channel.WHATSAPP,
+    kader_ref: str = KADER.bsuid,
+) -> None:
+    """Demo groups, and Bu Sari as kader of the fishermen group (on WhatsApp by default)."""
     database = await Database.open(settings.database)
     now = utc_now()
     await seed_demo(database, now)
@@ -77,7 +83,7 @@ async def seed(settings: Settings, kader_seen: dt.datetime | None = None) -> Non
         group = await uow.groups.by_code(FISHERMEN_CODE)
         assert group is not None
         kader = await uow.users.create(
-            channel=Channel.WHATSAPP, platform_id=KADER.bsuid, name="Sari", language="id",
+            channel=channel, platform_id=kader_ref, name="Sari", language="id",
             consent_version="test", now=kader_seen or now,
         )  # fmt: skip
         await uow.memberships.join(kader.id, group.id, now)
@@ -325,20 +331,7 @@ async def with_telegram(settings: Settings) -> AsyncIterator[FakeTelegram]:
             "telegram_poll_timeout": 1,
         }
     )
-    database = await Database.open(both.database)
-    await seed_demo(database, utc_now())
-    async with database.unit_of_work() as uow:
-        group = await uow.groups.by_code(FISHERMEN_CODE)
-        assert group is not None
-        kader = await uow.users.create(
-            channel=Channel.TELEGRAM, platform_id="7001", name="Sari", language="id",
-            consent_version="test", now=utc_now(),
-        )  # fmt: skip
-        await uow.memberships.join(kader.id, group.id, utc_now())
-        await uow.roles.grant(
-            user_id=kader.id, role=Role.KADER, group_id=group.id, granted_by="t", now=utc_now()
-        )
-    await database.close()
+    await seed(both, channel=Channel.TELEGRAM, kader_ref=str(TELEGRAM_KADER.id))
     try:
         async with running(both):
             yield telegram
