@@ -63,6 +63,14 @@ def allowed(grants: Sequence[Grant], action: Action, group: Group | None = None)
     raise AssertionError(f"unhandled action {action}")
 
 
+def names_anonymous_reporters(grants: Sequence[Grant], group: Group | None) -> bool:
+    """Whether the person behind an anonymous report of `group` is shown: only to the officers
+    covering it and to admins; its kader see "anonim"."""
+    return group is not None and any(
+        grant.role in (Role.OFFICER, Role.ADMIN) and covers(grant, group) for grant in grants
+    )
+
+
 async def groups_in_scope(uow: UnitOfWork, grants: Sequence[Grant]) -> list[Group]:
     """Every group some grant of this person covers, each once."""
     if any(grant.role is Role.ADMIN for grant in grants):

@@ -1,5 +1,5 @@
-"""The `posukk` command: `chat` (terminal chat with demo data), `admin` (groups and roles) and
-`export` (files for the Puskesmas)."""
+"""The `posukk` command: `chat` (terminal chat with demo data), `admin` (groups and roles),
+`export` (files for the Puskesmas) and `db` (backups)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ import sys
 from pathlib import Path
 
 from bot.admin import AdminError, add_admin_parser, run_admin
+from bot.backup import BackupError, backup_database
 from bot.channels.console import ConsoleChat, DemoClock, is_interactive, run_console
 from bot.clock import utc_now
 from bot.content_commands import add_content_parsers, run_content, run_match
 from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.exports import FORMATS, Export, collect_reports, export_bytes, file_name
+from bot.logsafe import install_log_redaction
 from bot.runner import RunError, run_forever
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -67,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     incidents.add_argument(
         "--output", type=Path, help="file to write (default: laporan-insiden-FROM-TO.FORMAT here)"
     )
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("--db", help="database file (default: the user's data directory)")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    backup = db_actions.add_parser(
+        "backup", help="copy the database to PATH, safely even while `posukk run` is running"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     return parser
 
 
@@ -118,6 +128,14 @@ def _export(settings: Settings, args: argparse.Namespace) -> None:
     print(f"wrote {output} ({len(export.reports)} reports)")
 
 
+def _backup(settings: Settings, args: argparse.Namespace) -> None:
+    made = backup_database(_database_path(settings, args.db), args.path, force=args.force)
+    print(
+        f"wrote {made.path} ({made.size} bytes): {made.users} users, {made.groups} groups,"
+        f" {made.incidents} incidents"
+    )
+
+
 async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.date) -> Export:
     """The reports of every group, or of the groups in `regency` (any letter case)."""
     database = await Database.open(path)
@@ -132,15 +150,16 @@ async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.dat
                     raise ExportError(
                         f"no group is in regency {regency!r}; known: {', '.join(known) or 'none'}"
                     )
-            return await collect_reports(uow, groups, first, last)
+            return await collect_reports(uow, groups, first, last, [g.id for g in groups])
     finally:
         await database.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction(settings)
     try:
         if args.command == "chat":
             asyncio.run(_chat(settings, args))
@@ -152,11 +171,13 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_admin(settings, args))
         elif args.command == "export":
             _export(settings, args)
+        elif args.command == "db":
+            _backup(settings, args)
         elif args.command == "match":
             run_match(Knowledge.load(), args, sys.stdin, sys.stdout)
         else:
             run_content(Knowledge.load(), args, sys.stdout)
-    except (AdminError, ContentError, ExportError, RunError) as error:
+    except (AdminError, BackupError, ContentError, ExportError, RunError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from bot.models import Channel, Choice, Location, Reply
 from bot.notify import notify
 from bot.settings import Settings
-from bot.storage.database import UnitOfWork
+from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Grant, Group, User
 from bot.texts import Texts
 from content.knowledge import Knowledge
@@ -44,6 +44,8 @@ class StepContext:
     group: Group | None
     settings: Settings
     draft: dict[str, Any] = field(default_factory=dict)
+    after_commit: list[Callable[[Database], Awaitable[None]]] = field(default_factory=list)
+    """Work for after this turn's transaction commits (deleting files, wiping the log)."""
 
     def t(self, key: str, **params: object) -> str:
         return self.texts.get(self.language, key, **params)

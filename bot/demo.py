@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.consent import consent_version
 from bot.models import Channel
+from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import NewGroup, Role, Sector
+from bot.texts import Texts
 
 DEMO_ACTOR = "demo-seed"
-CONSENT_VERSION = "demo"
 
 FISHERMEN = NewGroup(
     name="Nelayan Bontang Kuala",
@@ -54,13 +56,14 @@ async def seed_demo(database: Database, now: dt.datetime) -> bool:
         fishermen = await uow.groups.create(FISHERMEN, now, join_code=FISHERMEN_CODE)
         plantation = await uow.groups.create(PLANTATION, now, join_code=PLANTATION_CODE)
         groups = {FISHERMEN_CODE: fishermen, PLANTATION_CODE: plantation}
+        agreed = consent_version(Texts.load(), Settings())
         for persona, (name, code, role) in PERSONAS.items():
             user = await uow.users.create(
                 channel=Channel.TERMINAL,
                 platform_id=persona_id(persona),
                 name=name,
                 language="id",
-                consent_version=CONSENT_VERSION,
+                consent_version=agreed,
                 now=now,
             )
             if code is not None:

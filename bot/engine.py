@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.choices import match_offered
 from bot.clock import utc_now
+from bot.consent import consent_version
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
 from bot.locks import KeyedLocks
 from bot.models import ChatEvent, ChatEventKind, Inbound, Reply
@@ -20,6 +21,7 @@ from bot.texts import Texts
 from content.knowledge import Knowledge
 from handlers import FLOWS
 from handlers.commands import run_command
+from handlers.consent import FLOW_NAME as CONSENT_FLOW
 from handlers.emergency import emergency_card
 from handlers.first_aid import stranger_emergency
 from handlers.group_chats import ChatTurn, on_chat_event
@@ -54,6 +56,11 @@ REGISTRATION_FLOW = "registration"
 STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW})
 """The only conversations someone not registered can be in."""
 SOS_FLOW = "sos"
+ERASE_FLOW = "erase"
+WITHOUT_CONSENT_FLOWS = frozenset({ERASE_FLOW, SOS_FLOW})
+"""What someone who has not agreed to the current consent text may still finish..."""
+WITHOUT_CONSENT_COMMANDS = frozenset({"sos", "hapusdata", "datasaya"})
+"""...and may still type: emergencies, and their rights over the data already kept."""
 
 
 @dataclass
@@ -88,21 +95,22 @@ class Engine:
         self.settings = settings
         self.clock = clock
         self.flows = flows
+        self.consent_version = consent_version(texts, settings)
         self._locks = KeyedLocks()
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Answer one inbound; a repeated message id gets no answer and changes nothing."""
-        async with (
-            self._locks.hold((inbound.channel, inbound.user_ref)),
-            self.database.unit_of_work() as uow,
-        ):
-            now = self.clock()
-            if not await uow.inbound.first_time(inbound.channel, inbound.message_id, now):
-                log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
-                return []
-            turn = await self._load(uow, inbound, now)
-            replies = await self._route(turn, inbound)
-            await self._save(turn)
+        async with self._locks.hold((inbound.channel, inbound.user_ref)):
+            async with self.database.unit_of_work() as uow:
+                now = self.clock()
+                if not await uow.inbound.first_time(inbound.channel, inbound.message_id, now):
+                    log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
+                    return []
+                turn = await self._load(uow, inbound, now)
+                replies = await self._route(turn, inbound)
+                await self._save(turn)
+            for work in turn.ctx.after_commit:
+                await work(self.database)
             return replies
 
     async def handle_chat_event(self, event: ChatEvent) -> list[Reply]:
@@ -196,6 +204,11 @@ class Engine:
                 fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
                 return notes + await self._start_flow(turn, fresh, {})
         command = parse_command(text) if text else None
+        if self._consent_outdated(turn, command):
+            # As for strangers: an emergency still gets help, and the question comes back.
+            urgent = stranger_emergency(ctx, text) if text else []
+            if urgent or turn.session is None or turn.session.flow != CONSENT_FLOW:
+                return notes + urgent + await self._ask_consent(turn)
         if command is not None:
             return notes + await self._command(turn, *command)
         if ctx.user is None:
@@ -233,6 +246,20 @@ class Engine:
         flow = self.flows[turn.session.flow]
         outcome = await flow.steps[turn.session.step].handle(ctx, answer)
         return notes + await self._apply(turn, outcome)
+
+    def _consent_outdated(self, turn: _Turn, command: tuple[str, str] | None) -> bool:
+        """Whether a registered person has yet to agree to a changed consent text."""
+        user = turn.ctx.user
+        if user is None or user.consent_version == self.consent_version:
+            return False
+        if command is not None:
+            return command[0] not in WITHOUT_CONSENT_COMMANDS
+        return turn.session is None or turn.session.flow not in WITHOUT_CONSENT_FLOWS
+
+    async def _ask_consent(self, turn: _Turn) -> list[Reply]:
+        if turn.session is not None and turn.session.flow == CONSENT_FLOW:
+            return [await self._ask(turn)]
+        return await self._start_flow(turn, CONSENT_FLOW, {})
 
     async def _standing_offer(self, ctx: StepContext, token: str) -> Handler | None:
         """The handler of a button from a message the bot sent on its own, if still valid."""

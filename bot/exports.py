@@ -28,7 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -53,6 +53,8 @@ Cell = str | int | dt.date | dt.datetime | None
 Row = dict[str, Cell]
 
 # Labels of the code lists in bot/incident_codes.py, for the clerk's files (not the chat texts).
+ANONYMOUS = "anonim"
+"""The reporter of an anonymous report, in an export made outside the officers' scope."""
 KIND_LABELS = {"injury": "Kecelakaan kerja", "near_miss": "Hampir celaka"}
 EMPLOYMENT_LABELS = {
     "self_employed": "Usaha sendiri",
@@ -174,9 +176,14 @@ class Export:
 
 
 async def collect_reports(
-    uow: UnitOfWork, groups: Sequence[Group], first: dt.date, last: dt.date
+    uow: UnitOfWork,
+    groups: Sequence[Group],
+    first: dt.date,
+    last: dt.date,
+    named_in: Collection[int],
 ) -> Export:
-    """The reports `groups` sent from `first` 00:00 to `last` 24:00 in each group's time zone."""
+    """The reports `groups` sent from `first` 00:00 to `last` 24:00 in each group's time zone;
+    anonymous reporters are named only in the groups `named_in` (the officers' scope)."""
     found: list[tuple[Incident, Group]] = []
     for group in groups:
         zone = ZoneInfo(group.timezone)
@@ -185,10 +192,19 @@ async def collect_reports(
         incidents = await uow.incidents.find(IncidentFilter([group.id], since, until))
         found.extend((incident, group) for incident in incidents)
     found.sort(key=lambda pair: pair[0].id)
-    reporters = await uow.users.many(sorted({incident.reporter_id for incident, _ in found}))
+    reporters = await uow.users.many(
+        sorted({incident.reporter_id for incident, _ in found if incident.reporter_id})
+    )
     names = {user.id: user.name for user in reporters}
     reports = tuple(
-        Report(incident, group, names.get(incident.reporter_id)) for incident, group in found
+        Report(
+            incident,
+            group,
+            ANONYMOUS
+            if incident.anonymous and group.id not in named_in
+            else names.get(incident.reporter_id or 0),
+        )
+        for incident, group in found
     )
     return Export(tuple(groups), first, last, reports)
 
@@ -313,7 +329,7 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _worker(incident: Incident) -> str:
     """Who was injured, as a key that is the same for every report about the same person."""
-    if incident.victim == "self":
+    if incident.victim == "self" and incident.reporter_id is not None:
         return f"user:{incident.reporter_id}"
     if incident.victim == "other" and incident.victim_name and incident.victim_name.strip():
         name = " ".join(incident.victim_name.split()).lower()

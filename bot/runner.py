@@ -209,6 +209,7 @@ async def _whatsapp_webhooks(whatsapp: WhatsAppChannel, settings: Settings) -> A
         port=settings.whatsapp_webhook_port,
         lifespan="off",
         log_level="warning",
+        log_config=None,  # through the root logger, whose handlers hide secrets and phones
     )
     server = _EmbeddedServer(config)
     serving = asyncio.create_task(server.serve(), name="whatsapp-webhooks")

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     """Hours after a report when the worker is asked how the injury is (JSON list, e.g. [24,72])."""
     escalate_after_hours: float = Field(default=24.0, gt=0)
     """A report no kader acted on for this long goes to the officers."""
+    retention_years: int = Field(default=5, ge=1, le=30)
+    """How long a report keeps the names, words, place and photo in it; afterwards only its
+    codes and counts remain. The consent text states it, so changing it asks everyone again."""
 
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"

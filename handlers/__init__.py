@@ -8,6 +8,8 @@ from handlers import (
     broadcast,
     broadcast_history,
     browse,
+    consent,
+    erasure,
     first_aid,
     followup,
     group,
@@ -15,6 +17,7 @@ from handlers import (
     language,
     linking,
     menu,
+    profile,
     registration,
     report,
     sos,
@@ -41,5 +44,8 @@ FLOWS: dict[str, Flow] = {
         broadcast.FLOW,
         broadcast_history.ANSWER,
         linking.FLOW,
+        consent.FLOW,
+        erasure.FLOW,
+        profile.FLOW,
     )
 }

@@ -11,6 +11,7 @@ from bot.storage.records import Role
 from handlers.away import come_back, go_away
 from handlers.broadcast_history import open_broadcasts
 from handlers.members import show_groups, show_members
+from handlers.my_data import show_my_data
 from handlers.sos import start_sos
 
 ALL_ROLES = frozenset(Role)
@@ -72,6 +73,9 @@ COMMANDS: dict[str, Command] = {
         Command("pergi", "menu.away", Action.USE_BOT, go_away, MEMBERS),
         Command("kembali", "menu.back_home", Action.USE_BOT, come_back, frozenset()),
         Command("bahasa", "menu.language", Action.USE_BOT, _start("language"), ALL_ROLES),
+        Command("datasaya", "menu.my_data", Action.USE_BOT, show_my_data, ALL_ROLES),
+        Command("ubahdata", "menu.edit_data", Action.USE_BOT, _start("profile"), frozenset()),
+        Command("hapusdata", "menu.erase_data", Action.USE_BOT, _start("erase"), frozenset()),
         Command("bantuan", "menu.help", Action.USE_BOT, _help, ALL_ROLES),
     )
 }

@@ -104,7 +104,8 @@ async def take_signs(ctx: StepContext, answer: Answer) -> Outcome:
                     dedupe_key=f"incident:{incident.id}:worse:{to_db(ctx.now)}",
                     urgent=True,
                     reference=incident.reference,
-                    name=victim_label(ctx.texts, person.language, incident, user),
+                    # named even on an anonymous report: danger signs need the person found
+                    name=victim_label(ctx.texts, person.language, incident, user.name),
                     phone=user.phone or "-",
                 )
                 told += 1

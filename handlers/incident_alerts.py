@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.access import Action, allowed
+from bot.access import Action, allowed, names_anonymous_reporters
 from bot.clock import to_db
 from bot.conversation import StepContext
 from bot.incident_codes import OCCUPATION, TOPIC_CODES
@@ -60,21 +60,42 @@ def describe(texts: Texts, knowledge: Knowledge, language: str, incident: Incide
     )
 
 
-def victim_label(texts: Texts, language: str, incident: Incident, reporter: User | None) -> str:
+def reporter_label(
+    texts: Texts, language: str, incident: Incident, reporter: User | None, *, named: bool
+) -> str:
+    """The reporter as one viewer may see them: "anonim" to the kader of an anonymous report
+    (`named` says whether this viewer sees through it, see `names_anonymous_reporters`)."""
+    if incident.anonymous and not named:
+        return texts.get(language, "incident.anonymous")
+    return reporter.name if reporter else "-"
+
+
+def reporter_phone(incident: Incident, reporter: User | None, *, named: bool) -> str:
+    hidden = incident.anonymous and not named
+    return (reporter.phone if reporter and not hidden else None) or "-"
+
+
+def victim_label(texts: Texts, language: str, incident: Incident, reporter: str) -> str:
+    """Who was hurt; `reporter` is the reporter's label for this viewer."""
     if incident.victim == "other":
         return incident.victim_name or "-"
     if incident.victim == "none":
         return texts.get(language, "incident.nobody_hurt")
-    return reporter.name if reporter else "-"
+    return reporter
 
 
-async def _helpers(ctx: StepContext, group: Group, *, officers: bool) -> list[User]:
-    """The group's kader, and its officers too when asked or when it has no kader."""
+async def _helpers(ctx: StepContext, group: Group, *, officers: bool) -> list[tuple[User, bool]]:
+    """The group's kader, and its officers too when asked or when it has no kader; each with
+    whether they may see who sent an anonymous report."""
     ids = set(await ctx.uow.roles.kader_ids(group.id))
     if officers or not ids:
         ids |= set(await ctx.uow.roles.officer_ids(group.id, group.regency))
     ids.discard(ctx.registered_user.id)
-    return await ctx.uow.users.many(sorted(ids))
+    helpers = []
+    for helper in await ctx.uow.users.many(sorted(ids)):
+        grants = await ctx.uow.roles.active(helper.id)
+        helpers.append((helper, names_anonymous_reporters(grants, group)))
+    return helpers
 
 
 async def raise_alarm(
@@ -88,7 +109,7 @@ async def raise_alarm(
     if group is None:
         return [card, ctx.reply("report.alarm_no_group")]
     helpers = await _helpers(ctx, group, officers=True)
-    for helper in helpers:
+    for helper, _ in helpers:  # named to all: in an emergency they must find the person
         await ctx.notify(
             helper,
             kind="incident_alarm",
@@ -139,6 +160,7 @@ def _new_incident(ctx: StepContext) -> NewIncident:
         stopped_work=None if near_miss or stopped is None else bool(stopped),
         photo_ref=draft.get("photo"),
         severe=severe and not near_miss,
+        anonymous=bool(draft.get("anonymous")),
     )
 
 
@@ -165,7 +187,9 @@ async def alert_helpers(ctx: StepContext, incident: Incident) -> int:
     if ctx.group is None:
         return 0
     helpers = await _helpers(ctx, ctx.group, officers=incident.severe)
-    for helper in helpers:
+    user = ctx.registered_user
+    for helper, named in helpers:
+        reporter = reporter_label(ctx.texts, helper.language, incident, user, named=named)
         await ctx.notify(
             helper,
             kind="incident_alert",
@@ -175,9 +199,9 @@ async def alert_helpers(ctx: StepContext, incident: Incident) -> int:
             choices=action_choices(incident, ALERT_ACTIONS),
             choices_valid_until=ctx.now + BUTTONS_VALID,
             summary=describe(ctx.texts, ctx.knowledge, helper.language, incident),
-            name=victim_label(ctx.texts, helper.language, incident, ctx.user),
-            reporter=ctx.registered_user.name,
-            phone=ctx.registered_user.phone or "-",
+            name=victim_label(ctx.texts, helper.language, incident, reporter),
+            reporter=reporter,
+            phone=reporter_phone(incident, user, named=named),
             group=ctx.group.name,
         )
     return len(helpers)
@@ -200,7 +224,7 @@ async def _plan_followups(ctx: StepContext, incident: Incident) -> None:
             ],
             choices_valid_until=due + FOLLOWUP_ANSWER_VALID,
             reference=incident.reference,
-            name=victim_label(ctx.texts, user.language, incident, user),
+            name=victim_label(ctx.texts, user.language, incident, user.name),
         )
 
 
@@ -249,7 +273,7 @@ async def apply_action(ctx: StepContext, incident: Incident, action: str) -> Rep
     )
     if status == "closed":
         await ctx.uow.outbox.withdraw(f"followup:{incident.id}:", "report closed")
-    reporter = (await ctx.uow.users.many([incident.reporter_id]))[:1]
+    reporter = await ctx.uow.users.many([incident.reporter_id] if incident.reporter_id else [])
     for person in reporter:
         if person.id != user.id and action != "died":
             await ctx.notify(

@@ -11,14 +11,21 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.access import Action, allowed, groups_in_scope
+from bot.access import Action, allowed, groups_in_scope, names_anonymous_reporters
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.exports import collect_reports, export_bytes, file_name
 from bot.incident_codes import STATUSES
 from bot.models import Choice, Reply
 from bot.storage.incidents import Incident, IncidentFilter
 from bot.storage.records import Group, Sector, User
-from handlers.incident_alerts import ACTION_EFFECT, apply_action, describe, victim_label
+from handlers.incident_alerts import (
+    ACTION_EFFECT,
+    apply_action,
+    describe,
+    reporter_label,
+    reporter_phone,
+    victim_label,
+)
 
 EARLIEST = dt.date(2020, 1, 1)
 """Where an export of "all" reports starts: before any Pos UKK used this bot."""
@@ -80,7 +87,7 @@ async def _in_scope(ctx: StepContext) -> list[Incident]:
 
 
 async def _reporters(ctx: StepContext, incidents: list[Incident]) -> dict[int, User]:
-    people = await ctx.uow.users.many(sorted({i.reporter_id for i in incidents}))
+    people = await ctx.uow.users.many(sorted({i.reporter_id for i in incidents if i.reporter_id}))
     return {person.id: person for person in people}
 
 
@@ -90,9 +97,17 @@ async def ask_list(ctx: StepContext) -> Reply:
         return await _mine(ctx)
     incidents = await _in_scope(ctx)
     reporters = await _reporters(ctx, incidents)
+    groups = {group.id: group for group in await handled_groups(ctx)}
     choices = []
     for incident in incidents[:LISTED]:
-        who = victim_label(ctx.texts, ctx.language, incident, reporters.get(incident.reporter_id))
+        reporter = reporter_label(
+            ctx.texts,
+            ctx.language,
+            incident,
+            reporters.get(incident.reporter_id or 0),
+            named=names_anonymous_reporters(ctx.grants, groups.get(incident.group_id or 0)),
+        )
+        who = victim_label(ctx.texts, ctx.language, incident, reporter)
         label = f"{incident.reference[-6:].lstrip('0')} {who}"[:24]
         choices.append(Choice(token=f"rv:{incident.id}", label=label))
     choices += [
@@ -153,7 +168,8 @@ async def _export(ctx: StepContext) -> Reply:
     today = ctx.now.astimezone(ZoneInfo("Asia/Makassar")).date()
     first = since.date() if since else EARLIEST
     last = (until - dt.timedelta(days=1)).date() if until else today
-    export = await collect_reports(ctx.uow, groups, first, last)
+    named = [g.id for g in groups if names_anonymous_reporters(ctx.grants, g)]
+    export = await collect_reports(ctx.uow, groups, first, last, named)
     folder = ctx.settings.data_dir / "exports"
     path = folder / f"{ctx.registered_user.id}-{file_name(first, last, 'xlsx')}"
     content = export_bytes(export, ctx.knowledge.topics, "xlsx")
@@ -240,12 +256,16 @@ async def ask_detail(ctx: StepContext) -> Reply:
     incident = await _chosen(ctx)
     if incident is None:
         return ctx.reply("access.denied", choices=[ctx.choice("rv:list", "common.back")])
-    reporter = next(iter(await ctx.uow.users.many([incident.reporter_id])), None)
+    reporter = await ctx.uow.users.get(incident.reporter_id) if incident.reporter_id else None
     group = await ctx.uow.groups.get(incident.group_id or 0)
+    named = names_anonymous_reporters(ctx.grants, group)
+    shown = reporter_label(ctx.texts, ctx.language, incident, reporter, named=named)
     zone = ZoneInfo(group.timezone if group else "Asia/Makassar")
     events = await ctx.uow.incidents.events(incident.id)
     actors = await ctx.uow.users.many(sorted({e.actor_id for e in events if e.actor_id}))
     names = {a.id: a.name for a in actors}
+    if incident.reporter_id is not None:
+        names[incident.reporter_id] = shown
     timeline = "\n".join(
         ctx.t(
             "reports.event",
@@ -263,9 +283,9 @@ async def ask_detail(ctx: StepContext) -> Reply:
         "reports.detail",
         choices=choices,
         summary=describe(ctx.texts, ctx.knowledge, ctx.language, incident),
-        name=victim_label(ctx.texts, ctx.language, incident, reporter),
-        reporter=reporter.name if reporter else "-",
-        phone=(reporter.phone if reporter else None) or "-",
+        name=victim_label(ctx.texts, ctx.language, incident, shown),
+        reporter=shown,
+        phone=reporter_phone(incident, reporter, named=named),
         timeline=timeline,
     )
 

@@ -7,11 +7,9 @@ import re
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.models import Reply
 from bot.phones import normalise_phone
+from handlers.consent import AGREE, DECLINE, consent_choices, consent_text, record_agreement
 from handlers.language import ask_language, chosen_language
 from handlers.membership import join_group
-
-CONSENT_VERSION = "2026-11-1"
-"""Bump when the consent text changes in meaning; issue #9 asks people to agree again."""
 
 NAME_MIN, NAME_MAX = 2, 60
 _NAME_ALLOWED = re.compile(r"^[^\W\d_][\w .,'\-]*$")
@@ -41,19 +39,17 @@ async def take_language(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 async def ask_consent(ctx: StepContext) -> Reply:
-    choices = [
-        ctx.choice("consent:yes", "registration.agree"),
-        ctx.choice("consent:no", "registration.decline"),
-    ]
-    return ctx.reply("registration.consent", choices=choices)
+    return Reply(
+        key="registration.consent", text=consent_text(ctx), choices=tuple(consent_choices(ctx))
+    )
 
 
 async def take_consent(ctx: StepContext, answer: Answer) -> Outcome:
     """Agree, or decline and leave nothing behind."""
-    if answer.choice == "consent:yes":
-        ctx.draft["consent_version"] = CONSENT_VERSION
+    if answer.choice == AGREE:
+        ctx.draft["consent_version"] = await record_agreement(ctx)
         return Goto("name")
-    if answer.choice == "consent:no":
+    if answer.choice == DECLINE:
         ctx.draft.clear()
         return Finish([ctx.reply("registration.declined")])
     return Retry(ctx.reply("registration.consent_invalid"))

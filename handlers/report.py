@@ -416,6 +416,7 @@ def _summary_text(ctx: StepContext) -> str:
 async def ask_summary(ctx: StepContext) -> Reply:
     choices = [
         ctx.choice("rep:send", "report.send"),
+        ctx.choice("rep:send_anon", "report.send_anonymous"),
         ctx.choice("rep:fix", "report.fix"),
         ctx.choice("rep:drop", "report.drop"),
     ]
@@ -423,7 +424,8 @@ async def ask_summary(ctx: StepContext) -> Reply:
 
 
 async def take_summary(ctx: StepContext, answer: Answer) -> Outcome:
-    if answer.choice == "rep:send":
+    if answer.choice in ("rep:send", "rep:send_anon"):
+        ctx.draft["anonymous"] = answer.choice == "rep:send_anon"
         return Finish(await submit(ctx))
     if answer.choice == "rep:fix":
         return Goto("fix")

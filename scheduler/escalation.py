@@ -14,6 +14,8 @@ from handlers.incident_alerts import (
     BUTTONS_VALID,
     action_choices,
     describe,
+    reporter_label,
+    reporter_phone,
     victim_label,
 )
 
@@ -30,9 +32,10 @@ async def escalate_unattended(
             group = await uow.groups.get(incident.group_id) if incident.group_id else None
             if group is None or not await uow.incidents.mark_escalated(incident.id, now):
                 continue
-            reporter = next(iter(await uow.users.many([incident.reporter_id])), None)
+            reporter = await uow.users.get(incident.reporter_id) if incident.reporter_id else None
             officers = await uow.users.many(await uow.roles.officer_ids(group.id, group.regency))
-            for officer in officers:
+            for officer in officers:  # officers see who sent an anonymous report
+                name = reporter_label(texts, officer.language, incident, reporter, named=True)
                 await notify(
                     uow,
                     texts,
@@ -47,10 +50,10 @@ async def escalate_unattended(
                     params={
                         "hours": f"{after_hours:g}",
                         "group": group.name,
-                        "name": victim_label(texts, officer.language, incident, reporter),
+                        "name": victim_label(texts, officer.language, incident, name),
                         "summary": describe(texts, knowledge, officer.language, incident),
-                        "reporter": reporter.name if reporter else "-",
-                        "phone": (reporter.phone if reporter else None) or "-",
+                        "reporter": name,
+                        "phone": reporter_phone(incident, reporter, named=True),
                     },
                 )
             if not officers:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.consent import consent_version
 from bot.demo import FISHERMEN_CODE, persona_id, seed_demo
 from bot.engine import Engine
 from bot.models import Channel, Inbound, Reply
@@ -20,6 +21,8 @@ from bot.texts import Texts
 from content.knowledge import Knowledge
 
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+CONSENTED = consent_version(Texts.load(), Settings())
+"""The consent version of people created directly in the database by a test."""
 
 
 class FakeClock:

@@ -56,11 +56,11 @@ from telegram.ext import (
 
 from bot.access import main_role
 from bot.channels.answering import answer
-from bot.channels.photos import keep_photo
 from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, ChatEvent, ChatEventKind, Choice, Inbound, Location, Reply
 from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
+from bot.photos import keep_photo
 from bot.settings import Settings
 from bot.storage.records import Role
 from bot.texts import LANGUAGES, Texts

@@ -39,7 +39,6 @@ from pywa_async.types.templates import BodyText, TemplateLanguage
 from starlette.applications import Starlette
 
 from bot.channels.answering import answer
-from bot.channels.photos import keep_photo
 from bot.channels.text import split_text
 from bot.engine import Engine
 from bot.models import Channel, Choice, Inbound, Location, Reply
@@ -51,6 +50,7 @@ from bot.outbound import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.photos import keep_photo
 from bot.settings import Settings
 from bot.texts import Texts
 

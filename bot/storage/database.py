@@ -14,6 +14,7 @@ from bot.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
+from bot.storage.consent import ConsentRepository
 from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.identities import IdentityRepository
@@ -22,6 +23,7 @@ from bot.storage.incidents import IncidentRepository
 from bot.storage.memberships import MembershipRepository
 from bot.storage.offers import OfferRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.privacy import PrivacyRepository
 from bot.storage.roles import RoleRepository
 from bot.storage.rsvps import RsvpRepository
 from bot.storage.sessions import SessionRepository
@@ -35,6 +37,7 @@ class UnitOfWork:
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.users = UserRepository(connection)
+        self.consent = ConsentRepository(connection)
         self.identities = IdentityRepository(connection)
         self.groups = GroupRepository(connection)
         self.group_chats = GroupChatRepository(connection)
@@ -49,6 +52,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(connection)
         self.broadcasts = BroadcastRepository(connection)
         self.inbound = InboundRepository(connection)
+        self.privacy = PrivacyRepository(connection)
 
 
 class Database:
@@ -68,9 +72,17 @@ class Database:
         await connection.execute("PRAGMA foreign_keys = ON")
         await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA synchronous = NORMAL")
+        # Erased data is overwritten with zeros, not left in free pages of the file.
+        await connection.execute("PRAGMA secure_delete = ON")
         database = cls(connection)
         await database.migrate()
         return database
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and empty it, so that data erased
+        there is gone from the disk too (outside any transaction)."""
+        async with self._write_lock:
+            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         await self._connection.close()

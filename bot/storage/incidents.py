@@ -21,7 +21,8 @@ def reference(incident_id: int, created: dt.datetime) -> str:
 @dataclass(frozen=True)
 class NewIncident:
     group_id: int | None
-    reporter_id: int
+    reporter_id: int | None
+    """None once the report is anonymised."""
     kind: str  # injury | near_miss
     victim: str  # self | other | none
     victim_name: str | None
@@ -47,6 +48,8 @@ class NewIncident:
     stopped_work: bool | None
     photo_ref: str | None
     severe: bool
+    anonymous: bool
+    """The reporter asked not to be named to the kader."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class IncidentEvent:
 
 _NEW_COLUMNS = [f.name for f in fields(NewIncident)]
 _TIMES = ("created_at", "first_action_at", "escalated_at", "closed_at")
-_BOOLS = ("commuting", "danger_signs", "severe")
+_BOOLS = ("commuting", "danger_signs", "severe", "anonymous")
 _COLUMNS = ", ".join(f.name for f in fields(Incident))
 
 
@@ -228,6 +231,38 @@ class IncidentRepository:
             (to_db(created_before),),
         ) as cursor:
             return [_incident(row) for row in await cursor.fetchall()]
+
+    async def anonymise_reported_by(self, reporter_id: int, now: dt.datetime) -> list[str]:
+        """Remove what identifies anyone from this person's reports; the photos let go."""
+        _, photos = await self._anonymise("reporter_id = ?", (reporter_id,), now)
+        return photos
+
+    async def anonymise_before(self, created_before: dt.datetime, now: dt.datetime) -> int:
+        """Remove what identifies anyone from reports older than the retention period; how
+        many. Their photos are swept with the other unused ones."""
+        count, _ = await self._anonymise("created_at < ?", (to_db(created_before),), now)
+        return count
+
+    async def _anonymise(
+        self, where: str, params: tuple[object, ...], now: dt.datetime
+    ) -> tuple[int, list[str]]:
+        """Keep the codes and dates the monthly counts need; drop the reporter, the names, the
+        reporter's own words, the place and the photo. How many reports, and their photos."""
+        async with self._db.execute(
+            f"SELECT id, photo_ref FROM incidents WHERE anonymised_at IS NULL AND {where}", params
+        ) as cursor:
+            rows = await cursor.fetchall()
+        if not rows:
+            return 0, []
+        ids = [row["id"] for row in rows]
+        marks = ", ".join("?" for _ in ids)
+        await self._db.execute(
+            "UPDATE incidents SET reporter_id = NULL, victim_name = NULL, what_text = '',"
+            " place_text = '', activity_text = '', first_aid_given = '', latitude = NULL,"
+            f" longitude = NULL, photo_ref = NULL, anonymised_at = ? WHERE id IN ({marks})",
+            (to_db(now), *ids),
+        )
+        return len(ids), [row["photo_ref"] for row in rows if row["photo_ref"]]
 
     async def mark_escalated(self, incident_id: int, now: dt.datetime) -> bool:
         cursor = await self._db.execute(

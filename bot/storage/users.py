@@ -62,7 +62,10 @@ class UserRepository:
             return [_user(row) for row in await cursor.fetchall()]
 
     async def all(self) -> list[User]:
-        async with self._db.execute(f"SELECT {_COLUMNS} FROM users ORDER BY id") as cursor:
+        """Everyone registered and not erased."""
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM users WHERE erased_at IS NULL ORDER BY id"
+        ) as cursor:
             return [_user(row) for row in await cursor.fetchall()]
 
     async def create(
@@ -79,7 +82,8 @@ class UserRepository:
         stamp = to_db(now)
         cursor = await self._db.execute(
             "INSERT INTO users (channel, platform_id, name, phone, language, consent_version,"
-            " consent_at, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " consent_language, consent_at, created_at, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 channel.value,
                 platform_id,
@@ -87,6 +91,7 @@ class UserRepository:
                 phone,
                 language,
                 consent_version,
+                language,
                 stamp,
                 stamp,
                 stamp,
@@ -110,6 +115,20 @@ class UserRepository:
         ) as cursor:
             row = await cursor.fetchone()
         return from_db(row["away_until"]) if row and row["away_until"] else None
+
+    async def agree(self, user_id: int, version: str, language: str, now: dt.datetime) -> None:
+        """The person agreed to consent text `version`, read in `language`."""
+        await self._db.execute(
+            "UPDATE users SET consent_version = ?, consent_language = ?, consent_at = ?"
+            " WHERE id = ?",
+            (version, language, to_db(now), user_id),
+        )
+
+    async def set_name(self, user_id: int, name: str) -> None:
+        await self._db.execute("UPDATE users SET name = ? WHERE id = ?", (name, user_id))
+
+    async def set_phone(self, user_id: int, phone: str | None) -> None:
+        await self._db.execute("UPDATE users SET phone = ? WHERE id = ?", (phone, user_id))
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))

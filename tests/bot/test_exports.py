@@ -68,6 +68,7 @@ BASE = NewIncident(
     stopped_work=None,
     photo_ref=None,
     severe=False,
+    anonymous=False,
 )
 
 

@@ -19,6 +19,7 @@ from bot.runner import run_bot
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
+from tests.conftest import CONSENTED
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import FakeWhatsApp
 
@@ -69,7 +70,7 @@ async def seeded(settings: Settings) -> None:
         for person, role in ((KADER, Role.KADER), (OFFICER, Role.OFFICER)):
             user = await uow.users.create(
                 channel=Channel.TELEGRAM, platform_id=str(person.id), name=person.first_name,
-                language="id", consent_version="test", now=now,
+                language="id", consent_version=CONSENTED, now=now,
             )  # fmt: skip
             if role is Role.KADER:
                 await uow.memberships.join(user.id, group.id, now)

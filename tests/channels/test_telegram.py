@@ -22,6 +22,7 @@ from bot.models import Channel, Reply
 from bot.settings import Settings
 from bot.storage.database import Database
 from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
+from tests.conftest import CONSENTED
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser, Fault
 
 WORKER = FakeUser(8001, "Rudi")
@@ -149,7 +150,7 @@ async def queue(settings: Settings, recipients: dict[int, int]) -> list[str]:
             if user is None:
                 user = await uow.users.create(
                     channel=Channel.TELEGRAM, platform_id=str(platform_id), name=f"W{platform_id}",
-                    language="id", consent_version="t", now=now,
+                    language="id", consent_version=CONSENTED, now=now,
                 )  # fmt: skip
             for n in range(count):
                 text = f"pesan {platform_id}-{n}"
@@ -342,7 +343,7 @@ async def add_telegram_members(settings: Settings, ids: range) -> None:
         for platform_id in ids:
             user = await uow.users.create(
                 channel=Channel.TELEGRAM, platform_id=str(platform_id), name=f"W{platform_id}",
-                language="id", consent_version="t", now=utc_now(),
+                language="id", consent_version=CONSENTED, now=utc_now(),
             )  # fmt: skip
             await uow.memberships.join(user.id, group.id, utc_now())
     await database.close()

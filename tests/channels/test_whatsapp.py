@@ -24,6 +24,7 @@ from bot.runner import RunError, run_bot
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
+from tests.conftest import CONSENTED
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import (
@@ -84,7 +85,7 @@ async def seed(
         assert group is not None
         kader = await uow.users.create(
             channel=channel, platform_id=kader_ref, name="Sari", language="id",
-            consent_version="test", now=kader_seen or now,
+            consent_version=CONSENTED, now=kader_seen or now,
         )  # fmt: skip
         await uow.memberships.join(kader.id, group.id, now)
         await uow.roles.grant(

@@ -26,7 +26,7 @@ from bot.storage.records import NewGroup, Role, Sector
 from bot.texts import Texts
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from tests.conftest import FakeClock, Person, RowCounter, person
+from tests.conftest import CONSENTED, FakeClock, Person, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 
 MESSAGE = "Besok ada cek kesehatan gratis di balai desa. Bawa KTP."
@@ -73,7 +73,7 @@ async def add_user(
             platform_id=ref,
             name=name,
             language=language,
-            consent_version="v1",
+            consent_version=CONSENTED,
             now=clock(),
         )
         await uow.memberships.join(user.id, group_id, clock())

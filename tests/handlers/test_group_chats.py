@@ -18,7 +18,7 @@ from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.quiet import QuietHours
 from scheduler.reminders import materialise_reminders
-from tests.conftest import DAY_BEFORE, FakeClock, RowCounter, add_meeting, person
+from tests.conftest import CONSENTED, DAY_BEFORE, FakeClock, RowCounter, add_meeting, person
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_report import report_cut_on_the_boat
 from tests.scheduler.test_broadcasts import FakeTime, officer_broadcast
@@ -72,7 +72,7 @@ async def add_user(
     async with database.unit_of_work() as uow:
         user = await uow.users.create(
             channel=Channel.TERMINAL, platform_id=persona_id(ref), name=ref.title(),
-            language="id", consent_version="v1", now=utc_now(),
+            language="id", consent_version=CONSENTED, now=utc_now(),
         )  # fmt: skip
         if role is not None:
             await uow.roles.grant(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.demo import FISHERMEN_CODE
 from bot.engine import Engine
-from handlers.registration import CONSENT_VERSION
-from tests.conftest import Person, RowCounter
+from tests.conftest import CONSENTED, Person, RowCounter
 
 
 async def test_full_registration_by_buttons_joins_group_and_alerts_kader(
@@ -33,7 +32,7 @@ async def test_full_registration_by_buttons_joins_group_and_alerts_kader(
     assert rows.count("users") == users_before + 1
     assert rows(
         "SELECT name, language, consent_version FROM users WHERE platform_id = 'new-1'"
-    ) == [("Rudi Hartono", "id", CONSENT_VERSION)]
+    ) == [("Rudi Hartono", "id", CONSENTED)]
     alerts = rows(
         "SELECT users.name, outbox.kind FROM outbox JOIN users ON users.id = outbox.user_id"
     )

@@ -20,7 +20,7 @@ def alerts(rows: RowCounter, kind: str) -> list[tuple[object, ...]]:
     )
 
 
-async def report_cut_on_the_boat(budi: Person) -> None:
+async def report_cut_on_the_boat(budi: Person, photo_ref: str | None = None) -> None:
     """Budi reports his own hook wound, answering every question, tapping and typing."""
     await budi.say("/lapor")
     assert budi.keys == ["report.ask_who"]
@@ -48,7 +48,10 @@ async def report_cut_on_the_boat(budi: Person) -> None:
     assert budi.keys == ["report.ask_stopped"]
     await budi.say("ya")
     assert budi.keys == ["report.ask_photo"]
-    await budi.say("lewati")
+    if photo_ref is None:
+        await budi.say("lewati")
+    else:
+        budi.last = await budi.engine.handle(budi.inbound(photo_ref=photo_ref))
     assert budi.keys == ["report.summary"]
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 PHOTOS = "photos"
+UNCLAIMED_PHOTO_SECONDS = 24 * 3600
 
 
 async def keep_photo(
@@ -36,3 +38,23 @@ async def keep_photo(
     if not path.exists():
         await asyncio.to_thread(path.write_bytes, content)
     return f"{PHOTOS}/{digest}.jpg"
+
+
+async def delete_unused(
+    data_dir: Path, in_use: Collection[str], candidates: Iterable[str] | None = None
+) -> int:
+    """Delete the kept photos no report, broadcast or conversation refers to: `candidates`
+    (relative paths), or else every photo on disk older than a day (younger ones may belong to a
+    conversation about to be saved). How many were deleted."""
+    folder = data_dir / PHOTOS
+    if candidates is None:
+        cutoff = time.time() - UNCLAIMED_PHOTO_SECONDS
+        paths = [p for p in folder.glob("*.jpg") if p.stat().st_mtime < cutoff]
+    else:
+        paths = [data_dir / ref for ref in candidates if Path(ref).parent == Path(PHOTOS)]
+    deleted = 0
+    for path in paths:
+        if f"{PHOTOS}/{path.name}" not in in_use and path.is_file():
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+            deleted += 1
+    return deleted

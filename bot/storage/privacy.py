@@ -1,0 +1,200 @@
+"""Forgetting: a person erased on request, and old data let go after its time.
+
+Every table that can hold someone's identity is named here, so that one read of this file tells
+what erasure removes. Incident reports are anonymised by `IncidentRepository`, shared with the
+retention job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import aiosqlite
+
+from bot.clock import to_db
+from bot.storage.records import User
+
+ERASED_NAME = ""
+REDACTED = "(dihapus)"
+"""What replaces an erased person's name or phone in messages still kept for others."""
+
+
+PERSONAL_TABLES = {
+    "users": "id",
+    "user_identities": "user_id",
+    "memberships": "user_id",
+    "role_grants": "user_id",
+    "incidents": "reporter_id",
+    "rsvps": "user_id",
+    "attendance": "user_id",
+    "broadcast_replies": "user_id",
+    "outbox": "user_id",
+}
+"""Every table with rows about one person, and the column naming them: what `/datasaya` sends."""
+
+
+def erased_platform_id(user_id: int) -> str:
+    """Keeps `users (channel, platform_id)` unique without the chat id: nothing can reach it."""
+    return f"erased:{user_id}"
+
+
+def _mentions(user: User) -> re.Pattern[str] | None:
+    """The person's name and phone (in any of the forms people write it) as whole words."""
+    words = [re.escape(user.name)] if user.name else []
+    if user.phone:
+        national = user.phone.removeprefix("+62")
+        words.append(rf"(?:\+?62|0)?{re.escape(national)}")
+    if not words:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE)
+
+
+_MENTIONING = (
+    ("outbox", "id", ("payload",)),
+    ("sessions", "rowid", ("draft", "offered")),
+)
+"""JSON columns of rows for others that can quote a person's name or phone."""
+
+
+def _scrub(value: object, pattern: re.Pattern[str]) -> object:
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, list):
+        return [_scrub(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrub(item, pattern) for key, item in value.items()}
+    return value
+
+
+def _scrub_json(text: str, pattern: re.Pattern[str]) -> str:
+    """The JSON document with the pattern replaced in its strings (never in its keys)."""
+    if not text:
+        return text
+    return json.dumps(_scrub(json.loads(text), pattern), ensure_ascii=False)
+
+
+_OUTBOX_COLUMNS = "id, kind, payload, created_at, status, sent_at, delivered_at, read_at"
+
+
+class PrivacyRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def everything_about(self, user_id: int) -> dict[str, list[dict[str, object]]]:
+        """Every row about the person, table by table (messages to them without the internal
+        delivery columns), plus the consent text they agreed to."""
+        found: dict[str, list[dict[str, object]]] = {}
+        for table, column in PERSONAL_TABLES.items():
+            columns = _OUTBOX_COLUMNS if table == "outbox" else "*"
+            async with self._db.execute(
+                f"SELECT {columns} FROM {table} WHERE {column} = ? ORDER BY rowid", (user_id,)
+            ) as cursor:
+                found[table] = [dict(row) for row in await cursor.fetchall()]
+        async with self._db.execute(
+            "SELECT consent_texts.* FROM consent_texts JOIN users"
+            " ON users.consent_version = consent_texts.version"
+            " AND users.consent_language = consent_texts.language WHERE users.id = ?",
+            (user_id,),
+        ) as cursor:
+            found["consent_texts"] = [dict(row) for row in await cursor.fetchall()]
+        return found
+
+    async def erase(self, user: User, now: dt.datetime) -> None:
+        """Remove everything that identifies `user`, keeping an empty row for the counts.
+
+        Their chat ids (main and linked), sessions and link codes go; their group membership
+        and roles end; their answers to broadcasts go. The text of messages to them, and of
+        alerts to others about their reports, is blanked (and those not sent yet are dropped);
+        their name and phone are blotted out of any other message kept for others. Their reports
+        are anonymised next, by `IncidentRepository.anonymise_reported_by`, which must come
+        after this: it ends the link between them and their reports.
+        """
+        stamp = to_db(now)
+        async with self._db.execute(
+            "SELECT channel, platform_id FROM user_identities WHERE user_id = ?"
+            " UNION ALL SELECT channel, platform_id FROM users WHERE id = ?",
+            (user.id, user.id),
+        ) as cursor:
+            identities = [(row["channel"], row["platform_id"]) for row in await cursor.fetchall()]
+        await self._db.executemany(
+            "DELETE FROM sessions WHERE channel = ? AND platform_id = ?", identities
+        )
+        for table in ("user_identities", "link_codes", "standing_offers", "broadcast_replies"):
+            await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user.id,))
+        await self._db.execute(
+            "UPDATE memberships SET left_at = ? WHERE user_id = ? AND left_at IS NULL",
+            (stamp, user.id),
+        )
+        await self._db.execute(
+            "UPDATE role_grants SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+            (stamp, user.id),
+        )
+        await self._db.execute(
+            "UPDATE outbox SET payload = '', platform_message_id = NULL,"
+            " status = CASE status WHEN 'pending' THEN 'failed' ELSE status END,"
+            " last_error = CASE status WHEN 'pending' THEN 'erased' ELSE last_error END"
+            " WHERE user_id = :user OR dedupe_key LIKE 'alarm:' || :user || ':%'"
+            " OR EXISTS (SELECT 1 FROM incidents WHERE incidents.reporter_id = :user"
+            " AND outbox.dedupe_key LIKE 'incident:' || incidents.id || ':%')",
+            {"user": user.id},
+        )
+        await self._blot_out(user)
+        await self._db.execute(
+            "UPDATE users SET name = ?, phone = NULL, platform_id = ?, away_until = NULL,"
+            " erased_at = ? WHERE id = ?",
+            (ERASED_NAME, erased_platform_id(user.id), stamp, user.id),
+        )
+
+    async def _blot_out(self, user: User) -> None:
+        """Replace the person's name and phone wherever they show in messages for others and in
+        others' unfinished conversations (a kader's list of reports)."""
+        pattern = _mentions(user)
+        if pattern is None:
+            return
+        needles = [n for n in (user.name, (user.phone or "").removeprefix("+62")) if n]
+        found = " OR ".join("instr(lower({column}), lower(?)) > 0" for _ in needles)
+        for table, key, columns in _MENTIONING:
+            where = " OR ".join(found.format(column=column) for column in columns)
+            async with self._db.execute(
+                f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE {where}",
+                needles * len(columns),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            for row in rows:
+                values = [_scrub_json(row[column], pattern) for column in columns]
+                assignments = ", ".join(f"{column} = ?" for column in columns)
+                await self._db.execute(
+                    f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*values, row[key])
+                )
+
+    async def forget_sent_texts(self, sent_before: dt.datetime) -> int:
+        """Blank the text of messages delivered (or given up) before `sent_before`: their
+        status and times stay for the counts; how many. No status report is awaited for them
+        any more, so nothing will send them again."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET payload = '', platform_message_id = NULL"
+            " WHERE payload != '' AND status != 'pending'"
+            " AND created_at < ?",
+            (to_db(sent_before),),
+        )
+        return cursor.rowcount
+
+    async def forget_seen_messages(self, seen_before: dt.datetime) -> int:
+        """Drop old platform message ids (a WhatsApp id encodes the sender's number); no platform
+        redelivers a message that old."""
+        cursor = await self._db.execute(
+            "DELETE FROM inbound_seen WHERE seen_at < ?", (to_db(seen_before),)
+        )
+        return cursor.rowcount
+
+    async def photos_in_use(self) -> set[str]:
+        """Photo paths some report, broadcast or unfinished conversation still refers to."""
+        async with self._db.execute(
+            "SELECT photo_ref AS ref FROM incidents WHERE photo_ref IS NOT NULL"
+            " UNION SELECT photo FROM broadcasts WHERE photo IS NOT NULL"
+            " UNION SELECT json_extract(draft, '$.photo') FROM sessions"
+            " WHERE json_extract(draft, '$.photo') IS NOT NULL"
+        ) as cursor:
+            return {str(row[0]) for row in await cursor.fetchall()}
