@@ -63,12 +63,23 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     scope.add_argument("--regency")
     scope.add_argument("--group", action="append", help="join code; repeat for several groups")
 
+    admin_role = actions.add_parser("grant-admin", help="make a user admin: every group")
+    admin_role.add_argument("--user", type=int, required=True)
+
     revoke = actions.add_parser("revoke", help="revoke every active grant of a role from a user")
     revoke.add_argument("--user", type=int, required=True)
-    revoke.add_argument("--role", required=True, choices=[Role.KADER.value, Role.OFFICER.value])
+    revoke.add_argument(
+        "--role", required=True, choices=[Role.KADER.value, Role.OFFICER.value, Role.ADMIN.value]
+    )
 
-    audit = actions.add_parser("audit", help="show the latest audit log entries")
+    audit = actions.add_parser("audit", help="show the latest audit log entries, newest first")
     audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument(
+        "--action", dest="only_action", help="only this action, e.g. grant-role, export-incidents"
+    )
+    audit.add_argument(
+        "--subject", dest="only_subject", help="only this subject, e.g. user:12 or incident:3"
+    )
 
 
 async def run_admin(
@@ -83,6 +94,7 @@ async def run_admin(
         "users": _users,
         "grant-kader": _grant_kader,
         "grant-officer": _grant_officer,
+        "grant-admin": _grant_admin,
         "revoke": _revoke,
         "audit": _audit,
     }
@@ -270,6 +282,18 @@ async def _grant_officer(uow: UnitOfWork, args: argparse.Namespace, out: TextIO)
         print(f"{name} is now officer of {group.name}", file=out)
 
 
+async def _grant_admin(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    name = await _require_user(uow, args.user)
+    if any(g.role is Role.ADMIN for g in await uow.roles.active(args.user)):
+        raise AdminError(f"{name} is already admin")
+    now = utc_now()
+    await uow.roles.grant(user_id=args.user, role=Role.ADMIN, granted_by=ADMIN_ACTOR, now=now)
+    await uow.audit.record(
+        actor=ADMIN_ACTOR, action="grant-role", subject=f"user:{args.user}", now=now, role="admin"
+    )
+    print(f"{name} is now admin", file=out)
+
+
 async def _revoke(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
     name = await _require_user(uow, args.user)
     role = Role(args.role)
@@ -292,7 +316,9 @@ async def _revoke(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> Non
 
 
 async def _audit(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
-    for entry in await uow.audit.recent(args.limit):
+    for entry in await uow.audit.recent(
+        args.limit, action=args.only_action, subject=args.only_subject
+    ):
         detail = " ".join(f"{k}={v}" for k, v in entry.detail.items() if v is not None)
         print(
             f"{entry.at:%Y-%m-%d %H:%M:%S}Z  {entry.actor}  {entry.action}"

@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from bot.admin import AdminError, add_admin_parser, run_admin
+from bot.admin import ADMIN_ACTOR, AdminError, add_admin_parser, run_admin
 from bot.backup import BackupError, backup_database
 from bot.channels.console import ConsoleChat, DemoClock, is_interactive, run_console
 from bot.clock import utc_now
@@ -150,7 +150,17 @@ async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.dat
                     raise ExportError(
                         f"no group is in regency {regency!r}; known: {', '.join(known) or 'none'}"
                     )
-            return await collect_reports(uow, groups, first, last, [g.id for g in groups])
+            export = await collect_reports(uow, groups, first, last, [g.id for g in groups])
+            await uow.audit.record(
+                actor=ADMIN_ACTOR,
+                action="export-incidents",
+                subject=f"groups:{','.join(str(g.id) for g in groups)}",
+                now=utc_now(),
+                first=first.isoformat(),
+                last=last.isoformat(),
+                reports=len(export.reports),
+            )
+            return export
     finally:
         await database.close()
 

@@ -12,6 +12,7 @@ from bot.choices import match_offered
 from bot.clock import utc_now
 from bot.consent import consent_version
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
+from bot.flood import FloodGuard, Verdict
 from bot.locks import KeyedLocks
 from bot.models import ChatEvent, ChatEventKind, Inbound, Reply
 from bot.settings import Settings
@@ -69,6 +70,14 @@ class _Turn:
     session: Session | None
 
 
+def _always_answered(inbound: Inbound) -> bool:
+    """SOS and a shared location get through even a flood: they may be an emergency."""
+    if inbound.location is not None:
+        return True
+    command = parse_command(inbound.text) if inbound.text else None
+    return command is not None and command[0] == "sos"
+
+
 def parse_command(text: str) -> tuple[str, str] | None:
     """`/start ABC123` -> ("start", "ABC123"); bare words like `batal` count too."""
     found = _COMMAND.match(text)
@@ -97,9 +106,25 @@ class Engine:
         self.flows = flows
         self.consent_version = consent_version(texts, settings)
         self._locks = KeyedLocks()
+        self._flood = FloodGuard(
+            settings.inbound_per_minute, dt.timedelta(seconds=settings.inbound_pause_seconds)
+        )
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
-        """Answer one inbound; a repeated message id gets no answer and changes nothing."""
+        """Answer one inbound; a repeated message id, or a flood from one sender, gets no answer
+        and changes nothing."""
+        verdict = self._flood.check((inbound.channel, inbound.user_ref), self.clock())
+        if verdict is not Verdict.ANSWER and not _always_answered(inbound):
+            log.warning(
+                "too many messages from one %s sender: %s (%d senders tracked)",
+                inbound.channel,
+                verdict.value,
+                self._flood.tracked(),
+            )
+            if verdict is Verdict.IGNORE:
+                return []
+            text = self.texts.get(self.settings.default_language, "common.slow_down")
+            return [Reply(key="common.slow_down", text=text)]
         async with self._locks.hold((inbound.channel, inbound.user_ref)):
             async with self.database.unit_of_work() as uow:
                 now = self.clock()

@@ -27,6 +27,7 @@ from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.jobs import run_due_jobs
 from scheduler.quiet import QuietHours
 from scheduler.reminders import Offset
+from scheduler.retention import forget_old_data
 from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 JOB_TICK_SECONDS = 60
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
+PRIVACY_JOB_HOUR = 2
+"""The daily privacy job runs at 02:00 local time, and once at every start."""
 WEBHOOK_PATH = "telegram"
 
 
@@ -119,6 +122,19 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
                           coalesce=True, next_run_time=dt.datetime.now(dt.UTC))  # fmt: skip
         scheduler.add_job(broadcasts, "interval", seconds=BROADCAST_TICK_SECONDS,
                           max_instances=1, coalesce=True)  # fmt: skip
+
+        async def forget() -> None:
+            await forget_old_data(database, settings.data_dir, utc_now(), settings.retention_years)
+
+        scheduler.add_job(
+            forget,
+            "cron",
+            hour=PRIVACY_JOB_HOUR,
+            timezone=settings.default_timezone,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
         scheduler.start()
         try:
             await _serve(telegram, whatsapp, worker, settings, stop)

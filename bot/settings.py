@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     """Hours after a report when the worker is asked how the injury is (JSON list, e.g. [24,72])."""
     escalate_after_hours: float = Field(default=24.0, gt=0)
     """A report no kader acted on for this long goes to the officers."""
+    inbound_per_minute: int = Field(default=30, ge=1)
+    """Messages one person may send in a minute (a tap every two seconds for a whole minute);
+    beyond it they are warned once, then ignored for `inbound_pause_seconds` (SOS and shared
+    locations always get through)."""
+    inbound_pause_seconds: float = Field(default=60.0, ge=0)
     retention_years: int = Field(default=5, ge=1, le=30)
     """How long a report keeps the names, words, place and photo in it; afterwards only its
     codes and counts remain. The consent text states it, so changing it asks everyone again."""

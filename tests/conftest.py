@@ -23,6 +23,9 @@ from content.knowledge import Knowledge
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 CONSENTED = consent_version(Texts.load(), Settings())
 """The consent version of people created directly in the database by a test."""
+SCRIPTED_PACE = 10_000
+"""`inbound_per_minute` for scripted conversations, which answer many questions in no time;
+tests/bot/test_flood.py tests the limit itself."""
 
 
 class FakeClock:
@@ -117,7 +120,8 @@ def knowledge() -> Knowledge:
 def engine(
     database: Database, texts: Texts, clock: FakeClock, knowledge: Knowledge, tmp_path: Path
 ) -> Engine:
-    return Engine(database, texts, Settings(data_dir=tmp_path), knowledge, clock=clock)
+    settings = Settings(data_dir=tmp_path, inbound_per_minute=SCRIPTED_PACE)
+    return Engine(database, texts, settings, knowledge, clock=clock)
 
 
 @pytest.fixture

@@ -33,10 +33,15 @@ class AuditRepository:
             (to_db(now), actor, action, subject, json.dumps(detail, ensure_ascii=False)),
         )
 
-    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+    async def recent(
+        self, limit: int = 50, *, action: str | None = None, subject: str | None = None
+    ) -> list[AuditEntry]:
+        """The latest entries, newest first, of one action and/or subject when given."""
         async with self._db.execute(
-            "SELECT at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?",
-            (limit,),
+            "SELECT at, actor, action, subject, detail FROM audit_log"
+            " WHERE (:action IS NULL OR action = :action)"
+            " AND (:subject IS NULL OR subject = :subject) ORDER BY id DESC LIMIT :limit",
+            {"action": action, "subject": subject, "limit": limit},
         ) as cursor:
             rows = await cursor.fetchall()
         return [

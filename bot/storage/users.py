@@ -45,8 +45,9 @@ class UserRepository:
         return _user(row) if row else None
 
     async def get(self, user_id: int) -> User | None:
+        """The person, unless they are unknown or erased."""
         async with self._db.execute(
-            f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            f"SELECT {_COLUMNS} FROM users WHERE id = ? AND erased_at IS NULL", (user_id,)
         ) as cursor:
             row = await cursor.fetchone()
         return _user(row) if row else None
@@ -57,7 +58,8 @@ class UserRepository:
             return []
         marks = ", ".join("?" for _ in user_ids)
         async with self._db.execute(
-            f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks}) ORDER BY id", tuple(user_ids)
+            f"SELECT {_COLUMNS} FROM users WHERE id IN ({marks}) AND erased_at IS NULL ORDER BY id",
+            tuple(user_ids),
         ) as cursor:
             return [_user(row) for row in await cursor.fetchall()]
 

@@ -99,6 +99,32 @@ def test_admin_creates_groups_grants_roles_and_audits(tmp_path: Path) -> None:
         assert action in audit
 
 
+def test_admin_role_is_granted_revoked_and_found_in_the_audit_log(tmp_path: Path) -> None:
+    db = str(tmp_path / "demo.sqlite3")
+    posukk("chat", "--db", db, stdin="")  # the demo data
+    users = posukk("admin", "--db", db, "users").stdout
+    budi = next(line.split()[0] for line in users.splitlines() if "Budi" in line)
+    assert posukk("admin", "--db", db, "grant-admin", "--user", budi).returncode == 0
+    again = posukk("admin", "--db", db, "grant-admin", "--user", budi)
+    assert again.returncode == 2
+    assert "already admin" in again.stderr
+    assert "roles=admin" in posukk("admin", "--db", db, "users").stdout
+    assert posukk("admin", "--db", db, "revoke", "--user", budi, "--role", "admin").returncode == 0
+    export = tmp_path / "x.csv"
+    args = ("--from", "2026-01-01", "--to", "2026-12-31", "--format", "csv", "--output")
+    assert posukk("export", "incidents", "--db", db, *args, str(export)).returncode == 0
+
+    grants = posukk("admin", "--db", db, "audit", "--action", "grant-role").stdout.splitlines()
+    assert len(grants) == 1
+    assert f"user:{budi}" in grants[0]
+    assert "role=admin" in grants[0]
+    about_budi = posukk("admin", "--db", db, "audit", "--subject", f"user:{budi}").stdout
+    assert [line.split()[3] for line in about_budi.splitlines()] == ["revoke-role", "grant-role"]
+    exports = posukk("admin", "--db", db, "audit", "--action", "export-incidents").stdout
+    assert "admin-cli" in exports
+    assert "reports=0" in exports
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -19,7 +19,7 @@ from bot.runner import run_bot
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
-from tests.conftest import CONSENTED
+from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import FakeWhatsApp
 
@@ -55,6 +55,7 @@ def settings(tmp_path: Path, telegram: FakeTelegram) -> Settings:
         telegram_per_chat_interval=0.0,
         telegram_poll_timeout=1,
         quiet_hours="00:00-00:00",  # no quiet hours: these tests run on the real clock
+        inbound_per_minute=SCRIPTED_PACE,
     )
 
 

@@ -24,7 +24,7 @@ from bot.runner import RunError, run_bot
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
-from tests.conftest import CONSENTED
+from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import (
@@ -60,6 +60,7 @@ def settings(tmp_path: Path, fake: FakeWhatsApp) -> Settings:
         whatsapp_api_url=fake.base_url,
         whatsapp_webhook_listen="127.0.0.1",
         whatsapp_webhook_port=free_port(),
+        inbound_per_minute=SCRIPTED_PACE,
         quiet_hours="00:00-00:00",
     )
 
