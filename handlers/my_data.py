@@ -36,14 +36,14 @@ async def show_my_data(ctx: StepContext, args: str) -> Outcome:
     zone = ZoneInfo(ctx.group.timezone if ctx.group else ctx.settings.default_timezone)
     apps = sorted({user.channel.value} | {str(i["channel"]) for i in rows["user_identities"]})
     roles = dict.fromkeys(ctx.t(f"my_data.role_{grant.role.value}") for grant in ctx.grants)
-    reports = "\n".join(
+    reports = [
         ctx.t(
             "my_data.report_line",
             reference=report["reference"],
             status=ctx.t(f"incident.status_{report['status']}"),
         )
         for report in rows["incidents"][-LISTED_REPORTS:]
-    )
+    ]
     path = ctx.settings.data_dir / EXPORTS / f"datasaya-{user.id}-{ctx.now:%Y%m%d%H%M%S}.json"
     content = json.dumps(rows, ensure_ascii=False, indent=2, default=str)
     await asyncio.to_thread(_write, path, content)
@@ -58,8 +58,7 @@ async def show_my_data(ctx: StepContext, args: str) -> Outcome:
         roles=", ".join(roles) or ctx.t("my_data.role_worker"),
         consent_at=user.consent_at.astimezone(zone).strftime("%d-%m-%Y"),
         version=user.consent_version,
-        reports=len(rows["incidents"]),
-        report_lines=reports,
+        reports="\n".join([str(len(rows["incidents"])), *reports]),
         attended=len(rows["attendance"]),
         messages=len(rows["outbox"]),
     )
