@@ -415,3 +415,4 @@ class Engine:
             await ctx.uow.sessions.save(channel, platform_id, turn.session)
         if ctx.user is not None:
             await ctx.uow.users.touch(ctx.user.id, ctx.now)
+            await ctx.uow.recaps.note_day(ctx.user.id, ctx.now)

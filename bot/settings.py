@@ -8,6 +8,8 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.group_status import StatusRules
+
 
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("posukk", appauthor=False))
@@ -35,6 +37,8 @@ class Settings(BaseSettings):
     beyond it they are warned once, then ignored for `inbound_pause_seconds` (SOS and shared
     locations always get through)."""
     inbound_pause_seconds: float = Field(default=60.0, ge=0)
+    status_rules: StatusRules = Field(default_factory=StatusRules)
+    """Thresholds and score weights for a group's monthly status (JSON; see docs/indicators.md)."""
     retention_years: int = Field(default=5, ge=1, le=30)
     """How long a report keeps the names, words, place and photo in it; afterwards only its
     codes and counts remain. The consent text states it, so changing it asks everyone again."""

@@ -24,6 +24,7 @@ from bot.storage.memberships import MembershipRepository
 from bot.storage.offers import OfferRepository
 from bot.storage.outbox import OutboxRepository
 from bot.storage.privacy import PrivacyRepository
+from bot.storage.recaps import RecapRepository
 from bot.storage.roles import RoleRepository
 from bot.storage.rsvps import RsvpRepository
 from bot.storage.sessions import SessionRepository
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepository(connection)
         self.inbound = InboundRepository(connection)
         self.privacy = PrivacyRepository(connection)
+        self.recaps = RecapRepository(connection)
 
 
 class Database:

@@ -31,6 +31,7 @@ PERSONAL_TABLES = {
     "attendance": "user_id",
     "broadcast_replies": "user_id",
     "outbox": "user_id",
+    "activity_days": "user_id",
 }
 """Every table with rows about one person, and the column naming them: what `/datasaya` sends."""
 
@@ -89,7 +90,7 @@ class PrivacyRepository:
         for table, column in PERSONAL_TABLES.items():
             columns = _OUTBOX_COLUMNS if table == "outbox" else "*"
             async with self._db.execute(
-                f"SELECT {columns} FROM {table} WHERE {column} = ? ORDER BY rowid", (user_id,)
+                f"SELECT {columns} FROM {table} WHERE {column} = ? ORDER BY 1, 2", (user_id,)
             ) as cursor:
                 found[table] = [dict(row) for row in await cursor.fetchall()]
         async with self._db.execute(
