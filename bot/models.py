@@ -12,6 +12,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
+    ValidationError,
     model_validator,
 )
 
@@ -38,6 +40,16 @@ ChoiceToken = Annotated[
     str, StringConstraints(min_length=1, pattern=r"^[\w:.\-]+$"), AfterValidator(_fits_token_bytes)
 ]
 PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+_CHOICE_TOKEN: TypeAdapter[str] = TypeAdapter(ChoiceToken)
+
+
+def valid_choice_token(data: object) -> str | None:
+    """A platform's button data if it is a well-formed choice token, else None: the same rule
+    `Inbound` applies, so an adapter never builds an inbound the model then refuses."""
+    try:
+        return _CHOICE_TOKEN.validate_python(data)
+    except ValidationError:
+        return None
 
 
 class Location(BaseModel):

@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,7 +57,16 @@ from bot.access import main_role
 from bot.channels.answering import answer
 from bot.channels.text import split_text
 from bot.engine import Engine
-from bot.models import Channel, ChatEvent, ChatEventKind, Choice, Inbound, Location, Reply
+from bot.models import (
+    Channel,
+    ChatEvent,
+    ChatEventKind,
+    Choice,
+    Inbound,
+    Location,
+    Reply,
+    valid_choice_token,
+)
 from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
 from bot.photos import keep_photo
 from bot.settings import Settings
@@ -70,7 +78,6 @@ log = logging.getLogger(__name__)
 
 INVALID_TOKEN = "invalid"
 """Stands in for button data that cannot be a token: the engine refuses it like any forgery."""
-_TOKEN = re.compile(r"^[\w:.\-]{1,64}$")
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't initiate")
 _GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
@@ -279,11 +286,7 @@ class TelegramChannel:
             await query.edit_message_text(f"{text}\n\n➡️ {chosen}"[: MessageLimit.MAX_TEXT_LENGTH])
         else:
             await query.edit_message_reply_markup(None)
-        data = (
-            query.data
-            if isinstance(query.data, str) and _TOKEN.match(query.data)
-            else INVALID_TOKEN
-        )
+        data = valid_choice_token(query.data) or INVALID_TOKEN
         inbound = Inbound(
             channel=Channel.TELEGRAM,
             user_ref=str(user.id),

@@ -10,7 +10,6 @@ requests meant for graph.facebook.com to `POSUKK_WHATSAPP_API_URL` (tests use a 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from starlette.applications import Starlette
 from bot.channels.answering import answer
 from bot.channels.text import split_text
 from bot.engine import Engine
-from bot.models import Channel, Choice, Inbound, Location, Reply
+from bot.models import Channel, Choice, Inbound, Location, Reply, valid_choice_token
 from bot.outbound import (
     DeliveryError,
     NeedsTemplate,
@@ -64,7 +63,6 @@ MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MAX_LIST_ROWS = 10
 INVALID_TOKEN = "invalid"
-_TOKEN = re.compile(r"^[\w:.\-]{1,64}$")
 
 THROTTLED_PAUSE_SECONDS = 5.0
 """Meta gives no retry-after; pause the channel this long on a throughput error (130429)."""
@@ -302,7 +300,7 @@ class WhatsAppChannel:
         self, client: object, choice: CallbackButton[str] | CallbackSelection[str]
     ) -> None:
         """A reply button or a list row: its id is the engine's token, checked like any other."""
-        data = choice.data if isinstance(choice.data, str) and _TOKEN.match(choice.data) else None
+        data = valid_choice_token(choice.data)
         await self._answer(
             Inbound(
                 channel=Channel.WHATSAPP,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 
 import aiosqlite
 
@@ -18,7 +17,7 @@ from bot.storage.records import User
 
 ERASED_NAME = ""
 REDACTED = "(dihapus)"
-"""What replaces an erased person's name or phone in messages still kept for others."""
+"""What replaces an erased person's name on a button in someone else's open screen."""
 
 
 PERSONAL_TABLES = {
@@ -41,40 +40,13 @@ def erased_platform_id(user_id: int) -> str:
     return f"erased:{user_id}"
 
 
-def _mentions(user: User) -> re.Pattern[str] | None:
-    """The person's name and phone (in any of the forms people write it) as whole words."""
-    words = [re.escape(user.name)] if user.name else []
-    if user.phone:
-        national = user.phone.removeprefix("+62")
-        words.append(rf"(?:\+?62|0)?{re.escape(national)}")
-    if not words:
-        return None
-    return re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE)
-
-
-_MENTIONING = (
-    ("outbox", "id", ("payload",)),
-    ("sessions", "rowid", ("draft", "offered")),
+_ABOUT_PERSON = (
+    "dedupe_key LIKE 'alarm:' || :user || ':%' OR dedupe_key LIKE 'sos:' || :user || ':%'"
+    " OR dedupe_key LIKE 'help:' || :user || ':%'"
+    " OR dedupe_key LIKE 'member\\_joined:%:' || :user || ':%' ESCAPE '\\'"
 )
-"""JSON columns of rows for others that can quote a person's name or phone."""
-
-
-def _scrub(value: object, pattern: re.Pattern[str]) -> object:
-    if isinstance(value, str):
-        return pattern.sub(REDACTED, value)
-    if isinstance(value, list):
-        return [_scrub(item, pattern) for item in value]
-    if isinstance(value, dict):
-        return {key: _scrub(item, pattern) for key, item in value.items()}
-    return value
-
-
-def _scrub_json(text: str, pattern: re.Pattern[str]) -> str:
-    """The JSON document with the pattern replaced in its strings (never in its keys)."""
-    if not text:
-        return text
-    return json.dumps(_scrub(json.loads(text), pattern), ensure_ascii=False)
-
+"""Messages to others about the person (their SOS, a call for help, their joining a group), by
+the dedupe keys `handlers` give them."""
 
 _OUTBOX_COLUMNS = "id, kind, payload, created_at, status, sent_at, delivered_at, read_at"
 
@@ -107,10 +79,11 @@ class PrivacyRepository:
 
         Their chat ids (main and linked), sessions and link codes go; their group membership
         and roles end; their answers to broadcasts go. The text of messages to them, and of
-        alerts to others about their reports, is blanked (and those not sent yet are dropped);
-        their name and phone are blotted out of any other message kept for others. Their reports
-        are anonymised next, by `IncidentRepository.anonymise_reported_by`, which must come
-        after this: it ends the link between them and their reports.
+        messages to others about them (alerts about their reports, their SOS, their joining), is
+        blanked, and those not sent yet are dropped; buttons naming them in others' open screens
+        lose the name. Their reports are anonymised next, by
+        `IncidentRepository.anonymise_reported_by`, which must come after this: it ends the link
+        between them and their reports.
         """
         stamp = to_db(now)
         async with self._db.execute(
@@ -136,39 +109,40 @@ class PrivacyRepository:
             "UPDATE outbox SET payload = '', platform_message_id = NULL,"
             " status = CASE status WHEN 'pending' THEN 'failed' ELSE status END,"
             " last_error = CASE status WHEN 'pending' THEN 'erased' ELSE last_error END"
-            " WHERE user_id = :user OR dedupe_key LIKE 'alarm:' || :user || ':%'"
+            f" WHERE user_id = :user OR {_ABOUT_PERSON}"
             " OR EXISTS (SELECT 1 FROM incidents WHERE incidents.reporter_id = :user"
             " AND outbox.dedupe_key LIKE 'incident:' || incidents.id || ':%')",
             {"user": user.id},
         )
-        await self._blot_out(user)
+        await self._forget_in_open_screens(user.id)
         await self._db.execute(
             "UPDATE users SET name = ?, phone = NULL, platform_id = ?, away_until = NULL,"
             " erased_at = ? WHERE id = ?",
             (ERASED_NAME, erased_platform_id(user.id), stamp, user.id),
         )
 
-    async def _blot_out(self, user: User) -> None:
-        """Replace the person's name and phone wherever they show in messages for others and in
-        others' unfinished conversations (a kader's list of reports)."""
-        pattern = _mentions(user)
-        if pattern is None:
-            return
-        needles = [n for n in (user.name, (user.phone or "").removeprefix("+62")) if n]
-        found = " OR ".join("instr(lower({column}), lower(?)) > 0" for _ in needles)
-        for table, key, columns in _MENTIONING:
-            where = " OR ".join(found.format(column=column) for column in columns)
-            async with self._db.execute(
-                f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE {where}",
-                needles * len(columns),
-            ) as cursor:
-                rows = await cursor.fetchall()
-            for row in rows:
-                values = [_scrub_json(row[column], pattern) for column in columns]
-                assignments = ", ".join(f"{column} = ?" for column in columns)
-                await self._db.execute(
-                    f"UPDATE {table} SET {assignments} WHERE {key} = ?", (*values, row[key])
-                )
+    async def _forget_in_open_screens(self, user_id: int) -> None:
+        """Blank the buttons naming the person in others' unfinished conversations: a kader's
+        list of reports (`rv:<report>`) or of who attended (`att:u:<person>`)."""
+        async with self._db.execute(
+            "SELECT 'rv:' || id FROM incidents WHERE reporter_id = ?", (user_id,)
+        ) as cursor:
+            naming = {str(row[0]) for row in await cursor.fetchall()} | {f"att:u:{user_id}"}
+        async with self._db.execute(
+            "SELECT rowid, offered FROM sessions WHERE EXISTS (SELECT 1 FROM json_each(offered)"
+            f" WHERE json_extract(value, '$.token') IN ({', '.join('?' for _ in naming)}))",
+            sorted(naming),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        for row in rows:
+            offered = [
+                {**choice, "label": REDACTED} if choice["token"] in naming else choice
+                for choice in json.loads(row["offered"])
+            ]
+            await self._db.execute(
+                "UPDATE sessions SET offered = ? WHERE rowid = ?",
+                (json.dumps(offered, ensure_ascii=False), row["rowid"]),
+            )
 
     async def forget_sent_texts(self, sent_before: dt.datetime) -> int:
         """Blank the text of messages delivered (or given up) before `sent_before`: their
