@@ -1,5 +1,5 @@
 """The `posukk` command: `chat` (terminal chat with demo data), `admin` (groups and roles),
-`export` (files for the Puskesmas) and `db` (backups)."""
+`export` and `report` (files for the Puskesmas) and `db` (backups)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,13 @@ from bot.content_commands import add_content_parsers, run_content, run_match
 from bot.demo import seed_demo
 from bot.engine import Engine
 from bot.exports import FORMATS, Export, collect_reports, export_bytes, file_name
+from bot.indicators import MonthIndicators, month_indicators
 from bot.logsafe import install_log_redaction
+from bot.recap_workbook import recap_workbook
 from bot.runner import RunError, run_forever
 from bot.settings import Settings
-from bot.storage.database import Database
+from bot.storage.database import Database, UnitOfWork
+from bot.storage.records import Group
 from bot.texts import Texts
 from content.knowledge import Knowledge
 from content.loader import ContentError, load_topics
@@ -69,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     incidents.add_argument(
         "--output", type=Path, help="file to write (default: laporan-insiden-FROM-TO.FORMAT here)"
     )
+    report = commands.add_parser("report", help="write recaps for the Puskesmas and the kader")
+    kind = report.add_subparsers(dest="kind", required=True)
+    monthly = kind.add_parser(
+        "monthly", help="each group's indicators, status and score for a month (xlsx)"
+    )
+    monthly.add_argument("--month", required=True, metavar="YYYY-MM", help="the month")
+    monthly.add_argument("--regency", help="only the groups of this regency or city")
+    monthly.add_argument("--db", help="database file (default: the user's data directory)")
+    monthly.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("--db", help="database file (default: the user's data directory)")
     db_actions = db.add_subparsers(dest="action", required=True)
@@ -112,20 +124,45 @@ def _day(text: str, option: str) -> dt.date:
     raise ExportError(f"{option} {text!r} is not a date written YYYY-MM-DD")
 
 
+def _month(text: str) -> dt.date:
+    """The first day of the month written YYYY-MM."""
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        with contextlib.suppress(ValueError):
+            return dt.date.fromisoformat(f"{text}-01")
+    raise ExportError(f"--month {text!r} is not a month written YYYY-MM")
+
+
+def _existing_database(settings: Settings, override: str | None) -> Path:
+    path = _database_path(settings, override)
+    if not path.is_file():  # opening it would create an empty database
+        raise ExportError(f"no database at {path}")
+    return path
+
+
+def _write(output: Path, content: bytes) -> None:
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        raise ExportError(f"cannot write {output}: {error.strerror}") from error
+
+
 def _export(settings: Settings, args: argparse.Namespace) -> None:
     first, last = _day(args.first, "--from"), _day(args.last, "--to")
     if first > last:
         raise ExportError(f"--from {first} is after --to {last}")
-    path = _database_path(settings, args.db)
-    if not path.is_file():  # opening it would create an empty database
-        raise ExportError(f"no database at {path}")
+    path = _existing_database(settings, args.db)
     export = asyncio.run(_collect(path, args.regency, first, last))
     output: Path = args.output or Path(file_name(first, last, args.format))
-    try:
-        output.write_bytes(export_bytes(export, load_topics(), args.format))
-    except OSError as error:
-        raise ExportError(f"cannot write {output}: {error.strerror}") from error
+    _write(output, export_bytes(export, load_topics(), args.format))
     print(f"wrote {output} ({len(export.reports)} reports)")
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> None:
+    month = _month(args.month)
+    path = _existing_database(settings, args.db)
+    months = asyncio.run(_recap(path, args.regency, month))
+    _write(args.out, recap_workbook(months, settings.status_rules))
+    print(f"wrote {args.out} ({len(months)} groups)")
 
 
 def _backup(settings: Settings, args: argparse.Namespace) -> None:
@@ -136,31 +173,65 @@ def _backup(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+async def _groups(uow: UnitOfWork, regency: str | None) -> list[Group]:
+    """Every group, or the groups in `regency` (any letter case)."""
+    groups = await uow.groups.all()
+    if regency is None:
+        return groups
+    known = sorted({group.regency for group in groups})
+    wanted = regency.strip().casefold()
+    groups = [group for group in groups if group.regency.casefold() == wanted]
+    if not groups:
+        raise ExportError(
+            f"no group is in regency {regency!r}; known: {', '.join(known) or 'none'}"
+        )
+    return groups
+
+
+def _subject(groups: list[Group]) -> str:
+    """The audit subject of an export: the groups it covers."""
+    return f"groups:{','.join(str(group.id) for group in groups)}"
+
+
 async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.date) -> Export:
-    """The reports of every group, or of the groups in `regency` (any letter case)."""
+    """The reports of every group, or of the groups in `regency`."""
     database = await Database.open(path)
     try:
         async with database.unit_of_work() as uow:
-            groups = await uow.groups.all()
-            if regency is not None:
-                known = sorted({group.regency for group in groups})
-                wanted = regency.strip().casefold()
-                groups = [group for group in groups if group.regency.casefold() == wanted]
-                if not groups:
-                    raise ExportError(
-                        f"no group is in regency {regency!r}; known: {', '.join(known) or 'none'}"
-                    )
+            groups = await _groups(uow, regency)
             export = await collect_reports(uow, groups, first, last, [g.id for g in groups])
             await uow.audit.record(
                 actor=ADMIN_ACTOR,
                 action="export-incidents",
-                subject=f"groups:{','.join(str(g.id) for g in groups)}",
+                subject=_subject(groups),
                 now=utc_now(),
                 first=first.isoformat(),
                 last=last.isoformat(),
                 reports=len(export.reports),
             )
             return export
+    finally:
+        await database.close()
+
+
+async def _recap(path: Path, regency: str | None, month: dt.date) -> list[MonthIndicators]:
+    """The month's indicators of every group, or of the groups in `regency`."""
+    database = await Database.open(path)
+    try:
+        async with database.unit_of_work() as uow:
+            groups = await _groups(uow, regency)
+            if not groups:
+                raise ExportError(f"no group in the database at {path}")
+            months = [await month_indicators(uow, group, month) for group in groups]
+            await uow.audit.record(
+                actor=ADMIN_ACTOR,
+                action="export-recap",
+                subject=_subject(groups),
+                now=utc_now(),
+                month=month.strftime("%Y-%m"),
+                groups=len(groups),
+            )
+            return months
     finally:
         await database.close()
 
@@ -181,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_admin(settings, args))
         elif args.command == "export":
             _export(settings, args)
+        elif args.command == "report":
+            _report(settings, args)
         elif args.command == "db":
             _backup(settings, args)
         elif args.command == "match":

@@ -26,9 +26,9 @@ async def fishermen_month(database: Database, month: dt.date) -> MonthIndicators
         return await month_indicators(uow, group, month)
 
 
-async def test_a_month_of_the_fishermen_group_counts_what_happened(
-    engine: Engine, database: Database, clock: FakeClock
-) -> None:
+async def a_month_of_work(engine: Engine, database: Database, clock: FakeClock) -> None:
+    """Budi reports a cut, Bu Sari contacts him and refers him within 2 hours, and she records
+    the weekly meeting of 24 November as held with Budi present."""
     budi, sari = person(engine, "budi"), person(engine, "sari")
     await report_cut_on_the_boat(budi)
     await budi.tap("rep:send")
@@ -45,6 +45,12 @@ async def test_a_month_of_the_fishermen_group_counts_what_happened(
             activity, MEETING, held=True, note="", attendees=[budi_user.id],
             recorded_by=sari_user.id, now=MEETING,
         )  # fmt: skip
+
+
+async def test_a_month_of_the_fishermen_group_counts_what_happened(
+    engine: Engine, database: Database, clock: FakeClock
+) -> None:
+    await a_month_of_work(engine, database, clock)
 
     november = await fishermen_month(database, NOVEMBER)
 
