@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from bot.consent import consent_version
 from bot.demo import FISHERMEN_CODE
@@ -21,14 +22,16 @@ from tests.handlers.test_report import report_cut_on_the_boat
 NAME, PHONE_TYPED, PHONE_STORED = "Rudi Hartono", "0812-9876-5432", "+6281298765432"
 
 
-def with_consent_version(texts: Texts, version: str) -> Texts:
-    """The same catalogs with another consent version, as after an edit of the text."""
-    return Texts(
-        {
-            language: {**catalog, "consent.version": version}
-            for language, catalog in texts.catalogs.items()
-        }
-    )
+@pytest.fixture
+def renewed(
+    database: Database, texts: Texts, knowledge: Knowledge, clock: FakeClock, tmp_path: Path
+) -> Engine:
+    """The bot after its consent text got a new version (2099-1), as after an edit."""
+    catalogs = {
+        language: {**catalog, "consent.version": "2099-1"}
+        for language, catalog in texts.catalogs.items()
+    }
+    return Engine(database, Texts(catalogs), Settings(data_dir=tmp_path), knowledge, clock=clock)
 
 
 async def register_with_phone(engine: Engine, ref: str) -> Person:
@@ -54,18 +57,8 @@ async def test_registration_keeps_the_words_agreed_to(engine: Engine, rows: RowC
     assert "5 tahun" in str(text), "the retention period is part of what was agreed"
 
 
-async def test_a_new_consent_text_asks_everyone_again(
-    database: Database, texts: Texts, knowledge: Knowledge, clock: FakeClock, tmp_path: Path,
-    rows: RowCounter,
-) -> None:  # fmt: skip
-    engine = Engine(
-        database,
-        with_consent_version(texts, "2099-1"),
-        Settings(data_dir=tmp_path),
-        knowledge,
-        clock=clock,
-    )
-    budi = person(engine, "budi")
+async def test_a_new_consent_text_asks_everyone_again(renewed: Engine, rows: RowCounter) -> None:
+    budi = person(renewed, "budi")
     await budi.say("menu")
     assert budi.keys == ["consent.changed"]
     assert budi.tokens == ["consent:yes", "consent:no"]
@@ -93,14 +86,8 @@ async def test_a_new_retention_period_asks_again(
     assert "10 tahun" in sari.last[0].text
 
 
-async def test_without_consent_emergencies_and_data_rights_still_work(
-    database: Database, texts: Texts, knowledge: Knowledge, clock: FakeClock, tmp_path: Path
-) -> None:
-    engine = Engine(
-        database, with_consent_version(texts, "2099-1"), Settings(data_dir=tmp_path), knowledge,
-        clock=clock,
-    )  # fmt: skip
-    budi = person(engine, "budi")
+async def test_without_consent_emergencies_and_data_rights_still_work(renewed: Engine) -> None:
+    budi = person(renewed, "budi")
     await budi.say("tolong ular gigit kaki saya")
     assert budi.keys[0] == "emergency.card"
     assert budi.keys[-1] == "consent.changed"
@@ -112,14 +99,8 @@ async def test_without_consent_emergencies_and_data_rights_still_work(
     assert budi.keys == ["consent.changed"]
 
 
-async def test_declining_a_new_consent_offers_to_read_again_or_erase(
-    database: Database, texts: Texts, knowledge: Knowledge, clock: FakeClock, tmp_path: Path
-) -> None:
-    engine = Engine(
-        database, with_consent_version(texts, "2099-1"), Settings(data_dir=tmp_path), knowledge,
-        clock=clock,
-    )  # fmt: skip
-    budi = person(engine, "budi")
+async def test_declining_a_new_consent_offers_to_read_again_or_erase(renewed: Engine) -> None:
+    budi = person(renewed, "budi")
     await budi.say("halo")
     await budi.tap("consent:no")
     assert budi.keys == ["consent.refused"]
