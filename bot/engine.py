@@ -24,6 +24,7 @@ from handlers import FLOWS
 from handlers.commands import run_command
 from handlers.consent import FLOW_NAME as CONSENT_FLOW
 from handlers.emergency import emergency_card
+from handlers.erasure import FLOW_NAME as ERASE_FLOW
 from handlers.first_aid import stranger_emergency
 from handlers.group_chats import ChatTurn, on_chat_event
 from handlers.linking import FLOW_NAME as LINK_FLOW
@@ -57,7 +58,6 @@ REGISTRATION_FLOW = "registration"
 STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW})
 """The only conversations someone not registered can be in."""
 SOS_FLOW = "sos"
-ERASE_FLOW = "erase"
 WITHOUT_CONSENT_FLOWS = frozenset({ERASE_FLOW, SOS_FLOW})
 """What someone who has not agreed to the current consent text may still finish..."""
 WITHOUT_CONSENT_COMMANDS = frozenset({"sos", "hapusdata", "datasaya"})
