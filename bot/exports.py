@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -301,7 +302,7 @@ def lbkp_rows(export: Export) -> list[Row]:
             where: Row = {
                 "Kab/Kota": regency,
                 "Puskesmas": puskesmas,
-                "Bulan": f"{MONTHS[month.month - 1]} {month.year}",
+                "Bulan": month_name(month),
             }
             injuries = [incident for incident in incidents if incident.kind == "injury"]
             workers: dict[str, str | None] = {}
@@ -339,6 +340,11 @@ def _worker(incident: Incident) -> str:
 
 def _by_sex(sexes: list[str | None]) -> Row:
     return {"L": sexes.count("L"), "P": sexes.count("P"), "Jumlah": len(sexes)}
+
+
+def month_name(month: dt.date) -> str:
+    """A month as people say it: "Juli 2024"."""
+    return f"{MONTHS[month.month - 1]} {month.year}"
 
 
 def file_name(first: dt.date, last: dt.date, fmt: ExportFormat) -> str:
@@ -407,10 +413,8 @@ def _fill(sheet: Worksheet, columns: Sequence[str], rows: Sequence[Row]) -> None
         sheet.cell(1, number, column).font = bold
         values = [row[column] for row in rows]
         for line, value in enumerate(values, start=2):
-            cell = sheet.cell(line, number, _xlsx_value(value))
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-            elif isinstance(value, dt.datetime):
+            cell = write_cell(sheet, line, number, value)
+            if isinstance(value, dt.datetime):
                 cell.number_format = "dd/mm/yyyy hh:mm"
             elif isinstance(value, dt.date):
                 cell.number_format = "dd/mm/yyyy"
@@ -420,6 +424,11 @@ def _fill(sheet: Worksheet, columns: Sequence[str], rows: Sequence[Row]) -> None
     sheet.auto_filter.ref = sheet.dimensions
 
 
-def _xlsx_value(value: Cell) -> Cell:
-    """Control characters are not allowed in XLSX text; people's words may carry some."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+def write_cell(sheet: Worksheet, row: int, column: int, value: Cell | float) -> SheetCell:
+    """One value into a sheet: control characters (not allowed in XLSX; people's words may carry
+    some) dropped, and text stored as text, never run as a formula whatever it starts with."""
+    if not isinstance(value, str):
+        return sheet.cell(row, column, value)
+    cell = sheet.cell(row, column, ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell

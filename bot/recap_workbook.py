@@ -12,12 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.exports import MONTHS
+from bot.exports import month_name, write_cell
 from bot.group_status import StatusRules, score, status
 from bot.indicators import FOLLOW_UP_HOURS, MonthIndicators
 
@@ -122,7 +121,7 @@ def recap_workbook(
     if len(month) != 1:
         raise ValueError(f"a recap is of one month and at least one group, not {sorted(month)}")
     made = _day_name(made_on or dt.date.today())
-    title = f"Rekap Pos UKK {_month_name(month.pop())}, dibuat {made}"
+    title = f"Rekap Pos UKK {month_name(month.pop())}, dibuat {made}"
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])  # the empty sheet every new workbook has
     for name, columns in _sheets(rules).items():
@@ -132,12 +131,8 @@ def recap_workbook(
     return out.getvalue()
 
 
-def _month_name(month: dt.date) -> str:
-    return f"{MONTHS[month.month - 1]} {month.year}"
-
-
 def _day_name(day: dt.date) -> str:
-    return f"{day.day} {_month_name(day)}"
+    return f"{day.day} {month_name(day)}"
 
 
 def _fill(
@@ -155,9 +150,7 @@ def _fill(
     for number, (header, values, share) in enumerate(table, start=1):
         sheet.cell(HEADER_ROW, number, header).font = bold
         for line, value in enumerate(values, start=HEADER_ROW + 1):
-            cell = sheet.cell(line, number, _safe(value))
-            if isinstance(value, str):
-                cell.data_type = "s"  # a group's name is never run as a formula
+            cell = write_cell(sheet, line, number, value)
             if share:
                 cell.number_format = PERCENT
             if line == last_row:
@@ -184,11 +177,6 @@ def _total(column: Column, months: Sequence[MonthIndicators]) -> Value:
 
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
-
-
-def _safe(value: Value) -> Value:
-    """Control characters are not allowed in XLSX text; a group's name may carry some."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _shown(value: Value) -> str:

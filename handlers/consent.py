@@ -20,7 +20,7 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Choice, Reply
+from bot.models import Reply
 
 FLOW_NAME = "consent"
 AGREE, DECLINE = "consent:yes", "consent:no"
@@ -31,8 +31,15 @@ def consent_text(ctx: StepContext) -> str:
     return ctx.t("registration.consent", years=ctx.settings.retention_years)
 
 
-def consent_choices(ctx: StepContext) -> list[Choice]:
-    return [ctx.choice(AGREE, "registration.agree"), ctx.choice(DECLINE, "registration.decline")]
+def consent_question(ctx: StepContext, changed: bool = False) -> Reply:
+    """The consent text with Setuju / Tidak setuju; after a change, with a line saying so."""
+    text = consent_text(ctx)
+    choices = (ctx.choice(AGREE, "registration.agree"), ctx.choice(DECLINE, "registration.decline"))
+    if changed:
+        return Reply(
+            key="consent.changed", text=f"{ctx.t('consent.changed')}\n\n{text}", choices=choices
+        )
+    return Reply(key="registration.consent", text=text, choices=choices)
 
 
 async def record_agreement(ctx: StepContext) -> str:
@@ -43,8 +50,7 @@ async def record_agreement(ctx: StepContext) -> str:
 
 
 async def _ask_again(ctx: StepContext) -> Reply:
-    text = f"{ctx.t('consent.changed')}\n\n{consent_text(ctx)}"
-    return Reply(key="consent.changed", text=text, choices=tuple(consent_choices(ctx)))
+    return consent_question(ctx, changed=True)
 
 
 async def _take_again(ctx: StepContext, answer: Answer) -> Outcome:

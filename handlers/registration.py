@@ -7,7 +7,7 @@ import re
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.models import Reply
 from bot.phones import normalise_phone
-from handlers.consent import AGREE, DECLINE, consent_choices, consent_text, record_agreement
+from handlers.consent import AGREE, DECLINE, consent_question, record_agreement
 from handlers.language import ask_language, chosen_language
 from handlers.membership import join_group
 
@@ -39,9 +39,7 @@ async def take_language(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 async def ask_consent(ctx: StepContext) -> Reply:
-    return Reply(
-        key="registration.consent", text=consent_text(ctx), choices=tuple(consent_choices(ctx))
-    )
+    return consent_question(ctx)
 
 
 async def take_consent(ctx: StepContext, answer: Answer) -> Outcome:
