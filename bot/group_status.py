@@ -37,6 +37,8 @@ class StatusRules(BaseModel):
     weight_active_members: float = Field(default=30, ge=0)
     weight_follow_up: float = Field(default=20, ge=0)
     """Points for injuries followed up within 24 hours (full points in a month without injuries)."""
+    slip_points: int = Field(default=15, ge=1, le=100)
+    """A group slipped when its status went down or its score fell by at least this much."""
 
     @model_validator(mode="after")
     def _weights_make_a_hundred(self) -> Self:
@@ -74,3 +76,15 @@ def score(month: MonthIndicators, rules: StatusRules) -> int:
         + rules.weight_follow_up * (1.0 if follow_up is None else follow_up)
     )
     return round(points)
+
+
+_RANK = {Status.INACTIVE: 0, Status.LESS_ACTIVE: 1, Status.ACTIVE: 2}
+
+
+def slipped(before: MonthIndicators, after: MonthIndicators, rules: StatusRules) -> bool:
+    """Whether a group did worse in `after` than in `before`: a lower status, or a score at
+    least `slip_points` lower."""
+    return (
+        _RANK[status(after, rules)] < _RANK[status(before, rules)]
+        or score(before, rules) - score(after, rules) >= rules.slip_points
+    )

@@ -52,6 +52,9 @@ class MonthIndicators:
     broadcasts_trackable: int
     injuries_by_topic: dict[str, int] = field(default_factory=dict)
     """Injury reports of the month per first-aid topic id ("" when none was matched)."""
+    until: dt.datetime | None = None
+    """Set (in the group's time zone) when only the start of the month was counted, up to this
+    moment: a month still in progress, or the same stretch of an earlier month to compare with."""
 
     @property
     def active_share(self) -> float | None:
@@ -82,8 +85,16 @@ def month_bounds(group: Group, month: dt.date) -> tuple[dt.datetime, dt.datetime
     return start, following
 
 
-async def month_indicators(uow: UnitOfWork, group: Group, month: dt.date) -> MonthIndicators:
+async def month_indicators(
+    uow: UnitOfWork, group: Group, month: dt.date, until: dt.datetime | None = None
+) -> MonthIndicators:
+    """The group's indicators for `month`, counted up to `until` if that falls inside it."""
     start, end = month_bounds(group, month)
+    if until is not None and until < end:
+        until = max(until, start).astimezone(start.tzinfo)
+        end = until
+    else:
+        until = None
     counts = await uow.recaps.counts(
         group.id,
         start,
@@ -101,6 +112,7 @@ async def month_indicators(uow: UnitOfWork, group: Group, month: dt.date) -> Mon
         month=month.replace(day=1),
         activities_planned=planned,
         injuries_by_topic=await uow.recaps.injuries_by_topic(group.id, start, end),
+        until=until,
         **counts,
     )
 

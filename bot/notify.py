@@ -40,18 +40,42 @@ async def notify(
         text=texts.get(recipient.language, key, **(params or {})),
         choices=tuple(Choice(token=t, label=texts.get(recipient.language, k)) for t, k in choices),
     )
-    added = await uow.outbox.enqueue(
+    added = await queue_reply(
+        uow, recipient, reply, kind=kind, dedupe_key=dedupe_key, now=now, urgent=urgent,
+        not_before=not_before,
+    )  # fmt: skip
+    if added and choices:
+        await uow.offers.add(recipient.id, [t for t, _ in choices], choices_valid_until or now)
+    return added
+
+
+async def queue_reply(
+    uow: UnitOfWork,
+    recipient: User,
+    reply: Reply,
+    *,
+    kind: str,
+    dedupe_key: str,
+    now: dt.datetime,
+    urgent: bool = False,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Write one outbox row holding a reply already in the recipient's language (one with a
+    picture or a document); the recipient is added to `dedupe_key` as in `notify`."""
+    return await uow.outbox.enqueue(
         user_id=recipient.id,
         kind=kind,
         payload=reply.model_dump_json(),
-        dedupe_key=f"{dedupe_key}:to:{recipient.id}",
+        dedupe_key=recipient_key(dedupe_key, recipient.id),
         now=now,
         urgent=urgent,
         not_before=not_before,
     )
-    if added and choices:
-        await uow.offers.add(recipient.id, [t for t, _ in choices], choices_valid_until or now)
-    return added
+
+
+def recipient_key(event: str, recipient_id: int) -> str:
+    """The outbox dedupe key of one event's message to one person."""
+    return f"{event}:to:{recipient_id}"
 
 
 async def post_to_group_chats(

@@ -121,7 +121,11 @@ def recap_workbook(
     if len(month) != 1:
         raise ValueError(f"a recap is of one month and at least one group, not {sorted(month)}")
     made = _day_name(made_on or dt.date.today())
-    title = f"Rekap Pos UKK {month_name(month.pop())}, dibuat {made}"
+    title = f"Rekap Pos UKK {month_name(month.pop())}"
+    until = next((indicators.until for indicators in months if indicators.until), None)
+    if until is not None:
+        title += f" (sampai {_day_name((until - dt.timedelta(microseconds=1)).date())})"
+    title += f", dibuat {made}"
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])  # the empty sheet every new workbook has
     for name, columns in _sheets(rules).items():

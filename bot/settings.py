@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import platformdirs
@@ -39,6 +40,12 @@ class Settings(BaseSettings):
     inbound_pause_seconds: float = Field(default=60.0, ge=0)
     status_rules: StatusRules = Field(default_factory=StatusRules)
     """Thresholds and score weights for a group's monthly status (JSON; see docs/indicators.md)."""
+    scheduled_summaries: bool = True
+    """Send the weekly summary to officers and the monthly recap to kader (false: neither)."""
+    weekly_summary_day: int = Field(default=0, ge=0, le=6)
+    """The weekday officers get their weekly summary: 0 Monday ... 6 Sunday."""
+    summary_time: dt.time = dt.time(8, 0)
+    """Local time of the weekly summary to officers and the monthly recap to kader (on the 1st)."""
     retention_years: int = Field(default=5, ge=1, le=30)
     """How long a report keeps the names, words, place and photo in it; afterwards only its
     codes and counts remain. The consent text states it, so changing it asks everyone again."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from bot.access import Action, allowed, main_role
 from bot.conversation import Finish, Outcome, StartFlow, StepContext
 from bot.storage.records import Role
+from handlers.achievement import show_achievement
+from handlers.area_summary import show_summary
 from handlers.away import come_back, go_away
 from handlers.broadcast_history import open_broadcasts
 from handlers.members import show_groups, show_members
@@ -67,7 +69,15 @@ COMMANDS: dict[str, Command] = {
             open_broadcasts,
             frozenset({Role.KADER, Role.OFFICER, Role.ADMIN}),
         ),
+        Command(
+            "capaian",
+            "menu.achievement",
+            Action.VIEW_GROUP_MEMBERS,
+            show_achievement,
+            frozenset({Role.KADER}),
+        ),
         Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, show_groups, STAFF),
+        Command("ringkasan", "menu.summary", Action.VIEW_GROUPS_IN_SCOPE, show_summary, STAFF),
         Command("grup", "menu.my_group", Action.USE_BOT, _start("group"), MEMBERS),
         Command("kegiatan", "menu.activities", Action.USE_BOT, _start("activities"), ALL_ROLES),
         Command("pergi", "menu.away", Action.USE_BOT, go_away, MEMBERS),

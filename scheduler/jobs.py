@@ -13,6 +13,7 @@ from content.knowledge import Knowledge
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.escalation import escalate_unattended
 from scheduler.reminders import materialise_reminders
+from scheduler.summaries import queue_summaries
 
 
 async def run_due_jobs(
@@ -23,9 +24,10 @@ async def run_due_jobs(
     now: dt.datetime,
     channels: Collection[Channel],
 ) -> int:
-    """Queue the reminders now due, escalate reports nobody acted on, move broadcasts on;
-    how many messages were queued."""
+    """Queue the reminders now due, escalate reports nobody acted on, send the weekly and
+    monthly summaries when due, move broadcasts on; how many messages were queued."""
     queued = await materialise_reminders(database, texts, now, settings.reminders)
+    queued += await queue_summaries(database, texts, knowledge, settings, now)
     queued += await escalate_unattended(
         database, texts, knowledge, now, settings.escalate_after_hours
     )

@@ -1,6 +1,6 @@
 """The daily privacy job: reports past the retention period lose what identifies anyone, and
-copies nobody needs any more (sent message texts, platform message ids, stray photos and export
-files) are let go."""
+copies nobody needs any more (sent message texts, platform message ids, stray photos, export
+files and attachments no pending message needs) are let go."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.attachments import delete_unused_attachments
 from bot.photos import delete_unused
 from bot.storage.database import Database
 
@@ -49,8 +50,10 @@ async def forget_old_data(
         texts = await uow.privacy.forget_sent_texts(now - dt.timedelta(days=SENT_TEXT_DAYS))
         ids = await uow.privacy.forget_seen_messages(now - dt.timedelta(days=SEEN_MESSAGE_DAYS))
         in_use = await uow.privacy.photos_in_use()
+        attached = await uow.privacy.attachments_in_use()
     photos = await delete_unused(data_dir, in_use)
     files = _delete_old_files(data_dir / EXPORTS, time.time() - EXPORT_FILE_SECONDS)
+    files += delete_unused_attachments(data_dir, attached)
     await database.checkpoint()
     forgotten = Forgotten(reports, texts, ids, photos, files)
     log.info("privacy job: %s", forgotten)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import aiosqlite
 
@@ -173,3 +174,13 @@ class PrivacyRepository:
             " WHERE json_extract(draft, '$.photo') IS NOT NULL"
         ) as cursor:
             return {str(row[0]) for row in await cursor.fetchall()}
+
+    async def attachments_in_use(self) -> set[str]:
+        """File names of the pictures and documents that messages not yet sent will need."""
+        async with self._db.execute(
+            "SELECT json_extract(payload, '$.photo') AS path FROM outbox"
+            " WHERE status = 'pending' AND json_extract(payload, '$.photo') IS NOT NULL"
+            " UNION SELECT json_extract(payload, '$.document') FROM outbox"
+            " WHERE status = 'pending' AND json_extract(payload, '$.document') IS NOT NULL"
+        ) as cursor:
+            return {Path(str(row[0])).name for row in await cursor.fetchall()}

@@ -51,6 +51,15 @@ class RoleRepository:
         ) as cursor:
             return [_grant(row) for row in await cursor.fetchall()]
 
+    async def holder_ids(self, role: Role) -> list[int]:
+        """Everyone holding `role` anywhere."""
+        async with self._db.execute(
+            "SELECT DISTINCT user_id FROM role_grants"
+            " WHERE role = ? AND revoked_at IS NULL ORDER BY user_id",
+            (role.value,),
+        ) as cursor:
+            return [int(row["user_id"]) for row in await cursor.fetchall()]
+
     async def kader_ids(self, group_id: int) -> list[int]:
         async with self._db.execute(
             "SELECT DISTINCT user_id FROM role_grants"

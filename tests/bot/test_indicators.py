@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import pytest
 
 from bot.demo import FISHERMEN, FISHERMEN_CODE
 from bot.engine import Engine
-from bot.group_status import Status, StatusRules, score, status
+from bot.group_status import Status, StatusRules, score, slipped, status
 from bot.indicators import MonthIndicators, month_indicators
 from bot.models import Channel
 from bot.storage.database import Database
-from bot.storage.records import NewGroup
+from bot.storage.records import Group, NewGroup
 from tests.conftest import MEETING, FakeClock, add_meeting, person
 from tests.handlers.test_report import report_cut_on_the_boat
 
@@ -102,14 +104,41 @@ async def test_an_empty_month_and_a_group_without_members(database: Database) ->
     ],
 )
 def test_status_thresholds(held: int, active: int, members: int, expected: Status) -> None:
-    month = MonthIndicators(
-        group=None,  # type: ignore[arg-type]
-        month=NOVEMBER, members=members, active_members=active, kader=1,
-        activities_planned=held, activities_held=held, attendances=0, injuries=0,
-        near_misses=0, followed_up=0, referrals=0, followups_asked=0, followups_answered=0,
-        broadcast_messages=0, broadcasts_read=0, broadcasts_trackable=0,
-    )  # fmt: skip
+    month = a_month(
+        members=members, active_members=active, activities_planned=held, activities_held=held
+    )
     assert status(month, StatusRules()) is expected
+
+
+ZERO = MonthIndicators(
+    group=Group(id=1, join_code=FISHERMEN_CODE, **dataclasses.asdict(FISHERMEN)),
+    month=NOVEMBER, members=0, active_members=0, kader=0, activities_planned=0,
+    activities_held=0, attendances=0, injuries=0, near_misses=0, followed_up=0, referrals=0,
+    followups_asked=0, followups_answered=0, broadcast_messages=0, broadcasts_read=0,
+    broadcasts_trackable=0,
+)  # fmt: skip
+
+
+def a_month(**counts: Any) -> MonthIndicators:
+    """November of the demo fishermen group with these counts, every other one zero."""
+    return dataclasses.replace(ZERO, **counts)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ({"activities_held": 1, "members": 2, "active_members": 2},
+         {"members": 2, "active_members": 2}, True),
+        ({"members": 10, "active_members": 5}, {"members": 10, "active_members": 4}, False),
+        ({"members": 10, "active_members": 10}, {"members": 10, "active_members": 4}, True),
+        ({}, {"activities_held": 1, "members": 1, "active_members": 1}, False),
+    ],
+    ids=["status went down", "score fell 3", "score fell 18", "did better"],
+)  # fmt: skip
+def test_a_group_slipped_when_status_or_score_went_down(
+    before: dict[str, int], after: dict[str, int], expected: bool
+) -> None:
+    assert slipped(a_month(**before), a_month(**after), StatusRules()) is expected
 
 
 def test_thresholds_are_settings_and_weights_must_make_a_hundred() -> None:

@@ -265,6 +265,8 @@ REFUSED: dict[str, frozenset[str]] = {
     "anggota": frozenset({"budi"}),  # VIEW_GROUP_MEMBERS: kader, officers, admins
     "siaran": frozenset({"budi"}),  # BROADCAST: kader, officers, admins
     "daftargrup": frozenset({"budi", "sari", "rahmat"}),  # VIEW_GROUPS_IN_SCOPE: officers, admins
+    "capaian": frozenset({"budi"}),  # VIEW_GROUP_MEMBERS
+    "ringkasan": frozenset({"budi", "sari", "rahmat"}),  # VIEW_GROUPS_IN_SCOPE
 }
 """Who is told `access.denied`; every other command is USE_BOT, open to anyone registered."""
 
@@ -280,6 +282,12 @@ OWN_FIRST_REPLY: dict[str, dict[str, str]] = {
     },
     "siaran": everyone("broadcast.ask_text"),
     "daftargrup": everyone("groups.list"),
+    "capaian": {
+        **everyone("recap.achievement"),
+        "andi": "recap.for_kader",
+        "admin": "recap.for_kader",
+    },
+    "ringkasan": everyone("recap.with_workbook"),
     "grup": {**everyone("group.current"), "andi": "group.none", "admin": "group.none"},
     "kegiatan": everyone("activity.overview"),
     "pergi": everyone("away.ask_days"),

@@ -55,6 +55,7 @@ def settings(tmp_path: Path, telegram: FakeTelegram) -> Settings:
         telegram_per_chat_interval=0.0,
         telegram_poll_timeout=1,
         quiet_hours="00:00-00:00",  # no quiet hours: these tests run on the real clock
+        scheduled_summaries=False,  # nor a weekly summary, on whatever day they run
         inbound_per_minute=SCRIPTED_PACE,
     )
 

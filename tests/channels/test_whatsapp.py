@@ -62,6 +62,7 @@ def settings(tmp_path: Path, fake: FakeWhatsApp) -> Settings:
         whatsapp_webhook_port=free_port(),
         inbound_per_minute=SCRIPTED_PACE,
         quiet_hours="00:00-00:00",
+        scheduled_summaries=False,  # real clock: no weekly summary on a Monday
     )
 
 

@@ -6,8 +6,10 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from bot.attachments import ATTACHMENTS
 from bot.engine import Engine
-from bot.models import Channel
+from bot.models import Channel, Reply
+from bot.notify import queue_reply, recipient_key
 from bot.storage.database import Database
 from scheduler.retention import forget_old_data, years_before
 from tests.conftest import FakeClock, Person, RowCounter, person
@@ -92,3 +94,31 @@ def test_a_leap_day_goes_back_to_the_28th() -> None:
     leap = dt.datetime(2028, 2, 29, 3, 0, tzinfo=dt.UTC)
     assert years_before(leap, 5) == dt.datetime(2023, 2, 28, 3, 0, tzinfo=dt.UTC)
     assert years_before(dt.datetime(2026, 11, 23, tzinfo=dt.UTC), 5).year == 2021
+
+
+async def test_attachments_stay_while_a_queued_message_needs_them(
+    database: Database, clock: FakeClock, tmp_path: Path
+) -> None:
+    folder = tmp_path / ATTACHMENTS
+    old_file(folder / "capaian-2026-11-queued.png", b"chart", 3 * DAY)
+    old_file(folder / "capaian-2026-11-sent.png", b"chart", 3 * DAY)
+    old_file(folder / "rekap-pos-ukk-2026-11-fresh.xlsx", b"workbook", dt.timedelta(hours=2))
+    async with database.unit_of_work() as uow:
+        sari = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
+        assert sari is not None
+        for name in ("queued", "sent"):
+            reply = Reply(
+                key="recap.monthly", text="Rekap", photo=str(folder / f"capaian-2026-11-{name}.png")
+            )
+            await queue_reply(uow, sari, reply, kind="recap", dedupe_key=name, now=clock())
+        sent = await uow.outbox.id_of(recipient_key("sent", sari.id))
+        assert sent is not None
+        await uow.outbox.mark_sent(sent, clock(), "m1")
+
+    forgotten = await forget_old_data(database, tmp_path, clock(), retention_years=5)
+
+    assert sorted(path.name for path in folder.iterdir()) == [
+        "capaian-2026-11-queued.png",
+        "rekap-pos-ukk-2026-11-fresh.xlsx",
+    ]
+    assert forgotten.files == 1
