@@ -9,6 +9,7 @@ parsing the same YAML files with `yaml.safe_load`, the loader the code uses.
 
 from __future__ import annotations
 
+import gc
 import random
 import string
 import time
@@ -70,11 +71,13 @@ def timed_ms(work: Callable[[], object]) -> float:
 
 def side_by_side(rounds: int, operations: Mapping[str, Callable[[], object]]) -> dict[str, float]:
     """The median time of each operation over `rounds`, taken in turn so that a busy moment of
-    the machine weighs on all of them alike; the stemmer's cache is emptied before each."""
+    the machine weighs on all of them alike; each starts with the stemmer's cache empty and the
+    garbage of the one before collected."""
     samples: dict[str, list[float]] = {name: [] for name in operations}
     for _ in range(rounds):
         for name, work in operations.items():
             stem.cache_clear()
+            gc.collect()
             samples[name].append(timed_ms(work))
     return {name: percentile(values, 0.5) for name, values in samples.items()}
 
