@@ -15,6 +15,15 @@ from bot.models import Channel
 from bot.storage.records import OutboxMessage
 
 
+def _prefix_bounds(prefix: str) -> tuple[str, str]:
+    """The range of dedupe keys that start with `prefix`: `key >= low AND key < high` walks the
+    keys' unique index, where `LIKE 'prefix%'` reads every row (LIKE ignores case, the index
+    does not)."""
+    if not prefix:
+        raise ValueError("an empty prefix bounds nothing")
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
 class OutboxRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
@@ -55,8 +64,9 @@ class OutboxRepository:
     async def queued_since(self, dedupe_prefix: str, since: dt.datetime) -> int:
         """How many messages of one event were queued at or after `since`."""
         async with self._db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE ? AND created_at >= ?",
-            (f"{dedupe_prefix}%", to_db(since)),
+            "SELECT COUNT(*) FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ?"
+            " AND created_at >= ?",
+            (*_prefix_bounds(dedupe_prefix), to_db(since)),
         ) as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
@@ -237,10 +247,11 @@ class OutboxRepository:
 
     async def sent_recipients(self, dedupe_prefix: str, not_below: str) -> list[int]:
         """Who was sent a message of one event whose dedupe key sorts at or after `not_below`."""
+        low, high = _prefix_bounds(dedupe_prefix)
         async with self._db.execute(
-            "SELECT DISTINCT user_id FROM outbox WHERE dedupe_key LIKE ? AND dedupe_key >= ?"
+            "SELECT DISTINCT user_id FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ?"
             " AND status = 'sent' ORDER BY user_id",
-            (f"{dedupe_prefix}%", not_below),
+            (max(low, not_below), high),
         ) as cursor:
             return [int(row["user_id"]) for row in await cursor.fetchall()]
 
@@ -248,16 +259,16 @@ class OutboxRepository:
         """Stop for good the pending messages of one event (a cancelled activity's reminders)."""
         cursor = await self._db.execute(
             "UPDATE outbox SET status = 'failed', last_error = ?, claimed_until = NULL"
-            " WHERE dedupe_key LIKE ? AND status = 'pending'",
-            (reason, f"{dedupe_prefix}%"),
+            " WHERE dedupe_key >= ? AND dedupe_key < ? AND status = 'pending'",
+            (reason, *_prefix_bounds(dedupe_prefix)),
         )
         return cursor.rowcount
 
     async def discard_pending(self, dedupe_prefix: str, now: dt.datetime) -> int:
         """Forget pending messages of one event that no worker holds, so they can be rebuilt."""
         cursor = await self._db.execute(
-            "DELETE FROM outbox WHERE dedupe_key LIKE ? AND status = 'pending'"
+            "DELETE FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ? AND status = 'pending'"
             " AND (claimed_until IS NULL OR claimed_until < ?)",
-            (f"{dedupe_prefix}%", to_db(now)),
+            (*_prefix_bounds(dedupe_prefix), to_db(now)),
         )
         return cursor.rowcount

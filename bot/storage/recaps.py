@@ -18,7 +18,10 @@ class ScheduledActivity:
 
 
 # Named parameters: :group, :start, :end (the month, UTC text), :since (start of the window in
-# which a member counts as active), :since_day / :end_day (the same as dates).
+# which a member counts as active), :since_day / :end_day (the same as dates). A report's
+# follow-ups are found by the range of their dedupe keys ("followup:<id>:" up to, not including,
+# "followup:<id>;"), which walks the keys' index; a LIKE would read the whole outbox. The CROSS
+# JOIN keeps the members' messages first: SQLite would otherwise start from every WhatsApp user.
 _MEMBERS_AT_END = """
 SELECT m.user_id FROM memberships AS m WHERE m.group_id = :group AND m.joined_at < :end
 AND (m.left_at IS NULL OR m.left_at >= :end)"""
@@ -52,8 +55,8 @@ SELECT
      AND julianday(first_action_at) - julianday(created_at) <= :follow_up_days) AS followed_up,
   (SELECT COUNT(*) FROM incident_events WHERE action = 'referred'
      AND at >= :start AND at < :end AND incident_id IN ({_GROUP_INCIDENTS})) AS referrals,
-  (SELECT COUNT(*) FROM outbox AS o JOIN incidents AS i
-     ON o.dedupe_key LIKE 'followup:' || i.id || ':%'
+  (SELECT COUNT(*) FROM incidents AS i JOIN outbox AS o
+     ON o.dedupe_key >= 'followup:' || i.id || ':' AND o.dedupe_key < 'followup:' || i.id || ';'
      WHERE i.group_id = :group AND o.kind = 'followup' AND o.status = 'sent'
      AND o.sent_at >= :start AND o.sent_at < :end) AS followups_asked,
   (SELECT COUNT(*) FROM incident_events WHERE action LIKE 'followup!_%' ESCAPE '!'
@@ -62,9 +65,9 @@ SELECT
   (SELECT COUNT(*) FROM outbox AS o WHERE o.broadcast_id IS NOT NULL AND o.status = 'sent'
      AND o.sent_at >= :start AND o.sent_at < :end
      AND o.user_id IN ({_MEMBERS_AT_END})) AS broadcast_messages,
-  (SELECT COUNT(*) FROM outbox AS o JOIN users AS u ON u.id = o.user_id
-     WHERE o.broadcast_id IS NOT NULL AND o.status = 'sent' AND u.channel = 'whatsapp'
-     AND o.sent_at >= :start AND o.sent_at < :end
+  (SELECT COUNT(*) FROM outbox AS o CROSS JOIN users AS u
+     WHERE u.id = o.user_id AND o.broadcast_id IS NOT NULL AND o.status = 'sent'
+     AND u.channel = 'whatsapp' AND o.sent_at >= :start AND o.sent_at < :end
      AND o.user_id IN ({_MEMBERS_AT_END})) AS broadcasts_trackable,
   (SELECT COUNT(*) FROM outbox AS o WHERE o.broadcast_id IS NOT NULL AND o.status = 'sent'
      AND o.read_at IS NOT NULL AND o.sent_at >= :start AND o.sent_at < :end

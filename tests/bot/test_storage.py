@@ -113,7 +113,7 @@ async def test_group_chat_migration_keeps_every_outbox_row(tmp_path: Path) -> No
         " FROM outbox ORDER BY id"
     ) == [(7, 1, None, "a", "pending", 0, None), (9, 1, None, "b", "sent", 2, "42")]
     indexes = {name for (name,) in rows("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"outbox_due", "outbox_pending", "outbox_broadcast", "outbox_claim"} <= indexes
+    assert {"outbox_pending", "outbox_broadcast", "outbox_claim"} <= indexes
     check = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
         check.execute(
