@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from content.fuzzy import Vocabulary
 from content.normalise import CONTEXT_WORDS, content_words, danger_form, stem, terms, words
 from content.schema import Localized, Topic
+from content.yaml_file import safe_load
 
 DANGER_SIGNS_FILE = Path(__file__).parent / "danger_signs.yaml"
 MAX_TOPICS = 5
@@ -75,7 +75,7 @@ class _Phrase:
 
 
 def load_danger_signs(path: Path = DANGER_SIGNS_FILE) -> list[DangerSign]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = safe_load(path.read_text(encoding="utf-8"))
     return [DangerSign.model_validate(item) for item in raw]
 
 
