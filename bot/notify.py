@@ -78,6 +78,11 @@ def recipient_key(event: str, recipient_id: int) -> str:
     return f"{event}:to:{recipient_id}"
 
 
+def chat_key(event: str, chat_id: int) -> str:
+    """The outbox dedupe key of one event's post in one group chat."""
+    return f"{event}:chat:{chat_id}"
+
+
 async def post_to_group_chats(
     uow: UnitOfWork,
     chats: Sequence[GroupChat],
@@ -99,7 +104,7 @@ async def post_to_group_chats(
             group_chat_id=chat.id,
             kind=kind,
             payload=message(chat.language).model_dump_json(),
-            dedupe_key=f"{dedupe_key}:chat:{chat.id}",
+            dedupe_key=chat_key(dedupe_key, chat.id),
             now=now,
             broadcast_id=broadcast_id,
         )

@@ -13,6 +13,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -48,12 +49,14 @@ class Recurrence:
             return None
         if self.repeat is Repeat.MONTHLY_DAY and self.first.day > 28:
             return self._next_month_end_clamped(after)
-        fire: dt.datetime | None = self._trigger().get_next_fire_time(
+        fire: dt.datetime | None = self._trigger.get_next_fire_time(
             None, after + dt.timedelta(seconds=1)
         )
         return fire
 
+    @cached_property
     def _trigger(self) -> CronTrigger:
+        """Built once per rule: building it costs more than asking it for the next time."""
         first = self.first
         common = {
             "hour": first.hour,

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-import yaml
+from content.yaml_file import safe_load
 
 LANGUAGES = ("id", "en")
 """Indonesian is the default and comes first everywhere."""
@@ -43,7 +43,7 @@ class Texts:
     def load(cls) -> Texts:
         folder = resources.files("bot") / "texts"
         catalogs = {
-            language: _flatten(yaml.safe_load((folder / f"{language}.yaml").read_text("utf-8")))
+            language: _flatten(safe_load((folder / f"{language}.yaml").read_text("utf-8")))
             for language in LANGUAGES
         }
         return cls(catalogs)

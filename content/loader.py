@@ -9,6 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from content.schema import Topic, Urgency
+from content.yaml_file import safe_load
 
 TOPICS_DIR = Path(__file__).parent / "topics"
 
@@ -19,7 +20,7 @@ class ContentError(Exception):
 
 def load_topic(path: Path) -> Topic:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ContentError(f"{path.name}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

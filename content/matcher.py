@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from content.fuzzy import Vocabulary
 from content.normalise import CONTEXT_WORDS, content_words, danger_form, stem, terms, words
 from content.schema import Localized, Topic
+from content.yaml_file import safe_load
 
 DANGER_SIGNS_FILE = Path(__file__).parent / "danger_signs.yaml"
 MAX_TOPICS = 5
@@ -64,8 +64,18 @@ class Triage:
         }
 
 
+@dataclass(frozen=True)
+class _Phrase:
+    """A multi-word keyword phrase of one topic, with what matching it needs worked out once."""
+
+    topic_id: str
+    stems: tuple[str, ...]
+    stem_set: frozenset[str]
+    weight: float
+
+
 def load_danger_signs(path: Path = DANGER_SIGNS_FILE) -> list[DangerSign]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = safe_load(path.read_text(encoding="utf-8"))
     return [DangerSign.model_validate(item) for item in raw]
 
 
@@ -109,6 +119,19 @@ class Matcher:
         self._idf = {
             t: math.log(1 + count / df) ** IDF_POWER for t, df in document_frequency.items()
         }
+        # Indexed by first stem: a message is checked only against the phrases it could complete.
+        self._plain_phrases: dict[str, list[_Phrase]] = {}
+        self._negated_phrases: dict[str, list[_Phrase]] = {}
+        for topic_id, topic_phrases in self._phrases.items():
+            for stems in topic_phrases:
+                if len(stems) < 2:
+                    continue
+                negated = NEGATIONS.intersection(stems)
+                index = self._negated_phrases if negated else self._plain_phrases
+                weight = sum(self._idf[s] for s in stems)
+                index.setdefault(stems[0], []).append(
+                    _Phrase(topic_id, stems, frozenset(stems), weight)
+                )
         sizes = [len(ts) for ts in self._terms.values()]
         self._average_size = sum(sizes) / max(1, len(sizes))
         # One-word signs compare surface words ("keminum" must not become any "minum");
@@ -146,21 +169,17 @@ class Matcher:
         forms = [terms(word) for word in counted if word not in CONTEXT_WORDS]
         context = [terms(word) for word in counted if word in CONTEXT_WORDS]
         present = {t for word_forms in forms + context for t in word_forms}
-        sequence = [stem(word) for word in content]
+        whole = self._whole_phrases(present, [stem(word) for word in content])
         scored = []
         for topic_id, topic_terms in self._terms.items():
             weigh = self._weigher(topic_id)
             cue = sum(weigh(f) for f in forms)
-            whole = [
-                sum(self._idf[s] for s in phrase)
-                for phrase in self._phrases[topic_id]
-                if len(phrase) > 1 and _phrase_found(phrase, present, sequence)
-            ]
-            if cue == 0 and not whole:
+            best_phrase = whole.get(topic_id)
+            if cue == 0 and best_phrase is None:
                 continue  # context words alone ("harga tbs", "nelayan") are not an injury
             score = cue + sum(weigh(f) for f in context)
-            if whole:
-                score += PHRASE_BONUS * max(whole)
+            if best_phrase is not None:
+                score += PHRASE_BONUS * best_phrase
             size = len(topic_terms) / self._average_size
             scored.append((topic_id, score / (1 - LENGTH_WEIGHT + LENGTH_WEIGHT * size)))
         scored.sort(key=lambda item: (-item[1], item[0]))
@@ -168,6 +187,28 @@ class Matcher:
             return []
         cutoff = scored[0][1] * RELATIVE_CUTOFF
         return [(t, s) for t, s in scored[:MAX_TOPICS] if s >= cutoff]
+
+    def _whole_phrases(self, present: set[str], sequence: list[str]) -> dict[str, float]:
+        """Per topic, the weight of its heaviest multi-word phrase the message holds whole.
+
+        Any order for plain phrases (`ular gigit` = `gigit ular`); in order when negated.
+        """
+        found = [
+            phrase
+            for first in present
+            for phrase in self._plain_phrases.get(first, ())
+            if phrase.stem_set <= present
+        ]
+        found += [
+            phrase
+            for first in set(sequence)
+            for phrase in self._negated_phrases.get(first, ())
+            if _in_order(sequence, phrase.stems)
+        ]
+        best: dict[str, float] = {}
+        for phrase in found:
+            best[phrase.topic_id] = max(best.get(phrase.topic_id, phrase.weight), phrase.weight)
+        return best
 
     def _weigher(self, topic_id: str) -> Callable[[tuple[str, ...]], float]:
         """A word's weight for one topic: its best form's IDF, more if the title uses it."""
@@ -199,13 +240,6 @@ class Matcher:
 def _negated_words(sequence: list[str]) -> set[str]:
     """Words right after a negation: `sesak` in "gk sesak"."""
     return {word for before, word in pairwise(sequence) if before in NEGATIONS}
-
-
-def _phrase_found(phrase: tuple[str, ...], present: set[str], sequence: list[str]) -> bool:
-    """Any order for plain phrases (`ular gigit` = `gigit ular`); in order when negated."""
-    if NEGATIONS.intersection(phrase):
-        return _in_order(sequence, phrase)
-    return set(phrase) <= present
 
 
 def _in_order(

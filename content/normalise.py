@@ -12,13 +12,13 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from content.yaml_file import safe_load
 
 LEXICON_FILE = Path(__file__).parent / "lexicon.yaml"
 
 
 def _load_lexicon() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
-    raw = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    raw = safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
     abbreviations = dict(raw["abbreviations"].items())
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in abbreviations.items()):
         raise ValueError(f"{LEXICON_FILE.name}: quote words YAML reads as other types (yes, no, 1)")

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import to_db
 from bot.models import Reply
-from bot.notify import notify, post_to_group_chats
+from bot.notify import chat_key, notify, post_to_group_chats, recipient_key
 from bot.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from bot.storage.database import Database, UnitOfWork
-from bot.storage.records import Group, User
+from bot.storage.records import Group, Member, User
 from bot.texts import Texts
 from bot.timefmt import local_label
 
@@ -91,8 +91,9 @@ async def materialise_reminders(
     parsed = Offset.parse_all(offsets)
     queued = 0
     async with database.unit_of_work() as uow:
+        groups = {group.id: group for group in await uow.groups.all()}
         for activity in await uow.activities.all_active():
-            group = await uow.groups.get(activity.group_id)
+            group = groups.get(activity.group_id)
             if group is not None:
                 queued += await _remind(uow, texts, activity, group, now, parsed)
     return queued
@@ -106,30 +107,49 @@ async def _remind(
     now: dt.datetime,
     offsets: list[Offset],
 ) -> int:
+    """Queue one activity's due reminders and record its missed ones.
+
+    Most ticks find every reminder in the window already queued or recorded: the keys already
+    written are read once (one index range), so only new ones are written and the write lock is
+    held briefly. The inserts still skip duplicates, so a scheduler racing this one is harmless.
+    """
     zone = ZoneInfo(group.timezone)
     rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
-    queued = 0
     look_ahead = max(offset.reach() for offset in offsets)
-    for start in rule.occurrences(now - look_ahead, now):
-        await _drop_missed(uow, activity, group, start, offsets)
-    for start in rule.occurrences(now, now + look_ahead):
-        due = [offset.spec for offset in offsets if offset.remind_at(start) <= now]
-        if not due:
-            continue
-        recipients = await _audience(uow, activity, group)
+    window = rule.occurrences(now - look_ahead, now + look_ahead)
+    missed = [start for start in window if start <= now]
+    due = [
+        (start, specs)
+        for start in window[len(missed) :]
+        if (specs := [offset.spec for offset in offsets if offset.remind_at(start) <= now])
+    ]
+    if not missed and not due:
+        return 0
+    first = missed[0] if missed else due[0][0]
+    written = await uow.outbox.keys(reminder_key(activity.id), reminder_key(activity.id, first))
+    members = await uow.memberships.members(group.id)
+    recipients = await _audience(uow, activity, members)
+    if missed:
+        joined = {member.user_id: member.joined_at for member in members}
+        await _drop_missed(uow, activity, missed, offsets, recipients, joined, written)
+    queued = 0
+    for start, specs in due:
         choices = [
             (rsvp_token(activity.id, start, "yes"), "rsvp.yes"),
             (rsvp_token(activity.id, start, "no"), "rsvp.no"),
         ]
-        for offset in due:
+        for spec in specs:
+            event = f"{reminder_key(activity.id, start)}:{spec}"
             for recipient in recipients:
+                if recipient_key(event, recipient.id) in written:
+                    continue
                 queued += await notify(
                     uow,
                     texts,
                     recipient,
                     kind="reminder",
                     key="rsvp.reminder",
-                    dedupe_key=f"{reminder_key(activity.id, start)}:{offset}",
+                    dedupe_key=event,
                     now=now,
                     choices=choices,
                     choices_valid_until=start,
@@ -143,10 +163,14 @@ async def _remind(
                 continue  # a kader meeting is not announced to the whole group chat
             queued += await post_to_group_chats(
                 uow,
-                await uow.group_chats.of_group(group.id),
+                [
+                    chat
+                    for chat in await uow.group_chats.of_group(group.id)
+                    if chat_key(event, chat.id) not in written
+                ],
                 partial(_chat_reminder, texts, activity, group, start),
                 kind="reminder",
-                dedupe_key=f"{reminder_key(activity.id, start)}:{offset}",
+                dedupe_key=event,
                 now=now,
             )
     return queued
@@ -164,37 +188,43 @@ def _chat_reminder(
 
 
 async def _drop_missed(
-    uow: UnitOfWork, activity: Activity, group: Group, start: dt.datetime, offsets: list[Offset]
+    uow: UnitOfWork,
+    activity: Activity,
+    starts: list[dt.datetime],
+    offsets: list[Offset],
+    recipients: list[User],
+    joined: dict[int, dt.datetime],
+    written: set[str],
 ) -> None:
-    """Record (once) and log each reminder of an occurrence that started before it was sent.
+    """Record (once) and log each reminder of occurrences that started before it was sent.
 
-    Only people who were already in the group when the reminder fell due count as missed.
+    Only people who were already in the group (`joined`: when) when the reminder fell due
+    count as missed.
     """
-    joined = {m.user_id: m.joined_at for m in await uow.memberships.members(group.id)}
-    for offset in offsets:
-        remind_at = offset.remind_at(start)
-        for recipient in await _audience(uow, activity, group):
-            if joined.get(recipient.id, remind_at) > remind_at:
-                continue
-            dropped = await uow.outbox.record_dropped(
-                user_id=recipient.id,
-                kind="reminder",
-                dedupe_key=f"{reminder_key(activity.id, start)}:{offset.spec}:to:{recipient.id}",
-                now=start,
-                reason=DROPPED,
-            )
-            if dropped:
-                log.warning(
-                    "reminder dropped: activity %s at %s, offset %s, user %s (the bot was down)",
-                    activity.id,
-                    to_db(start),
-                    offset.spec,
-                    recipient.id,
+    for start in starts:
+        for offset in offsets:
+            remind_at = offset.remind_at(start)
+            event = f"{reminder_key(activity.id, start)}:{offset.spec}"
+            for recipient in recipients:
+                key = recipient_key(event, recipient.id)
+                if key in written or joined.get(recipient.id, remind_at) > remind_at:
+                    continue
+                dropped = await uow.outbox.record_dropped(
+                    user_id=recipient.id, kind="reminder", dedupe_key=key, now=start, reason=DROPPED
                 )
+                if dropped:
+                    log.warning(
+                        "reminder dropped: activity %s at %s, offset %s, user %s (the bot was"
+                        " down)",
+                        activity.id,
+                        to_db(start),
+                        offset.spec,
+                        recipient.id,
+                    )
 
 
-async def _audience(uow: UnitOfWork, activity: Activity, group: Group) -> list[User]:
+async def _audience(uow: UnitOfWork, activity: Activity, members: list[Member]) -> list[User]:
+    """Who is reminded: the group's kader, or all its current `members`."""
     if activity.audience == "kader":
-        return await uow.users.many(await uow.roles.kader_ids(group.id))
-    members = await uow.memberships.members(group.id)
+        return await uow.users.many(await uow.roles.kader_ids(activity.group_id))
     return await uow.users.many([m.user_id for m in members])

@@ -255,6 +255,15 @@ class OutboxRepository:
         ) as cursor:
             return [int(row["user_id"]) for row in await cursor.fetchall()]
 
+    async def keys(self, dedupe_prefix: str, not_below: str) -> set[str]:
+        """The dedupe keys of one event's messages that sort at or after `not_below`."""
+        low, high = _prefix_bounds(dedupe_prefix)
+        async with self._db.execute(
+            "SELECT dedupe_key FROM outbox WHERE dedupe_key >= ? AND dedupe_key < ?",
+            (max(low, not_below), high),
+        ) as cursor:
+            return {str(row["dedupe_key"]) for row in await cursor.fetchall()}
+
     async def withdraw(self, dedupe_prefix: str, reason: str) -> int:
         """Stop for good the pending messages of one event (a cancelled activity's reminders)."""
         cursor = await self._db.execute(
