@@ -4,7 +4,8 @@ The matcher runs over the labelled messages of tests/data (as workers type them)
 inputs up to the longest text a platform delivers. It is timed cold (a fresh matcher with empty
 caches, as after a restart) and warm (the same messages again); the baseline is the text
 normalisation every message goes through anyway (`content_words`). Start-up is timed against
-parsing the same YAML files with `yaml.safe_load`, the loader the code uses.
+parsing the same YAML files with the pure-Python `yaml.safe_load`, and with libyaml's
+`CSafeLoader`, which the code uses where it is installed (content/yaml_file.py).
 """
 
 from __future__ import annotations
