@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.util
 import itertools
 import json
 import os
@@ -184,28 +185,30 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
 
-BACKENDS: dict[str, Callable[[Builder], Builder]] = {
-    "httpx": lambda builder: builder,
-    "httpx-pool-8": lambda builder: builder.connection_pool_size(8),
+HTTP_SETUPS: dict[str, Callable[[Builder], Builder]] = {
+    "default": lambda builder: builder,
+    "pool-8": lambda builder: builder.connection_pool_size(8),
+    "updates-16": lambda builder: builder.concurrent_updates(16),
     "aiohttp": lambda builder: builder.request(AiohttpRequest(256)).get_updates_request(
         AiohttpRequest(1)
     ),
 }
-"""How python-telegram-bot talks HTTP: its default (httpx, 256 connections for bot methods, as
-the bot ships), httpx with a small pool, and aiohttp's client."""
+"""How both bots talk HTTP: as the bot ships (python-telegram-bot's httpx client, 256 connections
+for bot methods, 256 updates at a time), 8 connections, 16 updates at a time, aiohttp's client."""
 
 
 async def _finished(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     os.write(sys.stdout.fileno(), f"{update.update_id}\n".encode())
 
 
-def _instrument(backend: str) -> None:
-    """Every application built in this process uses `backend`, and writes the id of each update
+def _instrument(http: str) -> None:
+    """Every application built in this process uses the HTTP set-up `http`, and writes the id of
+    each update
     to stdout once its handlers (group 0) are done with it."""
     build = ApplicationBuilder.build
 
     def build_instrumented(builder: Builder) -> AnyApplication:
-        application = build(BACKENDS[backend](builder))
+        application = build(HTTP_SETUPS[http](builder))
         application.add_handler(TypeHandler(Update, _finished), group=1)
         return application
 
@@ -243,11 +246,11 @@ async def _echo(settings: Settings, stop: asyncio.Event) -> None:
         await application.stop()
 
 
-def serve(kind: str, backend: str, api_url: str, data_dir: Path, profile: Path | None) -> None:
+def serve(kind: str, http: str, api_url: str, data_dir: Path, profile: Path | None) -> None:
     """The child process: run the echo bot or the full bot until SIGTERM, under cProfile if
     `profile` names a folder for bot-<kind>.prof (CPU time of the event loop's thread, so other
     processes on the machine do not show in it)."""
-    _instrument(backend)
+    _instrument(http)
     settings = bench_settings(api_url, data_dir)
     run = _echo if kind == "echo" else run_bot
 
@@ -265,12 +268,14 @@ def serve(kind: str, backend: str, api_url: str, data_dir: Path, profile: Path |
 
 
 class BotProcess:
-    """One bot in a child process; `finished` is called with each update id it reports."""
+    """One bot in a child process, logging to bot-<kind>.log in the data folder; `finished` is
+    called with each update id it reports."""
 
-    def __init__(self, kind: str, backend: str, profile: Path | None) -> None:
+    def __init__(self, kind: str, http: str, profile: Path | None) -> None:
         self.kind = kind
-        self.backend = backend
+        self.http = http
         self.profile = profile
+        self.log = Path()
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
 
@@ -279,12 +284,14 @@ class BotProcess:
     ) -> None:
         """Start the bot and wait for its first `getUpdates`."""
         polls = fake.polls
-        self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.throughput", "--bot", self.kind,
-            "--backend", self.backend, "--api-url", fake.base_url, "--data-dir", str(data_dir),
-            *(("--profile", str(self.profile)) if self.profile else ()),
-            stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        self.log = data_dir / f"bot-{self.kind}.log"
+        with self.log.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.throughput", "--bot", self.kind,
+                "--http", self.http, "--api-url", fake.base_url, "--data-dir", str(data_dir),
+                *(("--profile", str(self.profile)) if self.profile else ()),
+                stdout=asyncio.subprocess.PIPE, stderr=log,
+            )  # fmt: skip
         self._reader = asyncio.create_task(self._read(self._process, finished))
         await fake.wait_for(lambda: fake.polls > polls, within=60)
 
@@ -300,12 +307,14 @@ class BotProcess:
         fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    async def stop(self) -> None:
+    async def stop(self) -> dict[str, int]:
+        """Stop the bot; what it logged, each line (its first 70 characters) counted."""
         assert self._process is not None
         self._process.terminate()
         await asyncio.wait_for(self._process.wait(), 30)
         if self._reader is not None:
             await self._reader
+        return dict(Counter(line[:70] for line in self.log.read_text().splitlines()))
 
 
 # -- the users ----------------------------------------------------------------------------------
@@ -351,7 +360,7 @@ class Driver:
 
     def finished(self, update_id: int) -> None:
         future = self._waiting.pop(update_id, None)
-        if future is not None:
+        if future is not None and not future.done():  # done: given up on (REPLY_TIMEOUT)
             future.set_result(None)
 
     async def act(self, user: FakeUser, action: Action) -> None:
@@ -400,6 +409,9 @@ class Worker:
         await self.driver.act(self.user, Action(kind, text=text))
 
     async def tap(self, token: str, kind: str) -> None:
+        """Tap a button the bot's last message offers."""
+        if token not in self.offered():
+            raise RuntimeError(f"{token} is not offered: {self.offered()}")
         await self.driver.act(self.user, Action(kind, token=token))
 
     async def tap_first(self, prefix: str, kind: str) -> None:
@@ -520,6 +532,7 @@ class Measured:
     p50_ms: float
     p99_ms: float
     updates: int
+    users: int
     unanswered: int
     api_calls_per_update: float
     bot_cpu: float
@@ -549,6 +562,7 @@ def measure(phase: Phase, driver: Driver, bot: BotProcess, loaded: bool) -> Meas
         p50_ms=1000 * percentile(latencies, 0.5),
         p99_ms=1000 * percentile(latencies, 0.99),
         updates=len(done),
+        users=len({user.id for user, _ in phase.log}),
         unanswered=phase.unanswered,
         api_calls_per_update=(len(driver.fake.calls) - phase.calls_before) / len(done),
         bot_cpu=bot_cpu / wall,
@@ -567,7 +581,7 @@ class Plan:
     users: int
     single: int
     load: int
-    backend: str
+    http: str
     profile: Path | None
 
 
@@ -587,9 +601,13 @@ async def run_phase(
     return driver.phase.log
 
 
-async def run(plan: Plan) -> dict[str, dict[str, Measured]]:
-    """Both bots through every phase: the full bot first, then the echo bot replays its
-    updates."""
+Results = dict[str, dict[str, Measured]]
+"""Per bot ("full", "echo") and phase."""
+
+
+async def run(plan: Plan) -> tuple[Results, dict[str, dict[str, int]]]:
+    """Both bots through every phase, the full bot first, the echo bot replaying its updates;
+    also what each bot logged."""
     rng = random.Random(SEED)
     questions = [json.loads(line)["text"] for line in TRIAGE_TEXTS.read_text().splitlines()]
     people = [FakeUser(100_000 + n, f"Pekerja {n}") for n in range(plan.users)]
@@ -598,13 +616,14 @@ async def run(plan: Plan) -> dict[str, dict[str, Measured]]:
     driver = Driver(fake)
     workers = [Worker(driver, p, random.Random(rng.random()), questions) for p in people]
     budgets = {"warm-up": WARM_UP_UPDATES, "one in flight": plan.single, "under load": plan.load}
-    logs: dict[str, Log] = {}
-    results: dict[str, dict[str, Measured]] = {}
+    sent: dict[str, Log] = {}
+    results: Results = {}
+    logged: dict[str, dict[str, int]] = {}
     try:
         with tempfile.TemporaryDirectory() as folder:
             await seed(bench_settings(fake.base_url, Path(folder)), people)
             for kind in ("full", "echo"):
-                bot = BotProcess(kind, plan.backend, plan.profile)
+                bot = BotProcess(kind, plan.http, plan.profile)
                 await bot.start(fake, Path(folder), driver.finished)
                 results[kind] = {}
                 try:
@@ -614,19 +633,22 @@ async def run(plan: Plan) -> dict[str, dict[str, Measured]]:
                             calls_before=len(fake.calls),
                             cpu_before=(bot.cpu_seconds(), time.process_time()),
                         )
-                        recorded = logs.get(name) if kind == "echo" else None
-                        logs[name] = await run_phase(
+                        recorded = sent.get(name) if kind == "echo" else None
+                        sent[name] = await run_phase(
                             driver, workers, budgets[name], loaded, recorded
                         )
                         results[kind][name] = measure(driver.phase, driver, bot, loaded)
+                except BaseException:
+                    print(f"{bot.log.read_text()[-3000:]}\n(the {kind} bot's log)", file=sys.stderr)
+                    raise
                 finally:
-                    await bot.stop()
+                    logged[kind] = await bot.stop()
     finally:
         await fake.stop()
-    return results
+    return results, logged
 
 
-def figures(results: dict[str, dict[str, Measured]]) -> list[Figure]:
+def figures(results: Results) -> list[Figure]:
     """Rates and their ratio under load (also per Bot API call: the echo bot makes one per
     update), CPU per update and its ratio (which other processes on the machine move less), and
     latencies, with the issue's goals."""
@@ -661,13 +683,13 @@ def figures(results: dict[str, dict[str, Measured]]) -> list[Figure]:
     return shown
 
 
-def print_phases(results: dict[str, dict[str, Measured]]) -> None:
+def print_phases(results: Results) -> None:
     """Per bot and phase: updates sent and left unanswered, Bot API calls and CPU per update."""
-    print(f"\n  {'bot, phase':<24} {'updates':>7} {'unanswered':>10} {'calls/upd':>9}"
+    print(f"\n  {'bot, phase':<24} {'updates':>7} {'users':>5} {'unanswered':>10} {'calls/upd':>9}"
           f" {'CPU ms/upd':>10} {'bot CPU':>7} {'driver CPU':>10}")  # fmt: skip
     for kind, phases in results.items():
         for name, m in phases.items():
-            print(f"  {kind + ', ' + name:<24} {m.updates:>7} {m.unanswered:>10}"
+            print(f"  {kind + ', ' + name:<24} {m.updates:>7} {m.users:>5} {m.unanswered:>10}"
                   f" {m.api_calls_per_update:>9.2f} {m.cpu_ms_per_update:>10.2f}"
                   f" {m.bot_cpu:>7.0%} {m.driver_cpu:>10.0%}")  # fmt: skip
     single, loaded = results["full"]["one in flight"], results["full"]["under load"]
@@ -682,25 +704,30 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--single", type=int, default=SINGLE_UPDATES, help="updates, one in flight")
     parser.add_argument("--load", type=int, default=LOAD_UPDATES, help="updates under load")
-    parser.add_argument("--backend", choices=BACKENDS, default="httpx")
+    parser.add_argument("--http", choices=HTTP_SETUPS, default="default", help="HTTP set-up")
     parser.add_argument("--profile", type=Path, help="folder for cProfile dumps (bot-<kind>.prof)")
     parser.add_argument("--bot", choices=("echo", "full"), help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bot:
-        serve(args.bot, args.backend, args.api_url, args.data_dir, args.profile)
+        serve(args.bot, args.http, args.api_url, args.data_dir, args.profile)
         return 0
-    plan = Plan(args.users, args.single, args.load, args.backend, args.profile)
+    plan = Plan(args.users, args.single, args.load, args.http, args.profile)
     load_before = os.getloadavg()
-    results = asyncio.run(run(plan))
+    results, logged = asyncio.run(run(plan))
     print_phases(results)
-    name = "throughput" if plan.backend == "httpx" else f"throughput-{plan.backend}"
+    for kind, lines in logged.items():
+        for line, count in lines.items():
+            print(f"  the {kind} bot logged {count} x: {line}")
+    name = "throughput" if plan.http == "default" else f"throughput-{plan.http}"
     details: dict[str, object] = {
         "plan": asdict(plan),
         "load_average_before": load_before,
         "load_average_after": os.getloadavg(),
+        "sniffio_installed": importlib.util.find_spec("sniffio") is not None,
         "results": {kind: {n: asdict(m) for n, m in p.items()} for kind, p in results.items()},
+        "logged": logged,
     }
     report(name, figures(results), details)
     return 0
