@@ -6,7 +6,7 @@ full bot (`bot.runner.run_bot`: engine, one SQLite transaction per update, outbo
 scheduler): typed first-aid questions with typos, main-menu taps, incident reports (`/lapor`)
 answered step by step. Each user answers what the bot asked last, so every update takes the real
 path. The echo bot then gets the very same updates, user by user in the same order, and answers
-each with one message.
+each with one message (it does not even acknowledge button presses).
 
 Each bot runs in its own process; the fake server and the users run in this one, as Telegram is
 elsewhere on a real deployment. The bot writes the id of every update it has finished to its
@@ -86,7 +86,8 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 def bench_settings(api_url: str, data_dir: Path) -> Settings:
-    """The bot's production settings, but for the local server, no quiet hours (the run is the
+    """The bot's production settings, but for the local server, with a one-second long poll (a
+    quick stop; a busy bot's `getUpdates` returns at once anyway), no quiet hours (the run is the
     same at any hour) and no flood guard (simulated users answer at once, many times a minute)."""
     return Settings(
         data_dir=data_dir,
@@ -203,8 +204,7 @@ async def _finished(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _instrument(http: str) -> None:
     """Every application built in this process uses the HTTP set-up `http`, and writes the id of
-    each update
-    to stdout once its handlers (group 0) are done with it."""
+    each update to stdout once its handlers (group 0) are done with it."""
     build = ApplicationBuilder.build
 
     def build_instrumented(builder: Builder) -> AnyApplication:
@@ -552,13 +552,16 @@ def measure(phase: Phase, driver: Driver, bot: BotProcess, loaded: bool) -> Meas
     out the ramp-up and the drain."""
     wall = time.monotonic() - phase.started
     done = sorted(phase.finished_at)
-    low, high = (len(done) // 10, len(done) * 9 // 10) if loaded else (0, len(done) - 1)
-    start = done[low] if loaded else phase.started
+    if loaded:
+        low, high = len(done) // 10, len(done) * 9 // 10
+        rate = (high - low) / (done[high] - done[low])
+    else:
+        rate = len(done) / (done[-1] - phase.started)
     cpu_bot, cpu_driver = phase.cpu_before
     bot_cpu = bot.cpu_seconds() - cpu_bot
     latencies = [value for values in phase.latencies.values() for value in values]
     return Measured(
-        per_second=(high - low + (0 if loaded else 1)) / (done[high] - start),
+        per_second=rate,
         p50_ms=1000 * percentile(latencies, 0.5),
         p99_ms=1000 * percentile(latencies, 0.99),
         updates=len(done),
@@ -578,6 +581,9 @@ def measure(phase: Phase, driver: Driver, bot: BotProcess, loaded: bool) -> Meas
 
 @dataclass(frozen=True)
 class Plan:
+    """What to run: how many users, updates one in flight and under load, the HTTP set-up, and
+    where cProfile dumps go (if anywhere)."""
+
     users: int
     single: int
     load: int
@@ -586,11 +592,10 @@ class Plan:
 
 
 async def run_phase(
-    driver: Driver, workers: Sequence[Worker], budget: int, loaded: bool, recorded: Log | None
+    driver: Driver, workers: Sequence[Worker], loaded: bool, recorded: Log | None
 ) -> Log:
-    """Send `budget` updates (or replay `recorded`) one at a time or from every user at once;
-    returns what was sent."""
-    driver.phase.budget = len(recorded) if recorded is not None else budget
+    """Send the phase's updates (or replay `recorded`) one at a time or from every user at
+    once; returns what was sent."""
     if recorded is not None:
         parts = by_user(recorded) if loaded else [recorded]
         await asyncio.gather(*(replay(driver, part) for part in parts))
@@ -628,15 +633,13 @@ async def run(plan: Plan) -> tuple[Results, dict[str, dict[str, int]]]:
                 results[kind] = {}
                 try:
                     for name, loaded in PHASES:
+                        recorded = sent.get(name) if kind == "echo" else None
                         driver.phase = Phase(
-                            0,
+                            budgets[name] if recorded is None else len(recorded),
                             calls_before=len(fake.calls),
                             cpu_before=(bot.cpu_seconds(), time.process_time()),
                         )
-                        recorded = sent.get(name) if kind == "echo" else None
-                        sent[name] = await run_phase(
-                            driver, workers, budgets[name], loaded, recorded
-                        )
+                        sent[name] = await run_phase(driver, workers, loaded, recorded)
                         results[kind][name] = measure(driver.phase, driver, bot, loaded)
                 except BaseException:
                     print(f"{bot.log.read_text()[-3000:]}\n(the {kind} bot's log)", file=sys.stderr)
@@ -658,7 +661,7 @@ def figures(results: Results) -> list[Figure]:
     cpu_ratio = echo["under load"].cpu_ms_per_update / full["under load"].cpu_ms_per_update
     shown = [
         Figure("ratio full / echo, under load", ratio, "", ">= 0.8", ratio >= 0.8),
-        Figure("same, per Bot API call", per_call, ""),
+        Figure("ratio per Bot API call, under load", per_call, ""),
         Figure("CPU ratio echo / full per update, load", cpu_ratio, ""),
     ]
     for name in ("under load", "one in flight"):
@@ -716,6 +719,7 @@ def main() -> int:
     plan = Plan(args.users, args.single, args.load, args.http, args.profile)
     load_before = os.getloadavg()
     results, logged = asyncio.run(run(plan))
+    print(f"\n  load average before the run: {load_before[0]:.2f} on {os.cpu_count()} cores")
     print_phases(results)
     for kind, lines in logged.items():
         for line, count in lines.items():
