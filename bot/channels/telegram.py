@@ -388,10 +388,9 @@ class TelegramChannel:
             )
         async with self.engine.database.unit_of_work() as uow:
             staff = []
-            for user in await uow.users.all():
+            for user in await uow.users.staff(Channel.TELEGRAM):
                 grants = await uow.roles.active(user.id)
-                if user.channel is Channel.TELEGRAM and grants:
-                    staff.append((int(user.platform_id), main_role(grants), user.language))
+                staff.append((int(user.platform_id), main_role(grants), user.language))
         for language in LANGUAGES:
             await bot.set_my_commands(
                 [BotCommand(name, self.texts.get(language, key)) for name, key in GROUP_COMMANDS],

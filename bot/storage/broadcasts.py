@@ -302,10 +302,13 @@ class BroadcastRepository:
                 "last": found["last"],
             },
         )
+        # The batch's rows by their dedupe keys: by broadcast and status it would read every
+        # row queued so far, each batch slower than the last (70 ms a batch at 100,000).
         await self._db.execute(
             "INSERT INTO standing_offers (user_id, token, expires_at)"
-            " SELECT user_id, ?, ? FROM outbox WHERE broadcast_id = ? AND status = 'pending'"
-            " AND user_id > ? AND user_id <= ?"
+            " SELECT users.id, ?, ? FROM users JOIN outbox"
+            " ON outbox.dedupe_key = 'bc:' || ? || ':to:' || users.id"
+            " WHERE users.id > ? AND users.id <= ? AND outbox.status = 'pending'"
             " ON CONFLICT (user_id, token) DO UPDATE SET expires_at = excluded.expires_at",
             (reply_token, to_db(reply_valid_until), broadcast.id, broadcast.queued_through,
              found["last"]),
@@ -316,17 +319,31 @@ class BroadcastRepository:
         return int(found["n"])
 
     async def tally(self, broadcast_id: int) -> Tally:
+        """Where the rows stand. **Choice**: counted from the index on (broadcast_id, status)
+        alone, then the few group chat posts and withdrawn rows apart: reading every row took
+        230 ms with 100,000 recipients, and the scheduler tallies every open broadcast every
+        five seconds, holding up people writing in. A withdrawn row is a failed one whose
+        `last_error` is `CANCELLED` (a row in flight at the cancel that then went out is sent)."""
         async with self._db.execute(
-            "SELECT status, last_error = ? AS cancelled, group_chat_id IS NOT NULL AS chat,"
-            " COUNT(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY 1, 2, 3",
-            (CANCELLED, broadcast_id),
+            "SELECT status, COUNT(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
         ) as cursor:
-            people: dict[str, int] = {}
-            chats: dict[str, int] = {}
-            for row in await cursor.fetchall():
-                status = "cancelled" if row["cancelled"] else row["status"]
-                counts = chats if row["chat"] else people
-                counts[status] = counts.get(status, 0) + int(row["n"])
+            rows = {row["status"]: int(row["n"]) for row in await cursor.fetchall()}
+        async with self._db.execute(
+            "SELECT status, COUNT(*) AS n FROM outbox INDEXED BY outbox_group_chat"
+            " WHERE group_chat_id IS NOT NULL AND broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        ) as cursor:
+            chats = {row["status"]: int(row["n"]) for row in await cursor.fetchall()}
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ? AND status = 'failed'"
+            " AND user_id IS NOT NULL AND last_error = ?",
+            (broadcast_id, CANCELLED),
+        ) as cursor:
+            found = await cursor.fetchone()
+        cancelled = int(found[0]) if found else 0
+        people = {status: count - chats.get(status, 0) for status, count in rows.items()}
+        people["failed"] = people.get("failed", 0) - cancelled
         async with self._db.execute(
             "SELECT last_error, COUNT(*) AS n FROM outbox WHERE broadcast_id = ?"
             " AND user_id IS NOT NULL AND status = 'failed' AND last_error <> ?"
@@ -338,6 +355,7 @@ class BroadcastRepository:
             )
         return Tally(
             **people,
+            cancelled=cancelled,
             failures=failures,
             chats=sum(chats.values()),
             chats_sent=chats.get("sent", 0),

@@ -121,3 +121,17 @@ async def test_group_chat_migration_keeps_every_outbox_row(tmp_path: Path) -> No
             " VALUES ('x', '{}', 'nobody', 'now', 'now')"
         )
     check.close()
+
+
+async def test_staff_are_those_holding_a_role_on_one_channel(database: Database) -> None:
+    """The demo: Bu Sari and Pak Rahmat (kader) and Pak Andi (officer) hold roles, Budi none."""
+    async with database.unit_of_work() as uow:
+        assert [u.name for u in await uow.users.staff(Channel.TERMINAL)] == [
+            "Bu Sari", "Pak Rahmat", "Pak Andi"
+        ]  # fmt: skip
+        rahmat = await uow.users.by_platform(Channel.TERMINAL, "demo:rahmat")
+        assert rahmat is not None
+        for grant in await uow.roles.active(rahmat.id):
+            await uow.roles.revoke(grant.id, START)
+        assert [u.name for u in await uow.users.staff(Channel.TERMINAL)] == ["Bu Sari", "Pak Andi"]
+        assert await uow.users.staff(Channel.TELEGRAM) == []

@@ -10,7 +10,7 @@ import pytest
 from bot.models import Channel, Reply
 from bot.outbound import PermanentFailure, TemporaryFailure, Unreachable
 from bot.storage.database import Database
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery, RateLimit, _ChannelState
 from tests.conftest import FakeClock, RowCounter
 from tests.fakes.senders import ScriptedSender
 
@@ -240,3 +240,13 @@ async def test_per_chat_limit_spaces_messages_to_one_person(
     assert len(sent_at) == 5
     gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
     assert min(gaps) >= 1.0
+
+
+def test_the_last_send_to_each_chat_is_remembered_only_while_it_matters() -> None:
+    """A broadcast to 100,000 people must not leave 100,000 timestamps behind."""
+    state = _ChannelState()
+    for second in range(100):
+        state.sent_to(f"chat{second}", float(second), keep_for=3.0)
+    assert list(state.last_to_chat) == ["chat96", "chat97", "chat98", "chat99"]
+    state.sent_to("chat97", 100.0, keep_for=3.0)
+    assert list(state.last_to_chat) == ["chat98", "chat99", "chat97"]
