@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Iterator
@@ -249,6 +250,11 @@ async def _whatsapp_webhooks(whatsapp: WhatsAppChannel, settings: Settings) -> A
 
 def run_forever(settings: Settings) -> None:
     """Run until SIGTERM or Ctrl-C."""
+    # What is loaded by now (modules, libraries: 100,000 objects) lives as long as the process;
+    # frozen, full garbage collections no longer walk it: 2 ms each instead of 80-100 ms, a
+    # pause for everyone writing in.
+    gc.collect()
+    gc.freeze()
 
     async def main() -> None:
         stop = asyncio.Event()

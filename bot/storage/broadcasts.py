@@ -362,6 +362,14 @@ class BroadcastRepository:
             chats_pending=chats.get("pending", 0),
         )
 
+    async def has_pending(self, broadcast_id: int) -> bool:
+        """Whether any row of the broadcast, to a person or a group chat, is still to be sent."""
+        async with self._db.execute(
+            "SELECT 1 FROM outbox WHERE broadcast_id = ? AND status = 'pending' LIMIT 1",
+            (broadcast_id,),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
     async def received(self, broadcast_id: int, user_id: int) -> bool:
         """Whether the broadcast was actually delivered to this person."""
         async with self._db.execute(
