@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.access import groups_in_scope
+from bot.access import groups_in_scope, main_role
 from bot.attachments import keep_attachment
 from bot.charts import Panel, count_chart, top_counts
 from bot.conversation import Finish, Outcome, StepContext
@@ -27,7 +27,7 @@ from bot.indicators import MonthIndicators, month_bounds, month_indicators
 from bot.models import Reply
 from bot.recap_workbook import recap_workbook
 from bot.storage.database import UnitOfWork
-from bot.storage.records import Group, Role
+from bot.storage.records import Grant, Group, Role
 from bot.texts import Texts
 from bot.timefmt import month_label, period_label
 from content.knowledge import Knowledge, pick
@@ -59,7 +59,7 @@ async def show_summary(ctx: StepContext, args: str) -> Outcome:
     month = asked_month(ctx, COMMAND, args, local_month(ctx.now - LOOK_BACK, zone))
     if isinstance(month, Reply):
         return Finish([month])
-    scope = scope_label(ctx.texts, ctx.language, groups, everywhere=_is_admin(ctx))
+    scope = scope_label(ctx.texts, ctx.language, groups, ctx.grants)
     area = await area_month(ctx.uow, scope, groups, month, ctx.now)
     rules = ctx.settings.status_rules
     today = ctx.now.astimezone(ZoneInfo(zone)).date()
@@ -81,13 +81,11 @@ async def show_summary(ctx: StepContext, args: str) -> Outcome:
     return Finish([reply.model_copy(update={"document": path})])
 
 
-def _is_admin(ctx: StepContext) -> bool:
-    return any(grant.role is Role.ADMIN for grant in ctx.grants)
-
-
-def scope_label(texts: Texts, language: str, groups: Sequence[Group], *, everywhere: bool) -> str:
+def scope_label(
+    texts: Texts, language: str, groups: Sequence[Group], grants: Sequence[Grant]
+) -> str:
     """Where the groups are: "Kota Bontang", a few names, or how many regencies."""
-    if everywhere:
+    if main_role(grants) is Role.ADMIN:
         return texts.get(language, "recap.scope_all")
     regencies = sorted({group.regency for group in groups})
     if len(regencies) <= MAX_NAMED_REGENCIES:

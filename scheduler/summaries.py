@@ -77,8 +77,7 @@ async def _weekly_summaries(
             groups = await groups_in_scope(uow, grants)
             if not groups:
                 continue
-            everywhere = any(grant.role is Role.ADMIN for grant in grants)
-            scope = scope_label(texts, officer.language, groups, everywhere=everywhere)
+            scope = scope_label(texts, officer.language, groups, grants)
             month = local_month(now - LOOK_BACK, zone)
             area = await area_month(uow, scope, groups, month, now)
         reply = await summary_reply(
