@@ -62,6 +62,51 @@ class Source(BaseModel):
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
 
+ConceptId = Annotated[str, StringConstraints(pattern=r"^!?[a-z][a-z0-9]*(-[a-z0-9]+)*$")]
+"""A red-flag concept of `red_flags.yaml`; `!id` in a rule means the message rules it out."""
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class RedFlagQuestion(BaseModel):
+    """The one yes/no question asked before the first step when the message leaves it open."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(pattern=TOPIC_ID_PATTERN)]
+    text: Localized
+    flags: list[ConceptId] = Field(min_length=1)
+    """The red flags the question names: one of them ruled out in the message makes it moot."""
+    gawat_if: Answer = Answer.YES
+    """Which answer means an emergency: "no" for "Masih bisa batuk atau bicara?"."""
+    when: list[ConceptId] = Field(default_factory=list)
+    """Concepts that must be in the message for the question to make sense (a fainting question
+    needs someone who fainted)."""
+    unless: list[ConceptId] = Field(default_factory=list)
+    """More concepts that make the question moot, beside "no other complaints", "minor" and
+    "recovered"."""
+
+
+class RedFlags(BaseModel):
+    """When this topic is GAWAT or SEGERA, computed from the concepts a message states.
+
+    Each rule is a list of concepts that must all hold. Danger signs of any topic (the `global`
+    concepts) make every topic GAWAT; these rules add the topic's own.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gawat: list[list[ConceptId]] = Field(default_factory=list)
+    segera: list[list[ConceptId]] = Field(default_factory=list)
+    calm: list[list[ConceptId]] = Field(default_factory=list)
+    """For always-emergency topics: what means nothing is dangerous now ("known epilepsy, awake
+    and talking again"). Danger signs still make it GAWAT."""
+    ask: RedFlagQuestion | None = None
+
+
 class Topic(BaseModel):
     """One first-aid topic: what to do, what never to do, when to refer, and where it comes from."""
 
@@ -91,3 +136,4 @@ class Topic(BaseModel):
     needs_review: bool
     review_notes: str = ""
     reviewed: dt.date
+    red_flags: RedFlags = Field(default_factory=RedFlags)
