@@ -48,6 +48,8 @@ class Concept(BaseModel):
     exceptions: list[str] = Field(default_factory=list, alias="except")
     cancelled_by: list[list[str]] = Field(default_factory=list)
     suggests: list[str] = Field(default_factory=list)
+    rules_out: list[str] = Field(default_factory=list)
+    """Concepts this one rules out when stated: "napas biasa" rules out difficulty breathing."""
     about_message: bool = False
     """Says what kind of message it is (a question, something happening now), not what is wrong."""
 
@@ -63,9 +65,10 @@ def load_vocabulary(path: Path = RED_FLAGS_FILE) -> Vocabulary:
     vocabulary = Vocabulary.model_validate(safe_load(path.read_text(encoding="utf-8")))
     ids = {c.id for c in vocabulary.concepts}
     for concept in vocabulary.concepts:
-        unknown = {c for combo in concept.cancelled_by for c in combo} - ids
+        named = {c for combo in concept.cancelled_by for c in combo} | set(concept.rules_out)
+        unknown = named - ids
         if unknown:
-            raise ValueError(f"{path.name}: {concept.id} is cancelled by unknown {sorted(unknown)}")
+            raise ValueError(f"{path.name}: {concept.id} names unknown concepts {sorted(unknown)}")
     return vocabulary
 
 
@@ -117,6 +120,7 @@ class ConceptFinder:
         self.concepts = {c.id: c for c in vocabulary.concepts}
         self._classes = vocabulary.classes
         self._root = _Node()
+        self._rules_out = {c.id: frozenset(c.rules_out) for c in vocabulary.concepts}
         for concept in vocabulary.concepts:
             for phrase in concept.phrases:
                 self._add(phrase, concept.id, exception=False)
@@ -144,6 +148,7 @@ class ConceptFinder:
             elif match.concept not in present:
                 present[match.concept] = " ".join(t.word for t in tokens[match.start : match.end + 1])
             previous, previous_negated = match, is_negated
+        negated.update(c for concept in present for c in self._rules_out[concept])
         return Findings(present, frozenset(negated - present.keys()))
 
     def danger_signs(self, findings: Findings) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -28,7 +28,7 @@ IDF_POWER = 1.5
 TITLE_WEIGHT = 1.5
 """A word the topic's title uses is central to it: `demam` is first of all about fever."""
 LENGTH_WEIGHT = 0.25
-"""How much a topic with a long keyword list is damped, as in BM25: it matches more by chance."""
+"""How much a topic with a long keyword list is damped."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,18 @@ class KeywordIndex:
                     _Phrase(topic_id, stems, frozenset(stems), weight)
                 )
         sizes = [len(ts) for ts in self._terms.values()]
-        self._average_size = sum(sizes) / max(1, len(sizes))
+        average = sum(sizes) / max(1, len(sizes))
+        # A topic with a long keyword list is damped, as in BM25: it matches more by chance.
+        self._damping = {
+            topic_id: 1 - LENGTH_WEIGHT + LENGTH_WEIGHT * len(ts) / average
+            for topic_id, ts in self._terms.items()
+        }
+        # Inverted: each term's weight in every topic that uses it.
+        self._postings: dict[str, dict[str, float]] = {}
+        for topic_id, topic_terms in self._terms.items():
+            for term in topic_terms:
+                boost = TITLE_WEIGHT if term in self._title_terms[topic_id] else 1.0
+                self._postings.setdefault(term, {})[topic_id] = self._idf[term] * boost
         self.vocabulary = Vocabulary(surface, self._idf)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
@@ -104,11 +115,10 @@ class KeywordIndex:
 
     def evidence(self, text: str, topic_id: str) -> list[str]:
         """The message's words that count for a topic, as typed (after spelling correction)."""
-        weigh = self._weigher(topic_id)
         return [
             word
             for word in (self.vocabulary.correct(w) for w in content_words(text))
-            if weigh(terms(word)) > 0
+            if topic_id in self._weights(terms(word))
         ]
 
     def _rank(self, content: list[str], negated: set[str]) -> list[tuple[str, float]]:
@@ -121,18 +131,15 @@ class KeywordIndex:
         context = [terms(word) for word in counted if word in CONTEXT_WORDS]
         present = {t for word_forms in forms + context for t in word_forms}
         whole = self._whole_phrases(present, [stem(word) for word in content])
+        cues: Counter[str] = Counter()
+        for word_forms in forms:
+            cues.update(self._weights(word_forms))
         scored = []
-        for topic_id, topic_terms in self._terms.items():
-            weigh = self._weigher(topic_id)
-            cue = sum(weigh(f) for f in forms)
-            best_phrase = whole.get(topic_id)
-            if cue == 0 and best_phrase is None:
-                continue  # context words alone ("harga tbs", "nelayan") are not an injury
-            score = cue + sum(weigh(f) for f in context)
-            if best_phrase is not None:
-                score += PHRASE_BONUS * best_phrase
-            size = len(topic_terms) / self._average_size
-            scored.append((topic_id, score / (1 - LENGTH_WEIGHT + LENGTH_WEIGHT * size)))
+        for topic_id in cues.keys() | whole.keys():
+            # Context words alone ("harga tbs", "nelayan") are not an injury: they only add.
+            score = cues[topic_id] + PHRASE_BONUS * whole.get(topic_id, 0.0)
+            score += sum(self._weights(word_forms).get(topic_id, 0.0) for word_forms in context)
+            scored.append((topic_id, score / self._damping[topic_id]))
         scored.sort(key=lambda item: (-item[1], item[0]))
         if not scored or scored[0][1] < MIN_SCORE:
             return []
@@ -161,21 +168,15 @@ class KeywordIndex:
             best[phrase.topic_id] = max(best.get(phrase.topic_id, phrase.weight), phrase.weight)
         return best
 
-    def _weigher(self, topic_id: str) -> Callable[[tuple[str, ...]], float]:
-        """A word's weight for one topic: its best form's IDF, more if the title uses it."""
-        topic_terms, title_terms = self._terms[topic_id], self._title_terms[topic_id]
-
-        def weigh(forms: tuple[str, ...]) -> float:
-            return max(
-                (
-                    self._idf[t] * (TITLE_WEIGHT if t in title_terms else 1.0)
-                    for t in forms
-                    if t in topic_terms
-                ),
-                default=0.0,
-            )
-
-        return weigh
+    def _weights(self, word_forms: tuple[str, ...]) -> dict[str, float]:
+        """A word's weight in each topic: its best form's, more if the topic's title uses it."""
+        if len(word_forms) == 1:
+            return self._postings.get(word_forms[0], {})
+        best: dict[str, float] = {}
+        for form in word_forms:
+            for topic_id, weight in self._postings.get(form, {}).items():
+                best[topic_id] = max(best.get(topic_id, 0.0), weight)
+        return best
 
 
 def _negated_words(sequence: list[str]) -> set[str]:

@@ -23,6 +23,9 @@ EXPLAINED_FEATURES = 8
 CONFIDENT = 2.0
 """Without any keyword or red flag of the content, a best topic needs this many times the chance
 of a blind guess to count: "ada yg jual jaring bekas?" is about no topic."""
+SUGGESTED = 3.0
+"""A topic a stated concept points to (heavy bleeding: severe-bleeding; lockjaw: tetanus) is this
+many times likelier: the sign says which card comes first."""
 PLAUSIBLE = 0.5
 """A runner-up this close to the best (as a share of its probability) is a plausible reading too:
 its GAWAT rules count."""
@@ -101,6 +104,8 @@ class Matcher:
         findings = self.finder.find(text)
         evidence = self._evidence(text, findings)
         chances = self.classifier.probabilities(features(text, findings.present, evidence))
+        for topic in self._suggested(findings):
+            chances[topic] *= SUGGESTED
         ranked = sorted(chances, key=lambda label: (-chances[label], label))
         guess = CONFIDENT / len(chances)
         about_nothing = ranked[0] == NO_TOPIC or (
@@ -126,13 +131,10 @@ class Matcher:
 
     def _evidence(self, text: str, findings: Findings) -> list[str]:
         """Topics the content's own words point to: keywords first, then suggesting concepts."""
-        evidence = [topic for topic, _ in self.keywords.rank(text)]
-        evidence += [
-            topic
-            for concept in findings.present
-            for topic in self.finder.concepts[concept].suggests
-        ]
-        return evidence
+        return [topic for topic, _ in self.keywords.rank(text)] + self._suggested(findings)
+
+    def _suggested(self, findings: Findings) -> list[str]:
+        return [t for c in findings.present for t in self.finder.concepts[c].suggests]
 
     def _red_flags(self, findings: Findings) -> bool:
         return any(not self.finder.concepts[c].about_message for c in findings.present)
