@@ -27,7 +27,19 @@ def _load_lexicon() -> tuple[dict[str, str], frozenset[str], frozenset[str], dic
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
             raise ValueError(f"{LEXICON_FILE.name}: quote words YAML reads as other types (yes, no, 1)")
     stopwords, context = frozenset(raw["stopwords"].split()), frozenset(raw["context"].split())
-    return abbreviations, stopwords, context, roots
+    return _resolved(abbreviations), stopwords, context, roots
+
+
+def _resolved(mapping: dict[str, str]) -> dict[str, str]:
+    """Follow chains once at load: `bernafas` -> `bernapas` -> `napas` becomes `bernafas` -> `napas`."""
+    resolved = {}
+    for word, target in mapping.items():
+        seen = {word}
+        while target in mapping and target not in seen:
+            seen.add(target)
+            target = mapping[target]
+        resolved[word] = target
+    return resolved
 
 
 ABBREVIATIONS, STOPWORDS, CONTEXT_WORDS, ROOTS = _load_lexicon()

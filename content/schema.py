@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 TOPIC_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
@@ -34,6 +34,8 @@ class Category(StrEnum):
 
 
 class Sector(StrEnum):
+    """A trade. `umum` (general) also stands for a reader with no group or of another trade."""
+
     FISHING = "nelayan"
     PLANTATION = "sawit"
     GENERAL = "umum"
@@ -53,6 +55,24 @@ class ShortLocalized(Localized):
 
     id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
     en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class TopicStep(Localized):
+    """One first-aid step. With `sectors`, only readers of those trades see it (a fisherman is
+    not told to move away from egrek and fruit bunches); without it, everyone does. A step that
+    names one trade's tools or places comes as variants side by side: one per trade, and one in
+    general words for `umum` (readers with no group, or a group of another trade)."""
+
+    sectors: list[Sector] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sectors_listed_once(self) -> TopicStep:
+        if len(set(self.sectors)) != len(self.sectors):
+            raise ValueError(f"a step lists a sector twice: {[s.value for s in self.sectors]}")
+        return self
+
+    def shown_to(self, sector: Sector) -> bool:
+        return not self.sectors or sector in self.sectors
 
 
 class Source(BaseModel):
@@ -121,7 +141,7 @@ class Topic(BaseModel):
     urgency: Urgency
     at_sea: bool = False
     summary: Localized
-    steps: list[Localized] = Field(min_length=2)
+    steps: list[TopicStep] = Field(min_length=2)
     jangan: list[Localized] = Field(min_length=1)
     danger_signs: list[Localized] = Field(min_length=1)
     refer: Localized
@@ -137,3 +157,14 @@ class Topic(BaseModel):
     review_notes: str = ""
     reviewed: dt.date
     red_flags: RedFlags = Field(default_factory=RedFlags)
+
+    @model_validator(mode="after")
+    def _every_reader_gets_steps(self) -> Topic:
+        for sector in Sector:
+            if len(self.steps_for(sector)) < 2:
+                raise ValueError(f"steps: readers of sector {sector.value!r} see fewer than 2")
+        return self
+
+    def steps_for(self, sector: Sector) -> list[TopicStep]:
+        """The steps a reader of `sector` sees, in order (`umum` for no group or another trade)."""
+        return [step for step in self.steps if step.shown_to(sector)]

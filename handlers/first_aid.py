@@ -22,7 +22,7 @@ from bot.conversation import (
 from bot.models import Choice, Reply
 from content.knowledge import pick
 from content.schema import Topic, Urgency
-from handlers.emergency import emergency_card
+from handlers.emergency import emergency_card, reader_steps
 
 TOPIC_TOKEN = "topic:"
 MAX_QUOTED_TEXT = 300
@@ -76,11 +76,13 @@ def topic_card(ctx: StepContext, topic: Topic, emergency: bool) -> Reply:
 
 
 def step_text(ctx: StepContext, topic: Topic, index: int) -> str:
+    steps = reader_steps(ctx, topic)
+    index = min(index, len(steps) - 1)
     return ctx.t(
         "first_aid.step",
         number=index + 1,
-        total=len(topic.steps),
-        text=pick(topic.steps[index], ctx.language),
+        total=len(steps),
+        text=pick(steps[index], ctx.language),
     )
 
 
@@ -124,7 +126,7 @@ def _current(ctx: StepContext) -> Topic:
 async def ask_what_next(ctx: StepContext) -> Reply:
     topic = _current(ctx)
     choices = []
-    if int(ctx.draft["step"]) + 1 < len(topic.steps):
+    if int(ctx.draft["step"]) + 1 < len(reader_steps(ctx, topic)):
         choices.append(ctx.choice("fa:next", "first_aid.next"))
     choices += [
         ctx.choice("fa:danger", "first_aid.show_danger"),
@@ -142,13 +144,14 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
     """Next step, danger signs, what not to do, other topics, the full card, or tell the kader."""
     topic = _current(ctx)
     lang = ctx.language
+    last = len(reader_steps(ctx, topic)) - 1
     match answer.choice:
         case "fa:next":
-            ctx.draft["step"] = min(int(ctx.draft["step"]) + 1, len(topic.steps) - 1)
+            ctx.draft["step"] = min(int(ctx.draft["step"]) + 1, last)
             replies = [
                 ctx.reply("first_aid.step_only", text=step_text(ctx, topic, ctx.draft["step"]))
             ]
-            if ctx.draft["step"] == len(topic.steps) - 1:
+            if ctx.draft["step"] == last:
                 replies.append(ctx.reply("first_aid.last_step", refer=pick(topic.refer, lang)))
             return Goto("what_next", replies)
         case "fa:danger":
@@ -189,7 +192,8 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
 
 def full_card(ctx: StepContext, topic: Topic) -> Reply:
     lang = ctx.language
-    numbered = "\n".join(f"{n}. {pick(s, lang)}" for n, s in enumerate(topic.steps, start=1))
+    steps = reader_steps(ctx, topic)
+    numbered = "\n".join(f"{n}. {pick(s, lang)}" for n, s in enumerate(steps, start=1))
     notes = bullet_list([pick(n, lang) for n in topic.guidance_notes])
     return ctx.reply(
         "first_aid.full",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.incident_codes import TOPIC_CODES
 from content.knowledge import Knowledge
 from content.loader import TOPICS_DIR, ContentError, load_topics
+from content.schema import Sector
 
 # The canonical ids of shared/TOPICS.md; `True` marks "always emergency".
 CANONICAL: dict[str, bool] = {
@@ -26,7 +29,16 @@ CANONICAL: dict[str, bool] = {
     "cpr": True, "anaphylaxis": True, "fever": False, "muscle-cramp": False, "chest-pain": True,
     "seizure": True,
 }  # fmt: skip
-# Divers Alert Network is the first-aid reference for diving injuries (not in IFRC 2020).
+# Topics beyond the canonical list, with their "always emergency" flag (the last two: issue 19).
+EXTRA: dict[str, bool] = {
+    "pufferfish-poisoning": True,
+    "leptospirosis": False,
+    "fuel-acid-swallowed": False,
+    "carbon-monoxide": False,
+}
+# Divers Alert Network is the first-aid reference for diving injuries (not in IFRC 2020). The
+# national health service and poison centre stand in where IFRC and WHO have no first-aid text
+# (swallowed fuel and corrosives, carbon monoxide).
 GUIDELINE_PUBLISHERS = (
     "IFRC",
     "WHO",
@@ -34,8 +46,19 @@ GUIDELINE_PUBLISHERS = (
     "Kemenkes",
     "Kementerian Kesehatan",
     "Divers Alert Network",
+    "NHS",
+    "National Poisons Centre",
 )
 CONTESTED = ("snakebite", "jellyfish", "venomous-fish")
+# Hosts that only copy other publishers' documents, and staging servers: never a source.
+MIRRORS = re.compile(
+    r"vdocuments|docslib|scribd|123dok|iiab\.me|netlify\.app|\.stage\.|/copy/|documents\.pub"
+)
+# Tools and places of one trade: a step a reader of the other trade sees must not name them.
+TRADE_WORDS = {
+    Sector.PLANTATION: re.compile(r"\b(egrek|dodos|pelepah|tbs|brondolan|tandan|gancu)\b", re.I),
+    Sector.FISHING: re.compile(r"\b(perahu|kapal|palka|gardan|jaring|pancing|di laut)\b", re.I),
+}
 
 
 def test_every_canonical_topic_exists_with_its_emergency_flag(knowledge: Knowledge) -> None:
@@ -46,6 +69,39 @@ def test_every_canonical_topic_exists_with_its_emergency_flag(knowledge: Knowled
         t for t, emergency in CANONICAL.items() if knowledge.topics[t].always_emergency != emergency
     }
     assert wrong == set()
+
+
+def test_the_topics_beyond_the_canonical_list_exist(knowledge: Knowledge) -> None:
+    for topic_id, emergency in EXTRA.items():
+        assert knowledge.topics[topic_id].always_emergency is emergency
+    assert set(knowledge.topics) == set(CANONICAL) | set(EXTRA)
+
+
+def test_every_topic_has_incident_codes(knowledge: Knowledge) -> None:
+    """A report about any topic gets an ICLS injury type and a material agent."""
+    assert set(TOPIC_CODES) == set(knowledge.topics)
+
+
+def test_sources_are_the_publishers_own_pages(knowledge: Knowledge) -> None:
+    copies = [
+        (topic.id, source.url)
+        for topic in knowledge.topics.values()
+        for source in topic.sources
+        if MIRRORS.search(source.url)
+    ]
+    assert copies == []
+
+
+def test_every_reader_sees_steps_in_their_own_trade_words(knowledge: Knowledge) -> None:
+    """A fisherman is not told to move away from egrek; a harvester is not sent to the boat."""
+    wrong = []
+    for topic in knowledge.topics.values():
+        for reader in set(topic.sectors) & set(TRADE_WORDS):
+            other = next(s for s in TRADE_WORDS if s is not reader)
+            for step in topic.steps_for(reader):
+                if TRADE_WORDS[other].search(step.id):
+                    wrong.append((topic.id, reader.value, step.id))
+    assert wrong == []
 
 
 def test_every_topic_cites_a_guideline_publisher(knowledge: Knowledge) -> None:
@@ -99,6 +155,9 @@ def edit(path: Path, change: dict[str, object]) -> None:
         ({"short_title": {"id": "Judul yang jauh terlalu panjang", "en": "Hook"}}, "short_title"),
         ({"always_emergency": True}, "urgency gawat"),
         ({"surprise": 1}, "surprise"),
+        ({"steps": [{"id": "a", "en": "a", "sectors": ["sawit"]}] * 3}, "'nelayan' see fewer"),
+        ({"steps": [{"id": "a", "en": "a", "sectors": ["laut"]}] * 2}, "steps.0.sectors"),
+        ({"steps": [{"id": "a", "en": "a", "sectors": ["sawit", "sawit"]}] * 2}, "twice"),
     ],
 )
 def test_broken_files_fail_loudly_naming_the_file(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.demo import FISHERMEN_CODE
 from bot.engine import Engine
 from bot.storage.database import Database
+from content.knowledge import Knowledge
+from content.schema import Sector
 from tests.conftest import Person, RowCounter, person
+
+FALL = "jatuh dari ketinggian"
 
 
 async def test_free_text_opens_the_topic_at_its_first_step(engine: Engine) -> None:
@@ -142,3 +148,63 @@ async def test_an_emergency_typed_mid_registration_is_answered_not_taken_as_a_na
     assert stranger.keys[0] == "emergency.card"
     assert stranger.keys[-1] == "registration.ask_name"
     assert rows("SELECT * FROM users WHERE platform_id = 'mid-registration'") == []
+
+
+async def walk_the_steps(reader: Person) -> list[str]:
+    """Every step text the reader is shown, from the topic card to the last step."""
+    texts = [next(r.text for r in reader.last if r.key == "first_aid.card")]
+    while "fa:next" in reader.tokens:
+        await reader.tap("fa:next")
+        texts.append(reader.last[0].text)
+    return texts
+
+
+async def reader(engine: Engine, who: str) -> Person:
+    if who == "no group":
+        newcomer = Person(engine, "newcomer")
+        await newcomer.register(name="Yusuf", code=None)
+        return newcomer
+    return person(engine, who)
+
+
+@pytest.mark.parametrize(
+    ("who", "sector"),
+    [("budi", Sector.FISHING), ("rahmat", Sector.PLANTATION), ("no group", Sector.GENERAL)],
+)
+async def test_steps_are_in_the_words_of_the_readers_trade(
+    engine: Engine, knowledge: Knowledge, who: str, sector: Sector
+) -> None:
+    """The same fall: a fisherman, a harvester and someone without a group see their own steps."""
+    topic = knowledge.topics["fall-from-height"]
+    expected = [step.id for step in topic.steps_for(sector)]
+    others = {step.id for step in topic.steps} - set(expected)
+    assert others, "the topic has steps for other trades"
+    someone = await reader(engine, who)
+    await someone.say(FALL)
+    assert someone.keys[:2] == ["emergency.card", "first_aid.card"]
+    first_actions = someone.last[0].text
+    assert expected[0] in first_actions
+    assert not any(step in first_actions for step in others)
+    shown = await walk_the_steps(someone)
+    assert len(shown) == len(expected)
+    for number, (text, step) in enumerate(zip(shown, expected, strict=True), start=1):
+        assert f"Langkah {number} dari {len(expected)}" in text
+        assert step in text
+    await someone.tap("fa:full")
+    full = someone.last[0].text
+    assert all(step in full for step in expected)
+    assert not any(step in full for step in others)
+
+
+async def test_a_fisherman_is_not_told_about_egrek_nor_a_harvester_about_boats(
+    engine: Engine,
+) -> None:
+    budi, rahmat = person(engine, "budi"), person(engine, "rahmat")
+    await budi.say(FALL)
+    assert "egrek" not in budi.last[0].text + budi.last[1].text
+    await rahmat.say(FALL)
+    assert "egrek" in rahmat.last[0].text
+    await rahmat.say("digigit ular")
+    assert "perahu" not in rahmat.last[0].text + rahmat.last[1].text
+    await budi.say("digigit ular")
+    assert "115" in budi.last[0].text
