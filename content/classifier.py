@@ -69,15 +69,18 @@ class TopicClassifier:
         document_frequency: Counter[str] = Counter()
         for counted, _ in examples:
             document_frequency.update(counted.keys())
-        self._vocabulary = {feature: n for n, feature in enumerate(sorted(document_frequency))}
-        documents = len(examples)
-        self._idf = np.array(
-            [math.log((1 + documents) / (1 + document_frequency[f])) + 1 for f in self._vocabulary]
-        )
-        totals = np.zeros((len(self.labels), len(self._vocabulary)))
+        self._vocabulary = {feature: n for n, feature in enumerate(document_frequency)}
+        self._names = list(self._vocabulary)
+        frequencies = np.fromiter(document_frequency.values(), dtype=float)
+        self._idf = np.log((1 + len(examples)) / (1 + frequencies)) + 1
+        rows, columns, values = [], [], []
         for counted, label in examples:
-            indices, values = self._vector(counted)
-            totals[label_index[label], indices] += values
+            indices, weights = self._vector(counted)
+            rows.append(np.full(len(indices), label_index[label]))
+            columns.append(indices)
+            values.append(weights)
+        totals = np.zeros((len(self.labels), len(self._vocabulary)))
+        np.add.at(totals, (np.concatenate(rows), np.concatenate(columns)), np.concatenate(values))
         complement = totals.sum(axis=0, keepdims=True) - totals
         smoothed = complement + SMOOTHING
         # A feature common in the other topics weighs against this one; -log keeps larger better.
@@ -105,9 +108,8 @@ class TopicClassifier:
             return []
         weights = self._weights[:, indices] * values
         lead = weights[self.labels.index(label)] - weights.mean(axis=0)
-        names = list(self._vocabulary)
         order = np.argsort(-lead)[:limit]
-        return [names[indices[n]] for n in order if lead[n] > 0]
+        return [self._names[indices[n]] for n in order if lead[n] > 0]
 
     def _vector(self, counted: Mapping[str, int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Known features as indices and L2-normalised, sublinear TF-IDF values."""

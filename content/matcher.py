@@ -26,6 +26,8 @@ of a blind guess to count: "ada yg jual jaring bekas?" is about no topic."""
 SUGGESTED = 3.0
 """A topic a stated concept points to (heavy bleeding: severe-bleeding; lockjaw: tetanus) is this
 many times likelier: the sign says which card comes first."""
+UNFIT = 0.05
+"""How far back a topic is set when the message lacks what the topic requires (an eye)."""
 PLAUSIBLE = 0.5
 """A runner-up this close to the best (as a share of its probability) is a plausible reading too:
 its GAWAT rules count."""
@@ -106,6 +108,9 @@ class Matcher:
         chances = self.classifier.probabilities(features(text, findings.present, evidence))
         for topic in self._suggested(findings):
             chances[topic] *= SUGGESTED
+        for topic_id, topic in self.topics.items():
+            if topic.requires and not any(findings.has(c) for c in topic.requires):
+                chances[topic_id] *= UNFIT
         ranked = sorted(chances, key=lambda label: (-chances[label], label))
         guess = CONFIDENT / len(chances)
         about_nothing = ranked[0] == NO_TOPIC or (
@@ -178,6 +183,7 @@ def _check_rules(topics: Mapping[str, Topic], finder: ConceptFinder) -> None:
     for topic in topics.values():
         flags = topic.red_flags
         named = [c for rule in (*flags.gawat, *flags.segera, *flags.calm) for c in rule]
+        named += topic.requires
         if flags.ask:
             named += [*flags.ask.flags, *flags.ask.when, *flags.ask.unless]
         unknown = sorted({c.removeprefix("!") for c in named} - finder.concepts.keys())

@@ -84,10 +84,13 @@ def stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Folded words with abbreviations expanded, stopwords kept (danger signs need negations)."""
-    expanded: list[str] = []
-    for word in fold(text).split():
-        expanded.extend(_standard_form(word).split())
-    return expanded
+    return list(_words(text))
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """One message is read by several parts of the triage: normalise it once."""
+    return tuple(w for word in fold(text).split() for w in _standard_form(word).split())
 
 
 def _standard_form(word: str) -> str:

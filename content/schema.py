@@ -157,6 +157,9 @@ class Topic(BaseModel):
     review_notes: str = ""
     reviewed: dt.date
     red_flags: RedFlags = Field(default_factory=RedFlags)
+    requires: list[ConceptId] = Field(default_factory=list)
+    """Concepts of which a message must state one for this topic to fit: an eye topic needs an
+    eye. Without one the topic is set far back, whatever else the words resemble."""
 
     @model_validator(mode="after")
     def _every_reader_gets_steps(self) -> Topic:
