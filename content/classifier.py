@@ -111,7 +111,9 @@ class TopicClassifier:
         order = np.argsort(-lead)[:limit]
         return [self._names[indices[n]] for n in order if lead[n] > 0]
 
-    def _vector(self, counted: Mapping[str, int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def _vector(
+        self, counted: Mapping[str, int]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Known features as indices and L2-normalised, sublinear TF-IDF values."""
         known = [(self._vocabulary[f], c) for f, c in counted.items() if f in self._vocabulary]
         if not known:

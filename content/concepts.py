@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import product
 from pathlib import Path
 
@@ -36,6 +37,15 @@ _CLAUSE_BREAK_WORDS = frozenset(
 _CLAUSE_PUNCTUATION = re.compile(r"[.,;:!?\n()/]+")
 
 
+class Role(StrEnum):
+    SIGN = "sign"
+    """Something wrong with someone: a symptom, an injury, what happened."""
+    QUALIFIER = "qualifier"
+    """Where, how much, how it is now ("perut", "luas", "sudah sadar"): shapes the rules only."""
+    MESSAGE = "message"
+    """What kind of message it is: a question for training, a greeting, something happening now."""
+
+
 class Concept(BaseModel):
     """One red flag (or one kind of message) and the ways people say it."""
 
@@ -50,8 +60,7 @@ class Concept(BaseModel):
     suggests: list[str] = Field(default_factory=list)
     rules_out: list[str] = Field(default_factory=list)
     """Concepts this one rules out when stated: "napas biasa" rules out difficulty breathing."""
-    about_message: bool = False
-    """Says what kind of message it is (a question, something happening now), not what is wrong."""
+    role: Role = Role.SIGN
 
 
 class Vocabulary(BaseModel):
@@ -85,8 +94,7 @@ class Findings:
     def holds(self, combination: Iterable[str]) -> bool:
         """All of a combination: `x` present, `!x` ruled out."""
         return all(
-            c[1:] in self.ruled_out if c.startswith("!") else c in self.present
-            for c in combination
+            c[1:] in self.ruled_out if c.startswith("!") else c in self.present for c in combination
         )
 
 
@@ -146,7 +154,9 @@ class ConceptFinder:
             if is_negated:
                 negated.add(match.concept)
             elif match.concept not in present:
-                present[match.concept] = " ".join(t.word for t in tokens[match.start : match.end + 1])
+                present[match.concept] = " ".join(
+                    t.word for t in tokens[match.start : match.end + 1]
+                )
             previous, previous_negated = match, is_negated
         negated.update(c for concept in present for c in self._rules_out[concept])
         return Findings(present, frozenset(negated - present.keys()))
@@ -184,9 +194,15 @@ class ConceptFinder:
             optional = item.endswith("?")
             body = item.removesuffix("?")
             if body.startswith("(") and body.endswith(")"):
-                alternatives = [alt for part in _split_alternatives(body[1:-1]) for alt in self._expand_words(part)]
+                alternatives = [
+                    alt
+                    for part in _split_alternatives(body[1:-1])
+                    for alt in self._expand_words(part)
+                ]
             elif body.startswith("$"):
-                alternatives = [alt for member in self._class(body[1:]) for alt in self._expand_words(member)]
+                alternatives = [
+                    alt for member in self._class(body[1:]) for alt in self._expand_words(member)
+                ]
             else:
                 alternatives = [_literal(body)]
             if optional:

@@ -13,14 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from content.classifier import NO_TOPIC, Example, TopicClassifier, features
-from content.concepts import ConceptFinder, Findings, Vocabulary
+from content.concepts import ConceptFinder, Findings, Role, Vocabulary
 from content.keywords import KeywordIndex
 from content.schema import RedFlagQuestion, Topic, Urgency
 from content.urgency import Assessment, assess
 
 MAX_TOPICS = 5
 EXPLAINED_FEATURES = 8
-CONFIDENT = 2.0
+CONFIDENT = 5.0
 """Without any keyword or red flag of the content, a best topic needs this many times the chance
 of a blind guess to count: "ada yg jual jaring bekas?" is about no topic."""
 SUGGESTED = 3.0
@@ -142,7 +142,7 @@ class Matcher:
         return [t for c in findings.present for t in self.finder.concepts[c].suggests]
 
     def _red_flags(self, findings: Findings) -> bool:
-        return any(not self.finder.concepts[c].about_message for c in findings.present)
+        return any(self.finder.concepts[c].role is Role.SIGN for c in findings.present)
 
 
 def _triage(
@@ -191,4 +191,6 @@ def _check_rules(topics: Mapping[str, Topic], finder: ConceptFinder) -> None:
             raise RuleError(f"{topic.id}.yaml: red_flags name unknown concepts {unknown}")
     suggested = {t for c in finder.concepts.values() for t in c.suggests}
     if not suggested <= topics.keys():
-        raise RuleError(f"red_flags.yaml suggests unknown topics {sorted(suggested - topics.keys())}")
+        raise RuleError(
+            f"red_flags.yaml suggests unknown topics {sorted(suggested - topics.keys())}"
+        )

@@ -25,7 +25,9 @@ def _load_lexicon() -> tuple[dict[str, str], frozenset[str], frozenset[str], dic
     roots = dict(raw["roots"].items())
     for mapping in (abbreviations, roots):
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-            raise ValueError(f"{LEXICON_FILE.name}: quote words YAML reads as other types (yes, no, 1)")
+            raise ValueError(
+                f"{LEXICON_FILE.name}: quote words YAML reads as other types (yes, no, 1)"
+            )
     stopwords, context = frozenset(raw["stopwords"].split()), frozenset(raw["context"].split())
     return _resolved(abbreviations), stopwords, context, roots
 
@@ -46,9 +48,7 @@ ABBREVIATIONS, STOPWORDS, CONTEXT_WORDS, ROOTS = _load_lexicon()
 """Chat abbreviations and regional words -> one form; words with no meaning for triage; words of
 place and trade that support a topic but cannot make one alone; roots the stemmer gets wrong."""
 
-NEGATIONS = frozenset(
-    {"tidak", "bukan", "belum", "tanpa", "no", "not", "without", "never", "nor"}
-)
+NEGATIONS = frozenset({"tidak", "bukan", "belum", "tanpa", "no", "not", "without", "never", "nor"})
 """Words that negate what follows; the lexicon maps ga, gk, kada, ora, tena... to `tidak`."""
 _POSSESSIVES = ("nya", "ne", "e", "ku", "mu")
 """A regional word with a possessive still maps: Javanese `sikile` is `sikil` (kaki) + `-e`."""

@@ -86,7 +86,7 @@ ConceptId = Annotated[str, StringConstraints(pattern=r"^!?[a-z][a-z0-9]*(-[a-z0-
 """A red-flag concept of `red_flags.yaml`; `!id` in a rule means the message rules it out."""
 
 
-class Answer(StrEnum):
+class YesNo(StrEnum):
     YES = "yes"
     NO = "no"
 
@@ -100,7 +100,7 @@ class RedFlagQuestion(BaseModel):
     text: Localized
     flags: list[ConceptId] = Field(min_length=1)
     """The red flags the question names: one of them ruled out in the message makes it moot."""
-    gawat_if: Answer = Answer.YES
+    gawat_if: YesNo = YesNo.YES
     """Which answer means an emergency: "no" for "Masih bisa batuk atau bicara?"."""
     when: list[ConceptId] = Field(default_factory=list)
     """Concepts that must be in the message for the question to make sense (a fainting question
