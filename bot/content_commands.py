@@ -42,8 +42,9 @@ def run_match(knowledge: Knowledge, args: argparse.Namespace, stdin: TextIO, out
     messages: Iterable[str] = (
         (line.rstrip("\r\n") for line in stdin) if args.text == "-" else [args.text]
     )
+    matcher = knowledge.matcher
     for text in messages:
-        triage = knowledge.matcher.triage(text)
+        triage = matcher.triage(text)
         if args.json:
             print(json.dumps(triage.as_json(), ensure_ascii=False), file=out, flush=True)
             continue
@@ -52,10 +53,27 @@ def run_match(knowledge: Knowledge, args: argparse.Namespace, stdin: TextIO, out
             print("  tidak ada topik yang cocok / no topic matches", file=out)
         for topic_id, score in zip(triage.topics, triage.scores, strict=True):
             topic = knowledge.topics[topic_id]
-            print(f"  {score:6.2f}  {topic_id}  ({topic.title.id} / {topic.title.en})", file=out)
-        signs = ", ".join(triage.danger_signs) or "-"
+            print(f"  {score:6.3f}  {topic_id}  ({topic.title.id} / {topic.title.en})", file=out)
+        urgency = triage.urgency.value.upper() if triage.urgency else "-"
         flag = "YA / YES" if triage.emergency else "tidak / no"
-        print(f"  darurat / emergency: {flag}; tanda bahaya / danger signs: {signs}", file=out)
+        print(f"  urgensi / urgency: {urgency}; darurat / emergency: {flag}", file=out)
+        print(f"  tanda bahaya / danger signs: {', '.join(triage.danger_signs) or '-'}", file=out)
+        if triage.general:
+            print("  pertanyaan umum / general question: steps, no alarm", file=out)
+        if triage.question is not None:
+            print(
+                f"  tanya dulu / ask first: {triage.question.id}: {triage.question.text.id}",
+                file=out,
+            )
+        print(f"  konsep / concepts: {', '.join(triage.concepts) or '-'}", file=out)
+        print(f"  disangkal / ruled out: {', '.join(triage.ruled_out) or '-'}", file=out)
+        if triage.topics:
+            why = matcher.explain(text, triage.topics[0])
+            print(f"  kata kunci / keywords: {', '.join(why.keywords) or '-'}", file=out)
+            print(
+                f"  ciri terkuat / strongest features: {', '.join(why.features) or '-'}", file=out
+            )
+            print(f"  aturan / rules: {'; '.join(why.rules) or '-'}", file=out)
 
 
 def run_content(knowledge: Knowledge, args: argparse.Namespace, out: TextIO) -> None:

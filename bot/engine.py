@@ -26,7 +26,7 @@ from handlers.consent import FLOW_NAME as CONSENT_FLOW
 from handlers.emergency import emergency_card
 from handlers.erasure import FLOW_NAME as ERASE_FLOW
 from handlers.first_aid import FLOW_NAME as FIRST_AID_FLOW
-from handlers.first_aid import short_answer, triage_text
+from handlers.first_aid import newcomer_first_aid, short_answer
 from handlers.group_chats import ChatTurn, on_chat_event
 from handlers.linking import FLOW_NAME as LINK_FLOW
 from handlers.linking import start_linking
@@ -241,7 +241,7 @@ class Engine:
             if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
                 # Help first: an injury typed before registering gets first aid, registration
                 # is offered after.
-                helped = await triage_text(ctx, text) if text else None
+                helped = await newcomer_first_aid(ctx, text) if text else None
                 if helped is not None:
                     return notes + await self._apply(turn, helped)
                 return notes + await self._start_flow(turn, REGISTRATION_FLOW, {})

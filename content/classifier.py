@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +51,7 @@ def features(text: str, concepts: Iterable[str], keyword_topics: Sequence[str]) 
         root = stem(word)
         if root != word:
             found["r:" + root] += 1
-    for first, second in zip(message_words, message_words[1:], strict=False):
+    for first, second in pairwise(message_words):
         found[f"b:{first}_{second}"] += 1
     padded = " " + " ".join(message_words) + " "
     for n in NGRAMS:

@@ -319,16 +319,13 @@ def _negated(tokens: Sequence[_Token], start: int) -> bool:
     if tokens[start].word in NEGATIONS:
         return False  # the phrase is itself a negation: "tidak sadar"
     clause = tokens[start].clause
-    fillers = 0
-    for position in range(start - 1, -1, -1):
-        token = tokens[position]
+    for fillers, token in enumerate(reversed(tokens[max(0, start - 3) : start])):
         if token.clause != clause:
             return False
         if token.word in NEGATIONS:
             return True
         if token.word not in _FILLERS or fillers == 2:
             return False
-        fillers += 1
     return False
 
 

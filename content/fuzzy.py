@@ -29,6 +29,10 @@ def squeeze(word: str) -> str:
     return "".join(char for n, char in enumerate(word) if n == 0 or word[n - 1] != char)
 
 
+MIN_GUESSED = 3
+"""A letter or two is never corrected: "T" in "Orang T" is no "TT" (the tetanus shot)."""
+
+
 def allowed_edits(word: str) -> int:
     """Short words must match exactly: `ular`/`ulat` and `kapan`/`kapal` are different things."""
     if len(word) >= 9:
@@ -53,7 +57,7 @@ class Vocabulary:
 
     def correct(self, word: str) -> str:
         """`word` itself if known or too short to guess; else the nearest known word, if near."""
-        if word in self.words or word.isdigit():
+        if word in self.words or word.isdigit() or len(word) < MIN_GUESSED:
             return word
         cached = self._cache.get(word)
         if cached is not None:

@@ -63,8 +63,9 @@ class KeywordIndex:
                 phrases.add(tuple(stem(w) for w in phrase_words))
                 # A negated keyword ("tidak sadar") only counts as a whole phrase: its words
                 # alone would pull "sudah sadar" towards the wrong topic.
+                # Nor does a number ("demam 3 hari"): "Pekerja 3" is no fever.
                 if not NEGATIONS.intersection(phrase_words):
-                    topic_terms.update(t for w in phrase_words for t in terms(w))
+                    topic_terms.update(t for w in phrase_words if not w.isdigit() for t in terms(w))
             self._phrases[topic.id] = sorted(phrases)
             self._terms[topic.id] = topic_terms
             titles = (topic.title.id, topic.title.en, topic.short_title.id, topic.short_title.en)

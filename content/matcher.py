@@ -23,6 +23,11 @@ EXPLAINED_FEATURES = 8
 CONFIDENT = 5.0
 """Without any keyword or red flag of the content, a best topic needs this many times the chance
 of a blind guess to count: "ada yg jual jaring bekas?" is about no topic."""
+CONFIDENT_RULE = 0.25
+STRONG_KEYWORDS = 12.0
+"""A topic this likely, or the keyword index's first with this score (about two telling words),
+is sure enough to apply rules made only of qualifiers: "luka bakar ... sebadan" is a large burn,
+but the single word "perut" is no stab wound in the belly."""
 SUGGESTED = 3.0
 """A topic a stated concept points to (heavy bleeding: severe-bleeding; lockjaw: tetanus) is this
 many times likelier: the sign says which card comes first."""
@@ -51,6 +56,9 @@ class Triage:
     """The one question to ask before the first step, when the message leaves it open."""
     general: bool
     """A question for training or prevention: answer with the steps, raise no alarm."""
+    grounded: bool = False
+    """The content's own words or a red flag are in the message, not only what the classifier
+    learned: enough to interrupt a registration ("Rudi" is a name, "kena kail" is not)."""
     concepts: list[str] = field(default_factory=list)
     ruled_out: list[str] = field(default_factory=list)
     rules: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
@@ -104,13 +112,14 @@ class Matcher:
 
     def triage(self, text: str) -> Triage:
         findings = self.finder.find(text)
-        evidence = self._evidence(text, findings)
+        keywords = self.keywords.rank(text)
+        evidence = self._evidence(keywords, findings)
         chances = self.classifier.probabilities(features(text, findings.present, evidence))
-        for topic in self._suggested(findings):
-            chances[topic] *= SUGGESTED
-        for topic_id, topic in self.topics.items():
+        for suggested in self._suggested(findings):
+            chances[suggested] *= SUGGESTED
+        for topic in self.topics.values():
             if topic.requires and not any(findings.has(c) for c in topic.requires):
-                chances[topic_id] *= UNFIT
+                chances[topic.id] *= UNFIT
         ranked = sorted(chances, key=lambda label: (-chances[label], label))
         guess = CONFIDENT / len(chances)
         about_nothing = ranked[0] == NO_TOPIC or (
@@ -118,8 +127,13 @@ class Matcher:
         )
         topics = [] if about_nothing else [t for t in ranked if t != NO_TOPIC][:MAX_TOPICS]
         plausible = [t for t in topics if chances[t] >= PLAUSIBLE * chances[ranked[0]]]
-        assessment = assess(self.topics, plausible, findings, self.finder)
-        return _triage(text, topics, [round(chances[t], 3) for t in topics], findings, assessment)
+        confident = [t for t in plausible if chances[t] >= CONFIDENT_RULE]
+        if keywords and keywords[0][1] >= STRONG_KEYWORDS:
+            confident.append(keywords[0][0])
+        assessment = assess(self.topics, plausible, findings, self.finder, confident=confident)
+        grounded = bool(evidence) or self._red_flags(findings)
+        scores = [round(chances[t], 3) for t in topics]
+        return _triage(text, topics, scores, findings, assessment, grounded=grounded)
 
     def explain(self, text: str, topic_id: str) -> Explanation:
         findings = self.finder.find(text)
@@ -132,11 +146,11 @@ class Matcher:
         )
 
     def _features(self, text: str, findings: Findings) -> Counter[str]:
-        return features(text, findings.present, self._evidence(text, findings))
+        return features(text, findings.present, self._evidence(self.keywords.rank(text), findings))
 
-    def _evidence(self, text: str, findings: Findings) -> list[str]:
+    def _evidence(self, keywords: list[tuple[str, float]], findings: Findings) -> list[str]:
         """Topics the content's own words point to: keywords first, then suggesting concepts."""
-        return [topic for topic, _ in self.keywords.rank(text)] + self._suggested(findings)
+        return [topic for topic, _ in keywords] + self._suggested(findings)
 
     def _suggested(self, findings: Findings) -> list[str]:
         return [t for c in findings.present for t in self.finder.concepts[c].suggests]
@@ -146,7 +160,13 @@ class Matcher:
 
 
 def _triage(
-    text: str, topics: list[str], scores: list[float], findings: Findings, found: Assessment
+    text: str,
+    topics: list[str],
+    scores: list[float],
+    findings: Findings,
+    found: Assessment,
+    *,
+    grounded: bool,
 ) -> Triage:
     return Triage(
         text=text,
@@ -157,6 +177,7 @@ def _triage(
         urgency=found.urgency,
         question=found.ask,
         general=found.general,
+        grounded=grounded,
         concepts=sorted(findings.present),
         ruled_out=sorted(findings.ruled_out),
         rules=found.rules,

@@ -8,10 +8,10 @@ message neither states nor rules out the topic's red flags, one question decides
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from content.concepts import ConceptFinder, Findings
+from content.concepts import ConceptFinder, Findings, Role
 from content.schema import RedFlagQuestion, Topic, Urgency
 
 GENERAL_QUESTION = "hypothetical"
@@ -53,11 +53,14 @@ def assess(
     plausible: Sequence[str],
     findings: Findings,
     finder: ConceptFinder,
+    *,
+    confident: Collection[str] = (),
 ) -> Assessment:
     """The urgency of a message whose plausible topics are `plausible` (best first, maybe none).
 
     The GAWAT rules of every plausible topic are read: when two readings are close and one of
-    them is an emergency, the message is treated as one.
+    them is an emergency, the message is treated as one. A rule made only of qualifiers (a place
+    on the body: "perut") needs its topic to be `confident`; alone the word says nothing.
     """
     ranked = plausible
     best = topics[ranked[0]] if ranked else None
@@ -68,7 +71,7 @@ def assess(
         (topic_id, tuple(rule))
         for topic_id in ranked
         for rule in topics[topic_id].red_flags.gawat
-        if findings.holds(rule)
+        if findings.holds(rule) and (topic_id in confident or _names_a_sign(rule, finder))
     ]
     if signs or rules:
         return Assessment(Urgency.GAWAT, signs, rules, None, general=False)
@@ -83,6 +86,10 @@ def assess(
     urgency = Urgency.SEGERA if segera and best.urgency is Urgency.RAWAT else best.urgency
     question = flags.ask if flags.ask and _open(flags.ask, findings) else None
     return Assessment(urgency, [], segera, question, general=False)
+
+
+def _names_a_sign(rule: Sequence[str], finder: ConceptFinder) -> bool:
+    return any(finder.concepts[c.removeprefix("!")].role is Role.SIGN for c in rule)
 
 
 def _open(question: RedFlagQuestion, findings: Findings) -> bool:

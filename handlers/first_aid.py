@@ -21,8 +21,8 @@ from bot.conversation import (
     StepContext,
 )
 from bot.models import Choice, Reply
-from content.knowledge import pick
 from content.concepts import Role
+from content.knowledge import pick
 from content.matcher import Triage
 from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
 from handlers.emergency import emergency_card, reader_steps
@@ -152,11 +152,17 @@ async def triage_text(ctx: StepContext, text: str) -> Outcome | None:
     return answer_triage(ctx, ctx.knowledge.matcher.triage(text), text)
 
 
+async def newcomer_first_aid(ctx: StepContext, text: str) -> Outcome | None:
+    """A first message from someone not registered: first aid when it is plainly an injury."""
+    triage = ctx.knowledge.matcher.triage(text)
+    return answer_triage(ctx, triage, text) if triage.grounded or triage.emergency else None
+
+
 def short_answer(ctx: StepContext, text: str) -> list[Reply]:
     """The answer without buttons, for someone in the middle of registering: the emergency card
     when GAWAT, else the topic card; the registration question follows."""
     triage = ctx.knowledge.matcher.triage(text)
-    if not triage.topics:
+    if not triage.topics or not triage.grounded:
         return [emergency_card(ctx, None, reasons(ctx, triage))] if triage.emergency else []
     topic = ctx.knowledge.topics[triage.topics[0]]
     if triage.general:

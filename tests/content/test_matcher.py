@@ -125,7 +125,9 @@ def test_ruled_out_signs_do_not_count(knowledge: Knowledge, message: str, ruled_
 
 def test_a_sign_that_has_passed_is_no_danger_sign(knowledge: Knowledge) -> None:
     """Fainted but awake again: not unresponsive now; yet a head injury with it is GAWAT."""
-    assert knowledge.matcher.triage("tadi pingsan sebentar, sekarang sudah sadar").danger_signs == []
+    assert (
+        knowledge.matcher.triage("tadi pingsan sebentar, sekarang sudah sadar").danger_signs == []
+    )
     head = knowledge.matcher.triage("kepala kena janjang, tadi sempat ga sadar sebentar")
     assert head.topics[0] == "head-injury"
     assert head.emergency
