@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.incident_codes import TOPIC_CODES
-from content.knowledge import Knowledge
+from content.knowledge import Knowledge, pick
 from content.loader import TOPICS_DIR, ContentError, load_topics
 from content.schema import Sector
 
@@ -179,3 +179,49 @@ def test_a_missing_field_and_a_misnamed_file_are_refused(topics_copy: Path) -> N
     shutil.copy(TOPICS_DIR / "cut.yaml", topics_copy / "luka.yaml")
     with pytest.raises(ContentError, match=r"luka\.yaml"):
         load_topics(topics_copy)
+
+
+def test_the_card_names_every_red_flag_its_rules_flag(knowledge: Knowledge) -> None:
+    """The header and the card never disagree: a GAWAT rule or a red-flag question names
+    something the card's own danger signs or referral text say, in either language."""
+    finder = knowledge.matcher.finder
+    unshown = []
+    for topic in knowledge.topics.values():
+        cards = [
+            finder.find(
+                " . ".join([*(pick(d, lang) for d in topic.danger_signs), pick(topic.refer, lang)])
+            )
+            for lang in ("id", "en")
+        ]
+
+        def shown(concept: str) -> bool:
+            return any(card.has(concept) or concept in card.ruled_out for card in cards)  # noqa: B023
+
+        flags = topic.red_flags
+        groups = [list(rule) for rule in flags.gawat] + ([flags.ask.flags] if flags.ask else [])
+        unshown += [
+            (topic.id, group)
+            for group in groups
+            if not any(shown(c) for c in group if not c.startswith("!"))
+        ]
+    assert unshown == []
+
+
+def test_gawat_rules_and_always_emergencies_send_people_to_emergency_care(
+    knowledge: Knowledge,
+) -> None:
+    """A topic that can be GAWAT says in its referral text when to call 119 / 112 or go to the
+    emergency department now."""
+    now = {
+        "id": ("119", "112", "IGD", "rumah sakit"),
+        "en": ("119", "112", "emergency", "hospital"),
+    }
+    for topic in knowledge.topics.values():
+        if topic.always_emergency or topic.red_flags.gawat:
+            for lang, words in now.items():
+                assert any(w in pick(topic.refer, lang) for w in words), (topic.id, lang)
+
+
+def test_calm_rules_only_on_always_emergency_topics(knowledge: Knowledge) -> None:
+    for topic in knowledge.topics.values():
+        assert topic.always_emergency or not topic.red_flags.calm, topic.id
