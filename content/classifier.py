@@ -15,7 +15,6 @@ Features, all from the normalised message:
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -85,14 +84,17 @@ class TopicClassifier:
         complement = totals.sum(axis=0, keepdims=True) - totals
         smoothed = complement + SMOOTHING
         # A feature common in the other topics weighs against this one; -log keeps larger better.
-        self._weights = -np.log(smoothed / smoothed.sum(axis=1, keepdims=True))
+        # Kept feature by label (one row per feature), so a message's features are whole rows.
+        self._weights = np.ascontiguousarray(
+            (-np.log(smoothed / smoothed.sum(axis=1, keepdims=True))).T
+        )
 
     def scores(self, counted: Counter[str]) -> dict[str, float]:
         """Every label's score for a message; only differences between labels mean anything."""
         indices, values = self._vector(counted)
         if not len(indices):
             return dict.fromkeys(self.labels, 0.0)
-        totals = self._weights[:, indices] @ values
+        totals = values @ self._weights[indices]
         return dict(zip(self.labels, totals.tolist(), strict=True))
 
     def probabilities(self, counted: Counter[str]) -> dict[str, float]:
@@ -107,7 +109,7 @@ class TopicClassifier:
         indices, values = self._vector(counted)
         if not len(indices):
             return []
-        weights = self._weights[:, indices] * values
+        weights = self._weights[indices].T * values
         lead = weights[self.labels.index(label)] - weights.mean(axis=0)
         order = np.argsort(-lead)[:limit]
         return [self._names[indices[n]] for n in order if lead[n] > 0]
@@ -116,10 +118,12 @@ class TopicClassifier:
         self, counted: Mapping[str, int]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Known features as indices and L2-normalised, sublinear TF-IDF values."""
-        known = [(self._vocabulary[f], c) for f, c in counted.items() if f in self._vocabulary]
+        vocabulary = self._vocabulary
+        found = [(vocabulary.get(f), c) for f, c in counted.items()]
+        known = [(i, c) for i, c in found if i is not None]
         if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        indices = np.fromiter((i for i, _ in known), dtype=np.int64, count=len(known))
-        values = np.fromiter((1 + math.log(c) for _, c in known), dtype=float, count=len(known))
-        values *= self._idf[indices]
+        indices = np.array([i for i, _ in known], dtype=np.int64)
+        values = np.array([c for _, c in known], dtype=float)
+        values = (1 + np.log(values)) * self._idf[indices]
         return indices, values / np.linalg.norm(values)

@@ -25,6 +25,8 @@ EXACT = "="
 NARROW_GAP = 2
 WIDE_GAP = 6
 GAPS = (0, NARROW_GAP, WIDE_GAP)
+OPTIONAL = "~"
+"""A phrase item written `item~` may be left out (`?` would not survive every YAML parser)."""
 ADJACENT = "^"
 """A phrase item written `^item` must follow the one before it directly."""
 _FILLERS = frozenset(
@@ -211,8 +213,8 @@ class ConceptFinder:
                 continue
             if item.startswith(ADJACENT):
                 gap_next, item = 0, item.removeprefix(ADJACENT)
-            optional = item.endswith("?")
-            body = item.removesuffix("?")
+            optional = item.endswith(OPTIONAL)
+            body = item.removesuffix(OPTIONAL)
             if body.startswith("(") and body.endswith(")"):
                 alternatives = [
                     alt

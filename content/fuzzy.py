@@ -31,6 +31,8 @@ def squeeze(word: str) -> str:
 
 MIN_GUESSED = 3
 """A letter or two is never corrected: "T" in "Orang T" is no "TT" (the tetanus shot)."""
+MAX_GUESSED = 24
+"""Nor a "word" longer than any real one: its deletions would fill the memory."""
 
 
 def allowed_edits(word: str) -> int:
@@ -57,7 +59,7 @@ class Vocabulary:
 
     def correct(self, word: str) -> str:
         """`word` itself if known or too short to guess; else the nearest known word, if near."""
-        if word in self.words or word.isdigit() or len(word) < MIN_GUESSED:
+        if word in self.words or word.isdigit() or not MIN_GUESSED <= len(word) <= MAX_GUESSED:
             return word
         cached = self._cache.get(word)
         if cached is not None:

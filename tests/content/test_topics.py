@@ -225,3 +225,18 @@ def test_gawat_rules_and_always_emergencies_send_people_to_emergency_care(
 def test_calm_rules_only_on_always_emergency_topics(knowledge: Knowledge) -> None:
     for topic in knowledge.topics.values():
         assert topic.always_emergency or not topic.red_flags.calm, topic.id
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *sorted(TOPICS_DIR.glob("*.yaml")),
+        TOPICS_DIR.parent / "red_flags.yaml",
+        TOPICS_DIR.parent / "lexicon.yaml",
+    ],
+    ids=lambda path: path.name,
+)
+def test_content_parses_without_libyaml(path: Path) -> None:
+    """PyYAML without its C extension falls back to the pure-Python parser, which is stricter
+    in flow sequences (a `?` there is an error): every content file must pass both."""
+    assert yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
