@@ -15,8 +15,9 @@ from collections.abc import Iterator
 
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
-_SASTRAWI = StemmerFactory().create_stemmer()
-_ROOTS: frozenset[str] = frozenset(StemmerFactory().get_words())
+_FACTORY = StemmerFactory()
+_SASTRAWI = _FACTORY.create_stemmer()
+_ROOTS: frozenset[str] = frozenset(_FACTORY.get_words())
 MIN_ROOT = 3
 
 _INFORMAL_SUFFIXES = ("nya", "in", "an", "kan", "ne", "e", "ku", "mu", "lah", "kah")
@@ -55,11 +56,6 @@ def root(word: str) -> str:
         if candidate in _ROOTS:
             return candidate
     return _light_stem(word)
-
-
-def informal_root(word: str) -> str | None:
-    """A known root behind informal affixes only (`sikile` -> `sikil` needs the lexicon's roots)."""
-    return next((c for c in _informal_candidates(word) if c in _ROOTS), None)
 
 
 def _informal_candidates(word: str) -> Iterator[str]:

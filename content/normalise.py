@@ -13,7 +13,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from content.morphology import root
+from content.morphology import MIN_STEM, root
 from content.yaml_file import safe_load
 
 LEXICON_FILE = Path(__file__).parent / "lexicon.yaml"
@@ -52,7 +52,6 @@ NEGATIONS = frozenset({"tidak", "bukan", "belum", "tanpa", "no", "not", "without
 """Words that negate what follows; the lexicon maps ga, gk, kada, ora, tena... to `tidak`."""
 _POSSESSIVES = ("nya", "ne", "e", "ku", "mu")
 """A regional word with a possessive still maps: Javanese `sikile` is `sikil` (kaki) + `-e`."""
-MIN_STEM = 4
 _REDUPLICATED_DIGIT = re.compile(r"\b([a-z]{2,})2\b")
 _REDUPLICATED_DASH = re.compile(r"\b([a-z]{2,})-\1\b")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")

@@ -72,15 +72,14 @@ def assess(
     them is an emergency, the message is treated as one. A rule made only of qualifiers (a place
     on the body: "perut") needs its topic to be `confident`; alone the word says nothing.
     """
-    ranked = plausible
-    best = topics[ranked[0]] if ranked else None
+    best = topics[plausible[0]] if plausible else None
     if is_general(findings, finder):
         return Assessment(best.urgency if best else None, [], [], None, general=True)
     signs = finder.danger_signs(findings)
     rules = [(ANY_TOPIC, combo) for combo in finder.dangerous_combinations(findings)]
     rules += [
         (topic_id, tuple(rule))
-        for topic_id in ranked
+        for topic_id in plausible
         for rule in topics[topic_id].red_flags.gawat
         if findings.holds(rule) and (topic_id in confident or _names_a_sign(rule, finder))
     ]
