@@ -13,6 +13,7 @@ from bot.clock import utc_now
 from bot.consent import consent_version
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
 from bot.flood import FloodGuard, Verdict
+from bot.inbox import settle
 from bot.locks import KeyedLocks
 from bot.models import ChatEvent, ChatEventKind, Inbound, Reply
 from bot.settings import Settings
@@ -125,15 +126,21 @@ class Engine:
                 return []
             text = self.texts.get(self.settings.default_language, "common.slow_down")
             return [Reply(key="common.slow_down", text=text)]
-        async with self._locks.hold((inbound.channel, inbound.user_ref)):
+        sender = (inbound.channel, inbound.user_ref)
+        async with self._locks.hold(sender):
             async with self.database.unit_of_work() as uow:
+                await settle(uow)
                 now = self.clock()
-                if not await uow.inbound.first_time(inbound.channel, inbound.message_id, now):
+                if not await uow.inbound.first_time(
+                    inbound.channel, inbound.message_id, inbound.user_ref, now
+                ):
                     log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
                     return []
                 turn = await self._load(uow, inbound, now)
                 replies = await self._route(turn, inbound)
                 await self._save(turn)
+            # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
+            self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
             for work in turn.ctx.after_commit:
                 await work(self.database)
             return replies
@@ -144,6 +151,7 @@ class Engine:
         if event.kind is ChatEventKind.COMMAND and command is None:
             return []
         async with self.database.unit_of_work() as uow:
+            await settle(uow)
             user = (
                 await uow.users.by_platform(event.channel, event.user_ref)
                 if event.user_ref
@@ -248,6 +256,8 @@ class Engine:
                 REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx
             )
         offered = turn.session.offered
+        if inbound.unreadable is not None:
+            return [*notes, ctx.reply(f"unreadable.{inbound.unreadable}"), await self._ask(turn)]
         if inbound.choice is not None:
             if inbound.choice not in {option["token"] for option in offered}:
                 standing = await self._standing_offer(ctx, inbound.choice)

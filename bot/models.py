@@ -59,8 +59,26 @@ class Location(BaseModel):
     longitude: float = Field(ge=-180, le=180)
 
 
+class Unreadable(StrEnum):
+    """What a person can send that the bot cannot read: it answers saying what it can read."""
+
+    VOICE = "voice"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    REACTION = "reaction"
+    EDITED = "edited"
+    """A message changed after it was sent: the bot already answered the first version."""
+    FOREIGN_CONTACT = "foreign_contact"
+    """Someone else's contact card, where the bot asked for the person's own number."""
+    PHOTO_FAILED = "photo_failed"
+    """A photo that could not be downloaded."""
+    OTHER = "other"
+
+
 class Inbound(BaseModel):
-    """One thing a person sent: exactly one of text, choice, location, contact phone or photo."""
+    """One thing a person sent: exactly one of text, choice, location, contact phone, photo, or
+    something the bot cannot read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -73,17 +91,22 @@ class Inbound(BaseModel):
     location: Location | None = None
     contact_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     photo_ref: Annotated[str, StringConstraints(max_length=512)] | None = None
+    unreadable: Unreadable | None = None
 
     @model_validator(mode="after")
     def _exactly_one_payload(self) -> Self:
-        given = [
-            value
-            for value in (self.text, self.choice, self.location, self.contact_phone, self.photo_ref)
-            if value is not None
-        ]
-        if len(given) != 1:
+        payloads = (
+            self.text,
+            self.choice,
+            self.location,
+            self.contact_phone,
+            self.photo_ref,
+            self.unreadable,
+        )
+        if sum(value is not None for value in payloads) != 1:
             raise ValueError(
-                "an inbound carries exactly one of text, choice, location, contact, photo"
+                "an inbound carries exactly one of text, choice, location, contact, photo,"
+                " unreadable"
             )
         if self.received_at.tzinfo is None:
             raise ValueError("received_at must be timezone-aware")

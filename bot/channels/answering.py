@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.engine import Engine
 from bot.models import Inbound, Reply
@@ -11,20 +11,20 @@ from bot.models import Inbound, Reply
 log = logging.getLogger(__name__)
 
 
-async def answer(
+async def deliver(
     engine: Engine,
     inbound: Inbound,
+    replies: Sequence[Reply],
     send: Callable[[Reply], Awaitable[object]],
     deferrable: tuple[type[Exception], ...],
 ) -> None:
-    """Send the engine's replies to `inbound` straight away. From the first one the platform
-    refuses for the moment (`deferrable`: a rate limit, the network), the rest of the turn goes
-    to the outbox, urgent, so it arrives a little late rather than never."""
-    replies = await engine.handle(inbound)
+    """Send the replies to `inbound` straight away. From the first one the platform refuses
+    for the moment (`deferrable`: a rate limit, the network), the rest of the turn goes to the
+    outbox, urgent, so it arrives a little late rather than never."""
     for index, reply in enumerate(replies):
         try:
             await send(reply)
         except deferrable as error:
-            log.warning("reply deferred to the outbox: %s", error)
+            log.warning("reply deferred to the outbox: %s", type(error).__name__)
             await engine.queue_replies(inbound, replies[index:])
             return

@@ -407,11 +407,13 @@ async def test_a_shared_contact_answers_the_phone_question(
     await taps(fake, url, WORKER, "lang:id", "Apakah Anda setuju?")
     await taps(fake, url, WORKER, "consent:yes", "Siapa nama Anda?")
     await says(fake, url, WORKER, "Rudi", "Nomor HP Anda?")
+    await fake.post(url, fake.contact(WORKER, "+62 812-3456-7890", name="Pak Harto"))
+    await fake.wait_for(lambda: any("kontak orang lain" in t for t in fake.texts_to(WORKER)))
     before = len(fake.texts_to(WORKER))
-    await fake.post(url, fake.contact(WORKER, "+62 812-3456-7890"))
+    await fake.post(url, fake.contact(WORKER, "+62 812-0000-8001"))
     await fake.wait_for(lambda: any("kode" in t for t in fake.texts_to(WORKER)[before:]))
     await says(fake, url, WORKER, FISHERMEN_CODE, "sudah masuk grup")
-    assert rows(settings, "SELECT phone FROM users WHERE name = 'Rudi'") == [("+6281234567890",)]
+    assert rows(settings, "SELECT phone FROM users WHERE name = 'Rudi'") == [("+6281200008001",)]
 
 
 async def test_a_message_meta_later_reports_failed_for_a_closed_window_goes_again_as_a_template(

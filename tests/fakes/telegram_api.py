@@ -165,6 +165,9 @@ class FakeTelegram:
         self.documents: list[tuple[str, bytes]] = []
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
+        self.hanging: set[str] = set()
+        """Methods whose calls get no answer until `release()` (a bot killed meanwhile)."""
+        self._released = asyncio.Event()
         self.webhook: dict[str, Any] | None = None
         self.allowed_updates: frozenset[str] | None = None
         """What the bot last asked `getUpdates` for (Telegram keeps it between calls); None
@@ -400,6 +403,12 @@ class FakeTelegram:
                 raise TimeoutError("the bot did not do what the test waited for")
             await asyncio.sleep(0.01)
 
+    def release(self) -> None:
+        """Answer the calls left hanging, and stop hanging new ones."""
+        self.hanging.clear()
+        self._released.set()
+        self._released = asyncio.Event()
+
     # -- the Bot API ----------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
@@ -428,6 +437,8 @@ class FakeTelegram:
             delay = self.delays.get(method)
             if delay:
                 await asyncio.sleep(delay)
+            if method in self.hanging:
+                await self._released.wait()
             fault = self._take_fault(method, params)
             if fault is not None:
                 retry = None if fault.retry_after is None else {"retry_after": fault.retry_after}
