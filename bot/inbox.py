@@ -33,11 +33,17 @@ MAX_SENDERS_AT_ONCE = 256
 """Senders handled side by side (python-telegram-bot's default for concurrent updates)."""
 
 
+MAX_LATER = 3
+"""How often an update that came too early (`later`) is handed over again before it is let go."""
+LATER_SECONDS = 2.0
+
+
 @dataclass
 class _InHand:
     row_id: int
     settled: bool = False
     error: BaseException | None = None
+    later: bool = False
 
 
 _in_hand: ContextVar[_InHand | None] = ContextVar("inbox_in_hand", default=None)
@@ -59,6 +65,14 @@ def failed(error: BaseException) -> None:
         in_hand.error = error
 
 
+def later() -> None:
+    """The update in hand refers to something still being written (a status about a message
+    whose id is not stored yet): hand it over again shortly, a few times at most."""
+    in_hand = _in_hand.get()
+    if in_hand is not None:
+        in_hand.later = True
+
+
 class Inbox:
     def __init__(self, database: Database, max_senders: int = MAX_SENDERS_AT_ONCE) -> None:
         self.database = database
@@ -66,6 +80,7 @@ class Inbox:
         self._queues: dict[tuple[Channel, str], deque[InboxRow]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_senders)
+        self._tries: dict[int, int] = {}
 
     def route(self, channel: Channel, handler: Handler) -> None:
         """Who handles `channel`'s stored updates."""
@@ -137,7 +152,11 @@ class Inbox:
             _in_hand.reset(token)
         if in_hand.error is not None:
             await self._fail(row, in_hand.error)
-        elif not in_hand.settled:  # nothing changed in the database: ignored, or flood
+        elif in_hand.later and self._tries.get(row.id, 0) < MAX_LATER:
+            self._tries[row.id] = self._tries.get(row.id, 0) + 1
+            asyncio.get_running_loop().call_later(LATER_SECONDS, self._submit, [row])
+        elif not in_hand.settled:
+            self._tries.pop(row.id, None)  # nothing changed in the database: ignored, or flood
             async with self.database.unit_of_work() as uow:
                 await uow.inbox.done(row.id)
 

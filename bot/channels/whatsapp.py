@@ -46,8 +46,9 @@ from starlette.routing import Route
 from bot.channels.answering import deliver
 from bot.channels.text import clean_text, split_text
 from bot.channels.webhook import TooLarge, capped_body
+from bot.clock import utc_now
 from bot.engine import Engine
-from bot.inbox import Inbox, failed
+from bot.inbox import Inbox, failed, later, settle
 from bot.models import (
     Channel,
     Choice,
@@ -67,6 +68,7 @@ from bot.outbound import (
 )
 from bot.photos import keep_photo
 from bot.settings import Settings
+from bot.storage.database import UnitOfWork
 from bot.storage.inbox import InboxRow, Received
 from bot.texts import Texts
 
@@ -386,27 +388,37 @@ class WhatsAppChannel:
 
     async def on_status(self, client: object, status: MessageStatus[str]) -> None:
         """Meta's word on a message we sent: delivered, read, or failed after all (then it goes
-        again, as a template if the window had closed, or the person is unreachable)."""
+        again, as a template if the window had closed, or the person is unreachable). One
+        about a message whose id is still being written comes back a little later."""
         async with self.engine.database.unit_of_work() as uow:
-            if status.status == MessageStatusType.DELIVERED:
-                await uow.outbox.mark_delivered(status.id, status.timestamp)
-            elif status.status == MessageStatusType.READ:
-                await uow.outbox.mark_read(status.id, status.timestamp)
-            elif status.status == MessageStatusType.FAILED:
-                code = status.error.code if status.error else 0
-                outcome = delivery_error(code, status.error.message if status.error else "failed")
-                user_id = await uow.outbox.failed_after_send(
-                    status.id,
-                    str(outcome),
-                    again=isinstance(outcome, NeedsTemplate | TemporaryFailure | RetryLater),
-                    as_template=isinstance(outcome, NeedsTemplate),
-                )
-                if isinstance(outcome, Unreachable) and user_id is not None:
-                    await uow.outbox.mark_recipient_unreachable(
-                        user_id, status.timestamp, str(outcome)
-                    )
-        if status.status == MessageStatusType.FAILED:
+            known = await self._apply_status(uow, status)
+            person = status.from_user.bsuid
+            if known:
+                await settle(uow)
+            elif person and await uow.outbox.in_flight_to(Channel.WHATSAPP, person, utc_now()):
+                later()
+        if known and status.status == MessageStatusType.FAILED:
             self.on_outbox()
+
+    async def _apply_status(self, uow: UnitOfWork, status: MessageStatus[str]) -> bool:
+        """Whether the message is known (a direct answer to someone writing in is not)."""
+        if status.status == MessageStatusType.DELIVERED:
+            return await uow.outbox.mark_delivered(status.id, status.timestamp)
+        if status.status == MessageStatusType.READ:
+            return await uow.outbox.mark_read(status.id, status.timestamp)
+        if status.status != MessageStatusType.FAILED:
+            return True  # "sent": the delivery job already knows
+        code = status.error.code if status.error else 0
+        outcome = delivery_error(code, status.error.message if status.error else "failed")
+        user_id = await uow.outbox.failed_after_send(
+            status.id,
+            str(outcome),
+            again=isinstance(outcome, NeedsTemplate | TemporaryFailure | RetryLater),
+            as_template=isinstance(outcome, NeedsTemplate),
+        )
+        if isinstance(outcome, Unreachable) and user_id is not None:
+            await uow.outbox.mark_recipient_unreachable(user_id, status.timestamp, str(outcome))
+        return user_id is not None
 
     async def _answer(self, inbound: Inbound) -> None:
         async def send(reply: Reply) -> str:
