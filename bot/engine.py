@@ -15,7 +15,7 @@ from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFl
 from bot.flood import FloodGuard, Verdict
 from bot.inbox import settle
 from bot.locks import KeyedLocks
-from bot.models import ChatEvent, ChatEventKind, Inbound, Reply
+from bot.models import ChatEvent, ChatEventKind, Inbound, Reply, Unreadable
 from bot.settings import Settings
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
@@ -256,8 +256,11 @@ class Engine:
                 REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx
             )
         offered = turn.session.offered
-        if inbound.unreadable is not None:
-            return [*notes, ctx.reply(f"unreadable.{inbound.unreadable}"), await self._ask(turn)]
+        if inbound.unreadable is not None or (
+            inbound.voice_ref is not None and not self.flows[turn.session.flow].takes_voice
+        ):
+            unreadable = inbound.unreadable or Unreadable.VOICE
+            return [*notes, ctx.reply(f"unreadable.{unreadable}"), await self._ask(turn)]
         if inbound.choice is not None:
             if inbound.choice not in {option["token"] for option in offered}:
                 standing = await self._standing_offer(ctx, inbound.choice)
@@ -277,6 +280,7 @@ class Engine:
                 location=inbound.location,
                 contact_phone=inbound.contact_phone,
                 photo_ref=inbound.photo_ref,
+                voice_ref=inbound.voice_ref,
             )
         flow = self.flows[turn.session.flow]
         outcome = await flow.steps[turn.session.step].handle(ctx, answer)

@@ -81,6 +81,7 @@ class Inbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_senders)
         self._tries: dict[int, int] = {}
+        self._timers: set[asyncio.TimerHandle] = set()
 
     def route(self, channel: Channel, handler: Handler) -> None:
         """Who handles `channel`'s stored updates."""
@@ -112,6 +113,8 @@ class Inbox:
     async def stop(self, within: float) -> None:
         """Finish the updates in hand for up to `within` seconds; the rest stay stored for the
         next start."""
+        for timer in self._timers:  # updates waiting to come back stay stored for next time
+            timer.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drained(), within)
         for task in list(self._tasks):
@@ -150,15 +153,24 @@ class Inbox:
             in_hand.error = error
         finally:
             _in_hand.reset(token)
+        if in_hand.later and in_hand.error is None and self._tries.get(row.id, 0) < MAX_LATER:
+            self._tries[row.id] = self._tries.get(row.id, 0) + 1
+            self._come_back(row)
+            return
+        self._tries.pop(row.id, None)
         if in_hand.error is not None:
             await self._fail(row, in_hand.error)
-        elif in_hand.later and self._tries.get(row.id, 0) < MAX_LATER:
-            self._tries[row.id] = self._tries.get(row.id, 0) + 1
-            asyncio.get_running_loop().call_later(LATER_SECONDS, self._submit, [row])
-        elif not in_hand.settled:
-            self._tries.pop(row.id, None)  # nothing changed in the database: ignored, or flood
+        elif not in_hand.settled:  # nothing changed in the database: ignored, or flood
             async with self.database.unit_of_work() as uow:
                 await uow.inbox.done(row.id)
+
+    def _come_back(self, row: InboxRow) -> None:
+        def again() -> None:
+            self._timers.discard(timer)
+            self._submit([row])
+
+        timer = asyncio.get_running_loop().call_later(LATER_SECONDS, again)
+        self._timers.add(timer)
 
     async def _fail(self, row: InboxRow, error: BaseException) -> None:
         """Keep the update as failed, unless its effects were committed before the error (then

@@ -77,8 +77,8 @@ class Unreadable(StrEnum):
 
 
 class Inbound(BaseModel):
-    """One thing a person sent: exactly one of text, choice, location, contact phone, photo, or
-    something the bot cannot read."""
+    """One thing a person sent: exactly one of text, choice, location, contact phone, photo,
+    voice note, or something the bot cannot read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -91,6 +91,8 @@ class Inbound(BaseModel):
     location: Location | None = None
     contact_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     photo_ref: Annotated[str, StringConstraints(max_length=512)] | None = None
+    voice_ref: Annotated[str, StringConstraints(max_length=512)] | None = None
+    """A voice note kept on disk: a report keeps it; anywhere else it is `unreadable`."""
     unreadable: Unreadable | None = None
 
     @model_validator(mode="after")
@@ -101,12 +103,13 @@ class Inbound(BaseModel):
             self.location,
             self.contact_phone,
             self.photo_ref,
+            self.voice_ref,
             self.unreadable,
         )
         if sum(value is not None for value in payloads) != 1:
             raise ValueError(
                 "an inbound carries exactly one of text, choice, location, contact, photo,"
-                " unreadable"
+                " voice, unreadable"
             )
         if self.received_at.tzinfo is None:
             raise ValueError("received_at must be timezone-aware")

@@ -74,7 +74,7 @@ from bot.models import (
     valid_choice_token,
 )
 from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
-from bot.photos import keep_photo
+from bot.photos import keep_media
 from bot.settings import Settings
 from bot.storage.inbox import InboxRow
 from bot.storage.records import Role
@@ -279,8 +279,11 @@ class TelegramChannel:
             return {"contact_phone": message.contact.phone_number[:32]}
         if message.photo:
             photo = message.photo[-1]
-            photo_ref = await self._keep_photo(photo.file_id, photo.file_size)
+            photo_ref = await self._keep(photo.file_id, photo.file_size)
             return _photo(photo_ref)
+        if message.voice:
+            voice_ref = await self._keep(message.voice.file_id, message.voice.file_size, ".ogg")
+            return {"voice_ref": voice_ref} if voice_ref else {"unreadable": Unreadable.VOICE}
         if message.text:
             return {"text": clean_text(message.text)}
         return {"unreadable": _unreadable(message)}
@@ -400,17 +403,17 @@ class TelegramChannel:
                 log.warning("could not answer in group chat %s: %s", chat.id, error)
                 break
 
-    async def _keep_photo(self, file_id: str, size: int | None) -> str | None:
-        """Download a photo now (Telegram file ids are not forever) and keep it by its hash;
-        None if it is too big or cannot be had."""
+    async def _keep(self, file_id: str, size: int | None, suffix: str = ".jpg") -> str | None:
+        """Download a photo or voice note now (Telegram file ids are not forever) and keep it
+        by its hash; None if it is too big or cannot be had."""
 
         async def download() -> bytes:
             file = await self.application.bot.get_file(file_id)
             return bytes(await file.download_as_bytearray())
 
         try:
-            return await keep_photo(
-                self.settings.data_dir, size, self.settings.max_photo_bytes, download
+            return await keep_media(
+                self.settings.data_dir, size, self.settings.max_photo_bytes, download, suffix
             )
         except TelegramError as error:
             log.warning("could not download a photo: %s", type(error).__name__)

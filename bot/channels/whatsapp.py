@@ -66,7 +66,7 @@ from bot.outbound import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.photos import keep_photo
+from bot.photos import keep_media
 from bot.settings import Settings
 from bot.storage.database import UnitOfWork
 from bot.storage.inbox import InboxRow, Received
@@ -357,7 +357,7 @@ class WhatsAppChannel:
             location = message.location
             return {"location": Location(latitude=location.latitude, longitude=location.longitude)}
         if message.image is not None:
-            photo_ref = await self._keep_photo(message.image.id)
+            photo_ref = await self._keep(message.image.id)
             if photo_ref is None:
                 return {"unreadable": Unreadable.PHOTO_FAILED}
             return {"photo_ref": photo_ref}
@@ -367,6 +367,9 @@ class WhatsAppChannel:
             if any(own and p.wa_id and p.wa_id != own for p in phones) or not phones:
                 return {"unreadable": Unreadable.FOREIGN_CONTACT}  # not their own number
             return {"contact_phone": str(phones[0].phone)[:32]}
+        if message.audio is not None and message.audio.voice:
+            voice_ref = await self._keep(message.audio.id, ".ogg")
+            return {"voice_ref": voice_ref} if voice_ref else {"unreadable": Unreadable.VOICE}
         if message.type == MessageType.AUDIO:
             return {"unreadable": Unreadable.VOICE}
         return {"unreadable": _UNREADABLE.get(message.type, Unreadable.OTHER)}
@@ -428,16 +431,17 @@ class WhatsAppChannel:
         await deliver(self.engine, inbound, replies, send, (WhatsAppError, httpx.HTTPError))
         self.on_outbox()
 
-    async def _keep_photo(self, media_id: str) -> str | None:
-        """Download a photo at once (media ids expire) and keep it by its hash; None if it is
-        too big or cannot be had."""
+    async def _keep(self, media_id: str, suffix: str = ".jpg") -> str | None:
+        """Download a photo or voice note at once (media ids expire) and keep it by its hash;
+        None if it is too big or cannot be had."""
         try:
             media = await self.client.get_media_url(media_id)
-            return await keep_photo(
+            return await keep_media(
                 self.settings.data_dir,
                 media.file_size,
                 self.settings.max_photo_bytes,
                 lambda: self.client.get_media_bytes(media.url),
+                suffix,
             )
         except (WhatsAppError, httpx.HTTPError) as error:
             log.warning("could not download a photo: %s", type(error).__name__)

@@ -178,6 +178,9 @@ class PrivacyRepository:
         """Photo paths some report, broadcast or unfinished conversation still refers to."""
         async with self._db.execute(
             "SELECT photo_ref AS ref FROM incidents WHERE photo_ref IS NOT NULL"
+            " UNION SELECT voice_ref FROM incidents WHERE voice_ref IS NOT NULL"
+            " UNION SELECT json_extract(draft, '$.voice') FROM sessions"
+            " WHERE json_extract(draft, '$.voice') IS NOT NULL"
             " UNION SELECT photo FROM broadcasts WHERE photo IS NOT NULL"
             " UNION SELECT json_extract(draft, '$.photo') FROM sessions"
             " WHERE json_extract(draft, '$.photo') IS NOT NULL"

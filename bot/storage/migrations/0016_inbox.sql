@@ -18,3 +18,6 @@ CREATE INDEX inbox_sender ON inbox (channel, sender);
 -- Who sent a message id, so erasure removes a person's ids too.
 ALTER TABLE inbound_seen ADD COLUMN user_ref TEXT;
 CREATE INDEX inbound_seen_user ON inbound_seen (channel, user_ref) WHERE user_ref IS NOT NULL;
+
+-- A voice note sent during a report, kept with it like its photo (a path under photos/).
+ALTER TABLE incidents ADD COLUMN voice_ref TEXT;
