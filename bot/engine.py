@@ -15,7 +15,8 @@ from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFl
 from bot.flood import FloodGuard, Verdict
 from bot.inbox import settle
 from bot.locks import KeyedLocks
-from bot.models import ChatEvent, ChatEventKind, Inbound, Reply, Unreadable
+from bot.models import ChatEvent, ChatEventKind, Inbound, Reply, Unreadable, Unsent
+from bot.notify import queue_unsent
 from bot.settings import Settings
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
@@ -79,6 +80,15 @@ def _always_answered(inbound: Inbound) -> bool:
     return command is not None and command[0] == "sos"
 
 
+def unsent(inbound: Inbound, replies: Sequence[Reply]) -> Unsent:
+    return Unsent(
+        channel=inbound.channel,
+        user_ref=inbound.user_ref,
+        message_id=inbound.message_id,
+        replies=tuple(replies),
+    )
+
+
 def parse_command(text: str) -> tuple[str, str] | None:
     """`/start ABC123` -> ("start", "ABC123"); bare words like `batal` count too."""
     found = _COMMAND.match(text)
@@ -129,16 +139,17 @@ class Engine:
         sender = (inbound.channel, inbound.user_ref)
         async with self._locks.hold(sender):
             async with self.database.unit_of_work() as uow:
-                await settle(uow)
                 now = self.clock()
                 if not await uow.inbound.first_time(
                     inbound.channel, inbound.message_id, inbound.user_ref, now
                 ):
                     log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
+                    await settle(uow)
                     return []
                 turn = await self._load(uow, inbound, now)
                 replies = await self._route(turn, inbound)
                 await self._save(turn)
+                await settle(uow, unsent(inbound, replies))
             # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
             self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
             for work in turn.ctx.after_commit:
@@ -168,24 +179,14 @@ class Engine:
             )
             return await on_chat_event(turn, command)
 
-    async def queue_replies(self, inbound: Inbound, replies: Sequence[Reply]) -> int:
-        """Hand replies the platform refused for now (rate limit, network) to the outbox, urgent,
-        so they arrive a little late rather than never; how many were queued."""
+    async def queue_replies(self, unsent: Unsent, start: int) -> int:
+        """Hand replies the platform refused for now (rate limit, network), from number `start`
+        on, to the outbox, urgent, so they arrive a little late rather than never; how many."""
         async with self.database.unit_of_work() as uow:
-            user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
-            if user is None:
-                log.warning("a reply to an unregistered person could not be sent; dropping it")
-                return 0
-            for number, reply in enumerate(replies):
-                await uow.outbox.enqueue(
-                    user_id=user.id,
-                    kind="reply",
-                    payload=reply.model_dump_json(),
-                    dedupe_key=f"reply:{inbound.channel}:{inbound.message_id}:{number}",
-                    now=self.clock(),
-                    urgent=True,
-                )
-        return len(replies)
+            queued = await queue_unsent(uow, unsent, self.clock(), start)
+        if not queued:
+            log.warning("a reply to an unregistered person could not be sent; dropping it")
+        return queued
 
     async def _load(self, uow: UnitOfWork, inbound: Inbound, now: dt.datetime) -> _Turn:
         user = await uow.users.by_platform(inbound.channel, inbound.user_ref)

@@ -3,10 +3,12 @@
 Adapters store every update as it came (`Inbox.receive`) before they tell the platform it
 arrived: Telegram's next `getUpdates` offset, a webhook's 200. The inbox then hands the stored
 rows to the adapter's handler, one sender's updates one after another in the order they
-arrived, different senders side by side. The engine deletes the row in the transaction that
-holds its effects (`settle`), so a crash before that commit leaves the row to be handled at the
-next start (`recover`), and a crash after it leaves nothing to do twice. An update that cannot
-be handled is kept as failed with the reason, logged once without its content, and skipped.
+arrived, different senders side by side. The engine marks the row handled in the transaction
+that holds its effects (`settle`), keeping the answer with it until the adapter has sent it
+(or handed it to the outbox); then the row goes. So a crash before that commit leaves the row to
+be handled at the next start (`recover`), a crash after it leaves only the answer to send, and
+nothing is handled twice. An update that cannot be handled is kept as failed with the reason,
+logged once without its content, and skipped.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from bot.clock import utc_now
-from bot.models import Channel
+from bot.models import Channel, Unsent
+from bot.notify import queue_unsent
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.inbox import InboxRow, Received
 
@@ -42,6 +45,8 @@ LATER_SECONDS = 2.0
 class _InHand:
     row_id: int
     settled: bool = False
+    answering: bool = False
+    """Settled with an answer still to send: the row goes once the handler returns."""
     error: BaseException | None = None
     later: bool = False
 
@@ -49,13 +54,19 @@ class _InHand:
 _in_hand: ContextVar[_InHand | None] = ContextVar("inbox_in_hand", default=None)
 
 
-async def settle(uow: UnitOfWork) -> None:
-    """Mark the update being handled as done, inside the unit of work that holds its effects.
-    Nothing to do outside the inbox (the terminal chat, tests driving the engine)."""
+async def settle(uow: UnitOfWork, answer: Unsent | None = None) -> None:
+    """Mark the update being handled as done, inside the unit of work that holds its effects,
+    keeping `answer` with it until it is sent. Nothing to do outside the inbox (the terminal
+    chat, tests driving the engine)."""
     in_hand = _in_hand.get()
-    if in_hand is not None and not in_hand.settled:
+    if in_hand is None or in_hand.settled:
+        return
+    if answer is not None and answer.replies:
+        await uow.inbox.answering(in_hand.row_id, answer.model_dump_json())
+        in_hand.answering = True
+    else:
         await uow.inbox.done(in_hand.row_id)
-        in_hand.settled = True
+    in_hand.settled = True
 
 
 def failed(error: BaseException) -> None:
@@ -82,6 +93,8 @@ class Inbox:
         self._slots = asyncio.Semaphore(max_senders)
         self._tries: dict[int, int] = {}
         self._timers: set[asyncio.TimerHandle] = set()
+        self._answered: list[int] = []
+        self._clearing: asyncio.Task[None] | None = None
 
     def route(self, channel: Channel, handler: Handler) -> None:
         """Who handles `channel`'s stored updates."""
@@ -97,18 +110,30 @@ class Inbox:
         self._submit(rows)
 
     async def recover(self) -> int:
-        """Handle what was stored and not handled before the last stop; how many updates."""
+        """Handle what was stored and not handled before the last stop, and queue the answers
+        handled and not sent then; how many updates."""
         async with self.database.unit_of_work() as uow:
             rows = await uow.inbox.waiting()
-        if rows:
-            log.info("handling %d updates stored before the restart", len(rows))
+            unanswered = [row for row in rows if row.answer is not None]
+            for row in unanswered:
+                assert row.answer is not None
+                await queue_unsent(uow, Unsent.model_validate_json(row.answer), utc_now())
+            await uow.inbox.done(*(row.id for row in unanswered))
+        rows = [row for row in rows if row.answer is None]
+        if rows or unanswered:
+            log.info(
+                "handling %d updates stored before the restart; %d answers queued",
+                len(rows),
+                len(unanswered),
+            )
         self._submit(rows)
-        return len(rows)
+        return len(rows) + len(unanswered)
 
     async def drained(self) -> None:
-        """Wait until every update handed over so far has been handled."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Wait until every update handed over so far has been handled and answered."""
+        while self._tasks or self._clearing is not None:
+            running = [*self._tasks, *filter(None, [self._clearing])]
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def stop(self, within: float) -> None:
         """Finish the updates in hand for up to `within` seconds; the rest stay stored for the
@@ -117,9 +142,10 @@ class Inbox:
             timer.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drained(), within)
-        for task in list(self._tasks):
+        running = [*self._tasks, *filter(None, [self._clearing])]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
     def _submit(self, rows: Sequence[InboxRow]) -> None:
         for row in rows:
@@ -160,9 +186,27 @@ class Inbox:
         self._tries.pop(row.id, None)
         if in_hand.error is not None:
             await self._fail(row, in_hand.error)
+        elif in_hand.answering:
+            self._clear(row.id)
         elif not in_hand.settled:  # nothing changed in the database: ignored, or flood
             async with self.database.unit_of_work() as uow:
                 await uow.inbox.done(row.id)
+
+    def _clear(self, row_id: int) -> None:
+        """Drop an answered row. Rows answered while one deletion runs go together in the next,
+        so under load this costs one transaction per batch, not per update."""
+        self._answered.append(row_id)
+        if self._clearing is None:
+            self._clearing = asyncio.create_task(self._clear_answered(), name="inbox-clear")
+
+    async def _clear_answered(self) -> None:
+        try:
+            while self._answered:
+                ids, self._answered = self._answered, []
+                async with self.database.unit_of_work() as uow:
+                    await uow.inbox.done(*ids)
+        finally:
+            self._clearing = None
 
     def _come_back(self, row: InboxRow) -> None:
         def again() -> None:
@@ -178,6 +222,8 @@ class Inbox:
         never its message, which may quote what the person wrote."""
         async with self.database.unit_of_work() as uow:
             kept = await uow.inbox.fail(row.id, f"{type(error).__name__}: {error}", utc_now())
+            if not kept:  # handled; answering failed for good: nothing to send again
+                await uow.inbox.done(row.id)
         log.error(
             "%s %s update #%d (%s)\n%s",
             "kept as failed:" if kept else "error after handling",

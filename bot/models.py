@@ -184,3 +184,15 @@ class Reply(BaseModel):
     can edit messages (a broadcast's progress); elsewhere it is sent as a new message."""
     template: Template | None = None
     """Set by the delivery job when the platform needs a template instead of free text."""
+
+
+class Unsent(BaseModel):
+    """The replies to one inbound, not sent yet: kept with the update until they are, so a
+    crash between handling it and answering it loses no answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    user_ref: PlatformId
+    message_id: PlatformId
+    replies: tuple[Reply, ...]

@@ -30,9 +30,11 @@ class InboxRow:
     sender: str
     raw: str
     received_at: dt.datetime
+    answer: str | None
+    """Handled: the answer still to be sent (`bot.inbox.Unsent` as JSON)."""
 
 
-_COLUMNS = "id, channel, update_ref, sender, raw, received_at"
+_COLUMNS = "id, channel, update_ref, sender, raw, received_at, answer"
 
 
 def _row(row: aiosqlite.Row) -> InboxRow:
@@ -43,6 +45,7 @@ def _row(row: aiosqlite.Row) -> InboxRow:
         sender=row["sender"],
         raw=row["raw"],
         received_at=from_db(row["received_at"]),
+        answer=row["answer"],
     )
 
 
@@ -67,21 +70,26 @@ class InboxRepository:
         return stored
 
     async def waiting(self) -> list[InboxRow]:
-        """Every update stored and neither handled nor failed, oldest first."""
+        """Every update stored and not failed, oldest first: to handle, or handled and to be
+        answered (`answer`)."""
         async with self._db.execute(
             f"SELECT {_COLUMNS} FROM inbox WHERE failed_at IS NULL ORDER BY id"
         ) as cursor:
             return [_row(row) for row in await cursor.fetchall()]
 
-    async def done(self, row_id: int) -> None:
-        """Handled: the raw update goes (what it changed is in the same transaction)."""
-        await self._db.execute("DELETE FROM inbox WHERE id = ?", (row_id,))
+    async def done(self, *row_ids: int) -> None:
+        """Handled and answered: the rows go."""
+        await self._db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in row_ids])
+
+    async def answering(self, row_id: int, answer: str) -> None:
+        """Handled (in the transaction that holds its effects); `answer` is still to be sent."""
+        await self._db.execute("UPDATE inbox SET answer = ? WHERE id = ?", (answer, row_id))
 
     async def fail(self, row_id: int, reason: str, now: dt.datetime) -> bool:
         """Could not be handled: kept with the reason, never tried again. False if the update
-        was handled after all (the failure came after the commit)."""
+        was handled after all (the failure came later, while answering)."""
         cursor = await self._db.execute(
-            "UPDATE inbox SET failed_at = ?, error = ? WHERE id = ?",
+            "UPDATE inbox SET failed_at = ?, error = ? WHERE id = ? AND answer IS NULL",
             (to_db(now), reason[:500], row_id),
         )
         return cursor.rowcount == 1

@@ -10,7 +10,8 @@ import pytest
 
 from bot.engine import Engine
 from bot.inbox import Inbox, settle
-from bot.models import Channel, Inbound
+from bot.models import Channel, Inbound, Reply, Unsent
+from bot.notify import queue_unsent
 from bot.storage.database import Database
 from bot.storage.inbox import InboxRow, Received
 from tests.conftest import FakeClock, RowCounter
@@ -122,11 +123,12 @@ async def test_a_poison_update_is_kept_once_as_failed_and_the_rest_go_on(
         assert await uow.inbox.waiting() == [], "a failed update is not tried again"
 
 
-async def test_the_engine_marks_the_update_done_in_its_own_transaction(
+async def test_the_engine_marks_the_update_handled_in_its_own_transaction(
     engine: Engine, database: Database, clock: FakeClock, rows: RowCounter
 ) -> None:
+    """Handled with the engine's commit, the answer kept with it; gone once answered."""
     inbox = Inbox(database)
-    committed: list[int] = []
+    committed: list[list[tuple[object, ...]]] = []
 
     async def through_the_engine(row: InboxRow) -> None:
         inbound = Inbound(
@@ -137,13 +139,33 @@ async def test_the_engine_marks_the_update_done_in_its_own_transaction(
             text=row.raw,
         )
         await engine.handle(inbound)
-        committed.append(rows.count("inbox"))
+        committed.append(rows("SELECT json_extract(answer, '$.replies[0].key') FROM inbox"))
 
     inbox.route(Channel.TELEGRAM, through_the_engine)
     await inbox.receive(Channel.TELEGRAM, [update("1", "555", "/start")])
     await inbox.drained()
-    assert committed == [0], "gone from the inbox as the engine committed"
+    assert committed == [[("registration.welcome",)]], "handled, its answer still to send"
     assert rows("SELECT user_ref FROM inbound_seen WHERE message_id = '1'") == [("555",)]
+    assert rows.count("inbox") == 0, "answered: gone"
+
+
+async def test_answers_not_sent_before_a_crash_go_through_the_outbox_at_the_next_start(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    replies = (Reply(key="a", text="satu"), Reply(key="b", text="dua"))
+    answer = Unsent(channel=Channel.TERMINAL, user_ref="demo:budi", message_id="m1",
+                    replies=replies)  # fmt: skip
+    async with database.unit_of_work() as uow:  # handled, then the process died
+        (row,) = await uow.inbox.store(Channel.TERMINAL, [update("m1", "demo:budi")], clock())
+        await uow.inbox.answering(row.id, answer.model_dump_json())
+        await queue_unsent(uow, answer, clock(), start=1)  # "dua" had been deferred already
+    inbox = Inbox(database)
+    assert await inbox.recover() == 1
+    assert rows(
+        "SELECT dedupe_key, urgent, json_extract(payload, '$.text') FROM outbox"
+        " WHERE kind = 'reply' ORDER BY dedupe_key"
+    ) == [("reply:terminal:m1:0", 1, "satu"), ("reply:terminal:m1:1", 1, "dua")]
+    assert rows.count("inbox") == 0
 
 
 async def test_an_engine_failure_rolls_back_and_leaves_the_update_failed(

@@ -93,11 +93,11 @@ async def test_150_updates_fetched_when_killed_are_each_handled_once_after_the_r
         await until(lambda: count(settings, "SELECT COUNT(*) FROM inbound_seen") == 150)
         await until(lambda: count(settings, "SELECT COUNT(*) FROM inbox") == 0)
         await telegram.wait_for(
-            lambda: all(len(telegram.texts_to(p.id)) >= 14 for p in people), within=60
+            lambda: all(len(telegram.texts_to(p.id)) >= 15 for p in people), within=60
         )
     for person in people:
         menus = [t for t in telegram.texts_to(person.id) if "Menu utama" in t]
-        assert 14 <= len(menus) <= 15, "one answer each; only one in hand at the kill is lost"
+        assert 15 <= len(menus) <= 16, "an answer each; the one in hand at the kill may repeat"
 
 
 async def test_a_kirim_press_in_hand_when_killed_files_the_report_once(
@@ -169,10 +169,10 @@ async def test_telegram_webhook_updates_answered_200_survive_a_kill(
         await until(lambda: count(settings, "SELECT COUNT(*) FROM inbound_seen") == 20)
         await until(lambda: count(settings, "SELECT COUNT(*) FROM inbox") == 0)
         await telegram.wait_for(
-            lambda: all(len(telegram.texts_to(p.id)) >= 3 for p in people), within=60
+            lambda: all(len(telegram.texts_to(p.id)) >= 4 for p in people), within=60
         )
     for person in people:
-        assert 3 <= len(telegram.texts_to(person.id)) <= 4
+        assert 4 <= len(telegram.texts_to(person.id)) <= 5
 
 
 async def test_whatsapp_webhooks_answered_200_survive_a_kill(

@@ -1,6 +1,7 @@
 -- The durable inbox (bot/inbox.py): every update from a chat platform, stored as it came before
--- the platform is told it arrived. A row is deleted in the transaction that holds the effects of
--- handling it; what stays is either waiting (failed_at NULL) or could not be handled (a poison
+-- the platform is told it arrived. The transaction that holds the effects of handling it also
+-- stores the answer (`answer`, until it is sent, then the row goes), or deletes the row if there
+-- is nothing to answer. What stays is waiting, being answered, or could not be handled (a poison
 -- update, kept with the reason for 14 days like the ids below).
 CREATE TABLE inbox (
     id INTEGER PRIMARY KEY,
@@ -9,6 +10,7 @@ CREATE TABLE inbox (
     sender TEXT NOT NULL,
     raw TEXT NOT NULL,
     received_at TEXT NOT NULL,
+    answer TEXT,
     failed_at TEXT,
     error TEXT,
     UNIQUE (channel, update_ref)
