@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.choices import match_offered
@@ -80,15 +80,6 @@ def _always_answered(inbound: Inbound) -> bool:
     return command is not None and command[0] == "sos"
 
 
-def unsent(inbound: Inbound, replies: Sequence[Reply]) -> Unsent:
-    return Unsent(
-        channel=inbound.channel,
-        user_ref=inbound.user_ref,
-        message_id=inbound.message_id,
-        replies=tuple(replies),
-    )
-
-
 def parse_command(text: str) -> tuple[str, str] | None:
     """`/start ABC123` -> ("start", "ABC123"); bare words like `batal` count too."""
     found = _COMMAND.match(text)
@@ -149,7 +140,7 @@ class Engine:
                 turn = await self._load(uow, inbound, now)
                 replies = await self._route(turn, inbound)
                 await self._save(turn)
-                await settle(uow, unsent(inbound, replies))
+                await settle(uow, Unsent.answering(inbound, replies))
             # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
             self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
             for work in turn.ctx.after_commit:

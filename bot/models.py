@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -196,3 +197,12 @@ class Unsent(BaseModel):
     user_ref: PlatformId
     message_id: PlatformId
     replies: tuple[Reply, ...]
+
+    @classmethod
+    def answering(cls, inbound: Inbound, replies: Sequence[Reply]) -> Unsent:
+        return cls(
+            channel=inbound.channel,
+            user_ref=inbound.user_ref,
+            message_id=inbound.message_id,
+            replies=tuple(replies),
+        )

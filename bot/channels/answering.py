@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot.engine import Engine, unsent
-from bot.models import Inbound, Reply
+from bot.engine import Engine
+from bot.models import Inbound, Reply, Unsent
 
 log = logging.getLogger(__name__)
 
@@ -26,5 +26,5 @@ async def deliver(
             await send(reply)
         except deferrable as error:
             log.warning("reply deferred to the outbox: %s", type(error).__name__)
-            await engine.queue_replies(unsent(inbound, replies), index)
+            await engine.queue_replies(Unsent.answering(inbound, replies), index)
             return
