@@ -71,6 +71,7 @@ from bot.models import (
     Location,
     Reply,
     Unreadable,
+    Unsent,
     valid_choice_token,
 )
 from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
@@ -295,10 +296,11 @@ class TelegramChannel:
             return  # a reaction taken back
         if reaction.chat.type != ChatType.PRIVATE:
             return
+        when = f"{reaction.date.timestamp():.0f}"
         inbound = Inbound(
             channel=Channel.TELEGRAM,
             user_ref=str(reaction.user.id),
-            message_id=f"react:{reaction.chat.id}:{reaction.message_id}:{reaction.date.timestamp():.0f}",
+            message_id=f"react:{reaction.chat.id}:{reaction.message_id}:{when}",
             received_at=reaction.date,
             unreadable=Unreadable.REACTION,
         )
@@ -329,18 +331,20 @@ class TelegramChannel:
         retired = _retired(query)
         if retired is None:
             await _drop_buttons(query)
-        else:  # edited in turn with the replies: if Telegram refuses it now, the outbox retries
-            replies = [retired, *replies]
-        await self._deliver(message.chat_id, inbound, replies)
+        else:  # if Telegram refuses the edit for now, the outbox retries it (under its own key)
+            retire = Unsent.answering(inbound, [retired])
+            retire = retire.model_copy(update={"message_id": f"{inbound.message_id}:retired"})
+            await self._deliver(message.chat_id, retire)
+        await self._deliver(message.chat_id, Unsent.answering(inbound, replies))
 
     async def _answer(self, chat_id: int, inbound: Inbound) -> None:
-        await self._deliver(chat_id, inbound, await self.engine.handle(inbound))
+        await self._deliver(chat_id, Unsent.answering(inbound, await self.engine.handle(inbound)))
 
-    async def _deliver(self, chat_id: int, inbound: Inbound, replies: list[Reply]) -> None:
+    async def _deliver(self, chat_id: int, unsent: Unsent) -> None:
         async def send(reply: Reply) -> str:
             return await self.renderer.send(self.application.bot, chat_id, reply)
 
-        await deliver(self.engine, inbound, replies, send, (RetryAfter, NetworkError))
+        await deliver(self.engine, unsent, send, (RetryAfter, NetworkError))
         self.on_outbox()
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -56,6 +56,7 @@ from bot.models import (
     Location,
     Reply,
     Unreadable,
+    Unsent,
     valid_choice_token,
 )
 from bot.outbound import (
@@ -427,8 +428,8 @@ class WhatsAppChannel:
         async def send(reply: Reply) -> str:
             return await self.renderer.send(inbound.user_ref, reply)
 
-        replies = await self.engine.handle(inbound)
-        await deliver(self.engine, inbound, replies, send, (WhatsAppError, httpx.HTTPError))
+        unsent = Unsent.answering(inbound, await self.engine.handle(inbound))
+        await deliver(self.engine, unsent, send, (WhatsAppError, httpx.HTTPError))
         self.on_outbox()
 
     async def _keep(self, media_id: str, suffix: str = ".jpg") -> str | None:
