@@ -24,14 +24,15 @@ from bench.results import Figure, percentile, report
 from bench.timing import ratio, spread
 from bot.models import MAX_TEXT_CHARS
 from bot.texts import LANGUAGES, Texts
+from content.concepts import RED_FLAGS_FILE, load_vocabulary
 from content.evaluation import load_cases
-from content.knowledge import Knowledge
+from content.knowledge import Knowledge, load_examples
 from content.loader import TOPICS_DIR, load_topics
-from content.matcher import DANGER_SIGNS_FILE, Matcher, load_danger_signs
-from content.normalise import content_words, stem
+from content.matcher import Matcher
+from content.normalise import clear_caches, content_words
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
-MESSAGE_SETS = ("triage_dev.jsonl", "triage_holdout.jsonl")
+MESSAGE_SETS = ("triage_dev.jsonl", "triage_holdout.jsonl", "field_messages.tsv")
 TEXTS_DIR = Path(__file__).resolve().parents[1] / "bot" / "texts"
 GOAL_MS = 1.0
 COLD_ROUNDS = 5
@@ -77,7 +78,7 @@ def side_by_side(rounds: int, operations: Mapping[str, Callable[[], object]]) ->
     samples: dict[str, list[float]] = {name: [] for name in operations}
     for _ in range(rounds):
         for name, work in operations.items():
-            stem.cache_clear()
+            clear_caches()
             gc.collect()
             samples[name].append(timed_ms(work))
     return {name: percentile(values, 0.5) for name, values in samples.items()}
@@ -93,14 +94,14 @@ def parse_all(
 def measure_matcher(messages: list[str]) -> tuple[list[Figure], dict[str, object]]:
     """Each message timed through the matcher right after its normalisation alone."""
     rng = random.Random(SEED)
-    topics, signs = load_topics(), load_danger_signs()
+    topics, vocabulary, examples = load_topics(), load_vocabulary(), load_examples()
     cold: list[float] = []
     baseline: list[float] = []
     long: dict[str, list[float]] = {}
-    matcher = Matcher(topics, signs)
+    matcher = Matcher(topics, vocabulary, examples)
     for _ in range(COLD_ROUNDS):
-        stem.cache_clear()
-        matcher = Matcher(topics, signs)
+        matcher = Matcher(topics, vocabulary, examples)
+        clear_caches()
         for text in rng.sample(messages, len(messages)):
             baseline.append(timed_ms(partial(content_words, text)))
             cold.append(timed_ms(partial(matcher.triage, text)))
@@ -128,7 +129,7 @@ def measure_matcher(messages: list[str]) -> tuple[list[Figure], dict[str, object
 
 
 def measure_loading() -> tuple[list[Figure], dict[str, object]]:
-    knowledge_files = [*sorted(TOPICS_DIR.glob("*.yaml")), DANGER_SIGNS_FILE]
+    knowledge_files = [*sorted(TOPICS_DIR.glob("*.yaml")), RED_FLAGS_FILE]
     text_files = [TEXTS_DIR / f"{language}.yaml" for language in LANGUAGES]
     median = side_by_side(
         LOAD_ROUNDS,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from content.evaluation import evaluate, load_cases
 from content.knowledge import Knowledge
+from content.schema import Topic
+
+REVIEW_WIDTH = 100
 
 
 def add_content_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +23,14 @@ def add_content_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
     content = commands.add_parser("content", help="check the first-aid topics")
     actions = content.add_subparsers(dest="action", required=True)
     actions.add_parser("check", help="validate every topic file")
-    actions.add_parser("review-list", help="topics marked needs_review, with what to check")
+    review = actions.add_parser(
+        "review-list", help="for a clinician: each topic to check, what to check and its sources"
+    )
+    review.add_argument(
+        "--all",
+        action="store_true",
+        help="also topics already signed off that still carry review notes",
+    )
     measure = actions.add_parser("evaluate", help="triage accuracy on a labelled JSONL message set")
     measure.add_argument("path", type=Path)
     measure.add_argument(
@@ -31,8 +42,9 @@ def run_match(knowledge: Knowledge, args: argparse.Namespace, stdin: TextIO, out
     messages: Iterable[str] = (
         (line.rstrip("\r\n") for line in stdin) if args.text == "-" else [args.text]
     )
+    matcher = knowledge.matcher
     for text in messages:
-        triage = knowledge.matcher.triage(text)
+        triage = matcher.triage(text)
         if args.json:
             print(json.dumps(triage.as_json(), ensure_ascii=False), file=out, flush=True)
             continue
@@ -41,10 +53,27 @@ def run_match(knowledge: Knowledge, args: argparse.Namespace, stdin: TextIO, out
             print("  tidak ada topik yang cocok / no topic matches", file=out)
         for topic_id, score in zip(triage.topics, triage.scores, strict=True):
             topic = knowledge.topics[topic_id]
-            print(f"  {score:6.2f}  {topic_id}  ({topic.title.id} / {topic.title.en})", file=out)
-        signs = ", ".join(triage.danger_signs) or "-"
+            print(f"  {score:6.3f}  {topic_id}  ({topic.title.id} / {topic.title.en})", file=out)
+        urgency = triage.urgency.value.upper() if triage.urgency else "-"
         flag = "YA / YES" if triage.emergency else "tidak / no"
-        print(f"  darurat / emergency: {flag}; tanda bahaya / danger signs: {signs}", file=out)
+        print(f"  urgensi / urgency: {urgency}; darurat / emergency: {flag}", file=out)
+        print(f"  tanda bahaya / danger signs: {', '.join(triage.danger_signs) or '-'}", file=out)
+        if triage.general:
+            print("  pertanyaan umum / general question: steps, no alarm", file=out)
+        if triage.question is not None:
+            print(
+                f"  tanya dulu / ask first: {triage.question.id}: {triage.question.text.id}",
+                file=out,
+            )
+        print(f"  konsep / concepts: {', '.join(triage.concepts) or '-'}", file=out)
+        print(f"  disangkal / ruled out: {', '.join(triage.ruled_out) or '-'}", file=out)
+        if triage.topics:
+            why = matcher.explain(text, triage.topics[0])
+            print(f"  kata kunci / keywords: {', '.join(why.keywords) or '-'}", file=out)
+            print(
+                f"  ciri terkuat / strongest features: {', '.join(why.features) or '-'}", file=out
+            )
+            print(f"  aturan / rules: {'; '.join(why.rules) or '-'}", file=out)
 
 
 def run_content(knowledge: Knowledge, args: argparse.Namespace, out: TextIO) -> None:
@@ -68,6 +97,45 @@ def run_content(knowledge: Knowledge, args: argparse.Namespace, out: TextIO) -> 
             for text in report.false_alarms:
                 print(f"  false alarm: {text!r}", file=out)
         return
-    for topic in sorted(topics.values(), key=lambda t: t.id):
-        if topic.needs_review:
-            print(f"{topic.id} (reviewed {topic.reviewed}): {topic.review_notes or '-'}", file=out)
+    print_review_list(list(topics.values()), out, include_signed_off=args.all)
+
+
+def print_review_list(topics: list[Topic], out: TextIO, *, include_signed_off: bool) -> None:
+    """What a clinician needs to check, topic by topic: the open points and the sources to read.
+
+    Topics marked `needs_review` come first; with `include_signed_off`, then the signed-off
+    topics that still carry review notes.
+    """
+    pending = sorted((t for t in topics if t.needs_review), key=lambda t: t.id)
+    noted = sorted((t for t in topics if not t.needs_review and t.review_notes), key=lambda t: t.id)
+    print(
+        f"Perlu diperiksa klinisi / Needs a clinician: {len(pending)} of {len(topics)} topics",
+        file=out,
+    )
+    for topic in pending:
+        _print_review_entry(topic, out)
+    if include_signed_off:
+        print(f"\nSudah diperiksa, dengan catatan / Signed off, with notes: {len(noted)}", file=out)
+        for topic in noted:
+            _print_review_entry(topic, out)
+
+
+def _print_review_entry(topic: Topic, out: TextIO) -> None:
+    def wrapped(text: str, first: str, rest: str) -> str:
+        return textwrap.fill(
+            text,
+            REVIEW_WIDTH,
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+
+    print(f"\n{topic.id}: {topic.title.id} / {topic.title.en}", file=out)
+    print(f"  diperiksa / last reviewed: {topic.reviewed.isoformat()}", file=out)
+    print("  periksa / to check:", file=out)
+    print(wrapped(topic.review_notes or "-", "    ", "    "), file=out)
+    print("  sumber / sources:", file=out)
+    for number, source in enumerate(topic.sources, start=1):
+        print(wrapped(f"{number}. {source.title}", "    ", "       "), file=out)
+        print(f"       {source.url}", file=out)

@@ -27,7 +27,8 @@ from handlers.commands import run_command
 from handlers.consent import FLOW_NAME as CONSENT_FLOW
 from handlers.emergency import emergency_card
 from handlers.erasure import FLOW_NAME as ERASE_FLOW
-from handlers.first_aid import stranger_emergency
+from handlers.first_aid import FLOW_NAME as FIRST_AID_FLOW
+from handlers.first_aid import newcomer_first_aid, short_answer
 from handlers.group_chats import ChatTurn, on_chat_event
 from handlers.linking import FLOW_NAME as LINK_FLOW
 from handlers.linking import start_linking
@@ -57,8 +58,8 @@ _COMMAND_ALIASES = {
 }
 MENU_FLOW = "menu"
 REGISTRATION_FLOW = "registration"
-STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW})
-"""The only conversations someone not registered can be in."""
+STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW, FIRST_AID_FLOW})
+"""The only conversations someone not registered can be in: first aid needs no registration."""
 SOS_FLOW = "sos"
 WITHOUT_CONSENT_FLOWS = frozenset({ERASE_FLOW, SOS_FLOW})
 """What someone who has not agreed to the current consent text may still finish..."""
@@ -230,19 +231,26 @@ class Engine:
                 return notes + await self._start_flow(turn, fresh, {})
         command = parse_command(text) if text else None
         if self._consent_outdated(turn, command):
-            # As for strangers: an emergency still gets help, and the question comes back.
-            urgent = stranger_emergency(ctx, text) if text else []
+            # As for strangers: first aid still comes first, and the question comes back.
+            urgent = short_answer(ctx, text) if text else []
             if urgent or turn.session is None or turn.session.flow != CONSENT_FLOW:
                 return notes + urgent + await self._ask_consent(turn)
         if command is not None:
             return notes + await self._command(turn, *command)
         if ctx.user is None:
-            # Help first: an emergency typed before or during registration is never a name.
-            urgent = stranger_emergency(ctx, text) if text else []
             if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
-                return notes + urgent + await self._start_flow(turn, REGISTRATION_FLOW, {})
-            if urgent:
-                return [*notes, *urgent, await self._ask(turn)]
+                # Help first: an injury typed before registering gets first aid, registration
+                # is offered after.
+                helped = await newcomer_first_aid(ctx, text) if text else None
+                if helped is not None:
+                    return notes + await self._apply(turn, helped)
+                return notes + await self._start_flow(turn, REGISTRATION_FLOW, {})
+            if turn.session.flow != FIRST_AID_FLOW:
+                # Mid-registration an injury is never a name or a phone number: answer it,
+                # then ask the registration question again.
+                urgent = short_answer(ctx, text) if text else []
+                if urgent:
+                    return [*notes, *urgent, await self._ask(turn)]
         if turn.session is None:
             turn.session = self._new_session(
                 REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx

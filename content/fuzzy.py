@@ -29,6 +29,10 @@ def squeeze(word: str) -> str:
     return "".join(char for n, char in enumerate(word) if n == 0 or word[n - 1] != char)
 
 
+MIN_GUESSED = 3
+"""A letter or two is never corrected: "T" in "Orang T" is no "TT" (the tetanus shot)."""
+
+
 def allowed_edits(word: str) -> int:
     """Short words must match exactly: `ular`/`ulat` and `kapan`/`kapal` are different things."""
     if len(word) >= 9:
@@ -43,14 +47,17 @@ class Vocabulary:
         self.words = frozenset(words)
         self._weight = weight
         self._by_squeezed = {squeeze(word): word for word in sorted(self.words, reverse=True)}
-        self._by_initial: dict[str, list[str]] = {}
+        # Symmetric deletes (as in SymSpell): two words within k edits share a form with at most
+        # k letters deleted from each, so a word is compared only with the few that could match.
+        self._by_deletion: dict[str, list[str]] = {}
         for word in sorted(self.words):
-            self._by_initial.setdefault(word[:1], []).append(word)
+            for form in _deletions(word, allowed_edits(word)):
+                self._by_deletion.setdefault(form, []).append(word)
         self._cache: dict[str, str] = {}
 
     def correct(self, word: str) -> str:
         """`word` itself if known or too short to guess; else the nearest known word, if near."""
-        if word in self.words or word.isdigit():
+        if word in self.words or word.isdigit() or len(word) < MIN_GUESSED:
             return word
         cached = self._cache.get(word)
         if cached is not None:
@@ -61,10 +68,14 @@ class Vocabulary:
             return doubled
         limit = allowed_edits(word)
         best, best_key = word, (limit + 1, 0.0)
+        candidates = {
+            candidate
+            for form in _deletions(word, limit)
+            for candidate in self._by_deletion.get(form, ())
+            if candidate[:1] == word[:1] and allowed_edits(candidate)
+        }
         if limit:
-            for candidate in self._by_initial.get(word[:1], ()):
-                if allowed_edits(candidate) == 0:
-                    continue
+            for candidate in sorted(candidates):
                 distance = damerau_levenshtein(word, candidate, limit)
                 key = (distance, -self._weight.get(candidate, 0.0))
                 if distance <= limit and key < best_key:
@@ -72,3 +83,11 @@ class Vocabulary:
         if len(self._cache) < 50_000:
             self._cache[word] = best
         return best
+
+
+def _deletions(word: str, edits: int) -> set[str]:
+    """`word` and every form of it with up to `edits` letters deleted."""
+    forms = {word}
+    for _ in range(edits):
+        forms |= {form[:i] + form[i + 1 :] for form in forms for i in range(len(form))}
+    return forms

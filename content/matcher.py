@@ -1,58 +1,71 @@
-"""Free-text triage: which first-aid topics a message is about, and whether it is an emergency.
+"""Free-text triage: which topics a message is about, how urgent it is, and what to ask first.
 
-Scoring is TF-IDF over normalised keyword stems, plus a bonus for the best multi-word keyword
-phrase found whole. Danger signs are matched as phrases, with negation ("tidak sesak") respected;
-a danger sign or an always-emergency best topic raises the emergency flag.
+Three readings of one message meet here: the red-flag concepts it states or rules out
+(`concepts`), the topics' own keywords it uses (`keywords`), and a classifier trained on
+labelled messages that reads both (`classifier`). The classifier ranks the topics; the concepts
+and the topics' rules decide the urgency (`urgency`).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import pairwise
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
+from content.classifier import NO_TOPIC, Example, TopicClassifier, features
+from content.concepts import ConceptFinder, Findings, Role, Vocabulary
+from content.keywords import KeywordIndex
+from content.schema import RedFlagQuestion, Topic, Urgency
+from content.urgency import Assessment, assess
 
-from content.fuzzy import Vocabulary
-from content.normalise import CONTEXT_WORDS, content_words, danger_form, stem, terms, words
-from content.schema import Localized, Topic
-from content.yaml_file import safe_load
-
-DANGER_SIGNS_FILE = Path(__file__).parent / "danger_signs.yaml"
 MAX_TOPICS = 5
-MIN_SCORE = 5.0
-"""Below this the best topic is a guess and the bot says it did not understand. It is about the
-weight of one word that only two or three topics use: a word every topic shares never suffices."""
-RELATIVE_CUTOFF = 0.3
-"""Runners-up scoring under this share of the best are not worth offering."""
-PHRASE_BONUS = 0.6
-IDF_POWER = 1.5
-TITLE_WEIGHT = 1.5
-"""A word the topic's title uses is central to it: `demam` is first of all about fever."""
-LENGTH_WEIGHT = 0.25
-"""How much a topic with a long keyword list is damped, as in BM25: it matches more by chance."""
-NEGATIONS = frozenset({"tidak", "bukan", "belum", "tanpa", "no", "not", "without", "never"})
-_NEGATION_FILLERS = frozenset({"ada", "terlalu", "begitu", "merasa", "terasa", "pernah", "sampai"})
+EXPLAINED_FEATURES = 8
+CONFIDENT = 5.0
+"""Without any keyword or red flag of the content, a best topic needs this many times the chance
+of a blind guess to count: "ada yg jual jaring bekas?" is about no topic."""
+CONFIDENT_RULE = 0.25
+STRONG_KEYWORDS = 12.0
+"""A topic this likely, or the keyword index's first with this score (about two telling words),
+is sure enough to apply rules made only of qualifiers: "luka bakar ... sebadan" is a large burn,
+but the single word "perut" is no stab wound in the belly."""
+SUGGESTED = 3.0
+"""A topic a stated concept points to (heavy bleeding: severe-bleeding; lockjaw: tetanus) is this
+many times likelier: the sign says which card comes first."""
+UNFIT = 0.05
+"""How far back a topic is set when the message lacks what the topic requires (an eye)."""
+PLAUSIBLE = 0.5
+"""A runner-up this close to the best (as a share of its probability) is a plausible reading too:
+its GAWAT rules count."""
 
 
-class DangerSign(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    label: Localized
-    phrases: list[str] = Field(min_length=1)
+class RuleError(ValueError):
+    """A topic's red-flag rule names a concept the vocabulary does not have."""
 
 
 @dataclass(frozen=True)
 class Triage:
     text: str
     topics: list[str]
+    """Best first; empty when the message is about no first-aid topic."""
     scores: list[float]
     emergency: bool
+    """GAWAT stated directly: a danger sign, a topic's GAWAT rule, or an always-emergency topic."""
     danger_signs: list[str]
+    urgency: Urgency | None
+    question: RedFlagQuestion | None
+    """The one question to ask before the first step, when the message leaves it open."""
+    general: bool
+    """A question for training or prevention: answer with the steps, raise no alarm."""
+    grounded: bool = False
+    """The content's own words or a red flag are in the message, not only what the classifier
+    learned: enough to interrupt a registration ("Rudi" is a name, "kena kail" is not)."""
+    concepts: list[str] = field(default_factory=list)
+    ruled_out: list[str] = field(default_factory=list)
+    rules: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    @property
+    def ask(self) -> list[str]:
+        return [self.question.id] if self.question else []
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -61,210 +74,144 @@ class Triage:
             "scores": self.scores,
             "emergency": self.emergency,
             "danger_signs": self.danger_signs,
+            "ask": self.ask,
+            "urgency": self.urgency.value if self.urgency else None,
+            "general": self.general,
+            "concepts": self.concepts,
+            "ruled_out": self.ruled_out,
         }
 
 
 @dataclass(frozen=True)
-class _Phrase:
-    """A multi-word keyword phrase of one topic, with what matching it needs worked out once."""
+class Explanation:
+    """Why a message got its first topic, for people checking the content."""
 
-    topic_id: str
-    stems: tuple[str, ...]
-    stem_set: frozenset[str]
-    weight: float
-
-
-def load_danger_signs(path: Path = DANGER_SIGNS_FILE) -> list[DangerSign]:
-    raw = safe_load(path.read_text(encoding="utf-8"))
-    return [DangerSign.model_validate(item) for item in raw]
+    keywords: list[str]
+    features: list[str]
+    rules: list[str]
 
 
 class Matcher:
-    """Built once from the loaded topics; `triage(text)` is then pure and fast."""
+    """Built once from the content; `triage(text)` is then pure and fast."""
 
-    def __init__(self, topics: Mapping[str, Topic], danger_signs: Sequence[DangerSign]) -> None:
+    def __init__(
+        self, topics: Mapping[str, Topic], vocabulary: Vocabulary, examples: Sequence[Example]
+    ) -> None:
         self.topics = topics
-        self.danger_signs = list(danger_signs)
-        self._phrases: dict[str, list[tuple[str, ...]]] = {}
-        self._terms: dict[str, set[str]] = {}
-        self._title_terms: dict[str, set[str]] = {}
-        surface: set[str] = set()
-        for topic in topics.values():
-            texts = [*topic.keywords, *topic.keywords_en, topic.title.id, topic.title.en]
-            texts += [topic.short_title.id, topic.short_title.en]
-            phrases: set[tuple[str, ...]] = set()
-            topic_terms: set[str] = set()
-            for text in texts:
-                phrase_words = content_words(text)
-                surface.update(phrase_words)
-                if not phrase_words:
-                    continue
-                phrases.add(tuple(stem(w) for w in phrase_words))
-                # A negated keyword ("tidak sadar") only counts as a whole phrase: its words
-                # alone would pull "sudah sadar" towards the wrong topic.
-                if not NEGATIONS.intersection(phrase_words):
-                    topic_terms.update(t for w in phrase_words for t in terms(w))
-            self._phrases[topic.id] = sorted(phrases)
-            self._terms[topic.id] = topic_terms
-            titles = (topic.title.id, topic.title.en, topic.short_title.id, topic.short_title.en)
-            self._title_terms[topic.id] = {
-                t for title in titles for w in content_words(title) for t in terms(w)
-            }
-        phrase_stems = {s for phrases in self._phrases.values() for p in phrases for s in p}
-        document_frequency = Counter(t for ts in self._terms.values() for t in ts)
-        document_frequency.update(s for s in phrase_stems if s not in document_frequency)
-        count = len(topics)
-        # Sharper than plain IDF: one word only a single topic uses should outweigh two words
-        # that many topics share ("kail" against "tembus" + "keluar").
-        self._idf = {
-            t: math.log(1 + count / df) ** IDF_POWER for t, df in document_frequency.items()
-        }
-        # Indexed by first stem: a message is checked only against the phrases it could complete.
-        self._plain_phrases: dict[str, list[_Phrase]] = {}
-        self._negated_phrases: dict[str, list[_Phrase]] = {}
-        for topic_id, topic_phrases in self._phrases.items():
-            for stems in topic_phrases:
-                if len(stems) < 2:
-                    continue
-                negated = NEGATIONS.intersection(stems)
-                index = self._negated_phrases if negated else self._plain_phrases
-                weight = sum(self._idf[s] for s in stems)
-                index.setdefault(stems[0], []).append(
-                    _Phrase(topic_id, stems, frozenset(stems), weight)
-                )
-        sizes = [len(ts) for ts in self._terms.values()]
-        self._average_size = sum(sizes) / max(1, len(sizes))
-        # One-word signs compare surface words ("keminum" must not become any "minum");
-        # longer ones compare stems ("pendarahan tidak berhenti" = "darah ... tidak berhenti").
-        self._sign_phrases: list[tuple[str, tuple[str, ...], bool]] = []
-        for sign in self.danger_signs:
-            for phrase in sign.phrases:
-                surface_form = tuple(danger_form(w) for w in words(phrase))
-                stemmed = len(surface_form) > 1
-                form = tuple(stem(w) for w in surface_form) if stemmed else surface_form
-                self._sign_phrases.append((sign.id, form, stemmed))
-        sign_words = {w for sign in self.danger_signs for p in sign.phrases for w in words(p)}
-        self.vocabulary = Vocabulary(surface | sign_words, self._idf)
+        self.finder = ConceptFinder(vocabulary)
+        self.keywords = KeywordIndex(topics)
+        _check_rules(topics, self.finder)
+        unknown = sorted({e.label for e in examples} - {NO_TOPIC, *topics})
+        if unknown:
+            raise RuleError(f"training messages name unknown topics {unknown}")
+        training = [
+            (self._features(example.text, self.finder.find(example.text)), example.label)
+            for example in [*examples, *_topic_examples(topics)]
+        ]
+        self.classifier = TopicClassifier(training)
 
     def triage(self, text: str) -> Triage:
-        content = [self.vocabulary.correct(w) for w in content_words(text)]
-        ranked = self._rank(content, _negated_words(words(text)))
-        signs = self._danger_signs([self.vocabulary.correct(danger_form(w)) for w in words(text)])
-        best = ranked[0][0] if ranked else None
-        emergency = bool(signs) or (best is not None and self.topics[best].always_emergency)
-        return Triage(
-            text=text,
-            topics=[topic_id for topic_id, _ in ranked],
-            scores=[round(score, 3) for _, score in ranked],
-            emergency=emergency,
-            danger_signs=signs,
+        findings = self.finder.find(text)
+        keywords = self.keywords.rank(text)
+        evidence = self._evidence(keywords, findings)
+        chances = self.classifier.probabilities(features(text, findings.present, evidence))
+        for suggested in self._suggested(findings):
+            chances[suggested] *= SUGGESTED
+        for topic in self.topics.values():
+            if topic.requires and not any(findings.has(c) for c in topic.requires):
+                chances[topic.id] *= UNFIT
+        ranked = sorted(chances, key=lambda label: (-chances[label], label))
+        guess = CONFIDENT / len(chances)
+        about_nothing = ranked[0] == NO_TOPIC or (
+            chances[ranked[0]] < guess and not evidence and not self._red_flags(findings)
+        )
+        topics = [] if about_nothing else [t for t in ranked if t != NO_TOPIC][:MAX_TOPICS]
+        plausible = [t for t in topics if chances[t] >= PLAUSIBLE * chances[ranked[0]]]
+        confident = [t for t in plausible if chances[t] >= CONFIDENT_RULE]
+        if keywords and keywords[0][1] >= STRONG_KEYWORDS:
+            confident.append(keywords[0][0])
+        assessment = assess(self.topics, plausible, findings, self.finder, confident=confident)
+        grounded = bool(evidence) or self._red_flags(findings)
+        scores = [round(chances[t], 3) for t in topics]
+        return _triage(text, topics, scores, findings, assessment, grounded=grounded)
+
+    def explain(self, text: str, topic_id: str) -> Explanation:
+        findings = self.finder.find(text)
+        counted = self._features(text, findings)
+        assessment = assess(self.topics, [topic_id], findings, self.finder)
+        return Explanation(
+            keywords=self.keywords.evidence(text, topic_id),
+            features=self.classifier.contributions(counted, topic_id, EXPLAINED_FEATURES),
+            rules=[f"{t}: {' + '.join(rule)}" for t, rule in assessment.rules],
         )
 
-    def _rank(self, content: list[str], negated: set[str]) -> list[tuple[str, float]]:
-        """Each word scores once per topic, by its best form; a whole keyword phrase adds a bonus.
+    def _features(self, text: str, findings: Findings) -> Counter[str]:
+        return features(text, findings.present, self._evidence(self.keywords.rank(text), findings))
 
-        A negated word ("gk sesak") scores nothing alone; it still completes a negated phrase.
-        """
-        counted = [word for word in content if word not in negated]
-        forms = [terms(word) for word in counted if word not in CONTEXT_WORDS]
-        context = [terms(word) for word in counted if word in CONTEXT_WORDS]
-        present = {t for word_forms in forms + context for t in word_forms}
-        whole = self._whole_phrases(present, [stem(word) for word in content])
-        scored = []
-        for topic_id, topic_terms in self._terms.items():
-            weigh = self._weigher(topic_id)
-            cue = sum(weigh(f) for f in forms)
-            best_phrase = whole.get(topic_id)
-            if cue == 0 and best_phrase is None:
-                continue  # context words alone ("harga tbs", "nelayan") are not an injury
-            score = cue + sum(weigh(f) for f in context)
-            if best_phrase is not None:
-                score += PHRASE_BONUS * best_phrase
-            size = len(topic_terms) / self._average_size
-            scored.append((topic_id, score / (1 - LENGTH_WEIGHT + LENGTH_WEIGHT * size)))
-        scored.sort(key=lambda item: (-item[1], item[0]))
-        if not scored or scored[0][1] < MIN_SCORE:
-            return []
-        cutoff = scored[0][1] * RELATIVE_CUTOFF
-        return [(t, s) for t, s in scored[:MAX_TOPICS] if s >= cutoff]
+    def _evidence(self, keywords: list[tuple[str, float]], findings: Findings) -> list[str]:
+        """Topics the content's own words point to: keywords first, then suggesting concepts."""
+        return [topic for topic, _ in keywords] + self._suggested(findings)
 
-    def _whole_phrases(self, present: set[str], sequence: list[str]) -> dict[str, float]:
-        """Per topic, the weight of its heaviest multi-word phrase the message holds whole.
+    def _suggested(self, findings: Findings) -> list[str]:
+        return [t for c in findings.present for t in self.finder.concepts[c].suggests]
 
-        Any order for plain phrases (`ular gigit` = `gigit ular`); in order when negated.
-        """
-        found = [
-            phrase
-            for first in present
-            for phrase in self._plain_phrases.get(first, ())
-            if phrase.stem_set <= present
-        ]
-        found += [
-            phrase
-            for first in set(sequence)
-            for phrase in self._negated_phrases.get(first, ())
-            if _in_order(sequence, phrase.stems)
-        ]
-        best: dict[str, float] = {}
-        for phrase in found:
-            best[phrase.topic_id] = max(best.get(phrase.topic_id, phrase.weight), phrase.weight)
-        return best
-
-    def _weigher(self, topic_id: str) -> Callable[[tuple[str, ...]], float]:
-        """A word's weight for one topic: its best form's IDF, more if the title uses it."""
-        topic_terms, title_terms = self._terms[topic_id], self._title_terms[topic_id]
-
-        def weigh(forms: tuple[str, ...]) -> float:
-            return max(
-                (
-                    self._idf[t] * (TITLE_WEIGHT if t in title_terms else 1.0)
-                    for t in forms
-                    if t in topic_terms
-                ),
-                default=0.0,
-            )
-
-        return weigh
-
-    def _danger_signs(self, sequence: list[str]) -> list[str]:
-        stems = [stem(word) for word in sequence]
-        found: list[str] = []
-        for sign_id, phrase, stemmed in self._sign_phrases:
-            if sign_id in found:
-                continue
-            if _in_order(stems if stemmed else sequence, phrase, respect_negation=True):
-                found.append(sign_id)
-        return found
+    def _red_flags(self, findings: Findings) -> bool:
+        return any(self.finder.concepts[c].role is Role.SIGN for c in findings.present)
 
 
-def _negated_words(sequence: list[str]) -> set[str]:
-    """Words right after a negation: `sesak` in "gk sesak"."""
-    return {word for before, word in pairwise(sequence) if before in NEGATIONS}
+def _triage(
+    text: str,
+    topics: list[str],
+    scores: list[float],
+    findings: Findings,
+    found: Assessment,
+    *,
+    grounded: bool,
+) -> Triage:
+    return Triage(
+        text=text,
+        topics=topics,
+        scores=scores,
+        emergency=found.emergency,
+        danger_signs=found.danger_signs,
+        urgency=found.urgency,
+        question=found.ask,
+        general=found.general,
+        grounded=grounded,
+        concepts=sorted(findings.present),
+        ruled_out=sorted(findings.ruled_out),
+        rules=found.rules,
+    )
 
 
-def _in_order(
-    sequence: list[str], phrase: tuple[str, ...], *, respect_negation: bool = False
-) -> bool:
-    """`phrase` in order, at most two other words between its words, never a negation."""
-    for start, word in enumerate(sequence):
-        if word != phrase[0]:
-            continue
-        position, matched = start, True
-        for part in phrase[1:]:
-            window = sequence[position + 1 : position + 4]
-            if part not in window or NEGATIONS.intersection(window[: window.index(part)]):
-                matched = False
-                break
-            position += 1 + window.index(part)
-        if matched and not (respect_negation and _negated(sequence, start, phrase)):
-            return True
-    return False
+def _topic_examples(topics: Mapping[str, Topic]) -> list[Example]:
+    """Each topic's keywords and titles, as examples of messages about it."""
+    return [
+        Example(text, topic.id)
+        for topic in topics.values()
+        for text in (
+            *topic.keywords,
+            *topic.keywords_en,
+            topic.title.id,
+            topic.title.en,
+            topic.short_title.id,
+            topic.short_title.en,
+        )
+    ]
 
 
-def _negated(sequence: list[str], start: int, phrase: tuple[str, ...]) -> bool:
-    if phrase[0] in NEGATIONS or start == 0:
-        return False
-    before = sequence[start - 1]
-    if before in NEGATIONS:
-        return True
-    return before in _NEGATION_FILLERS and start >= 2 and sequence[start - 2] in NEGATIONS
+def _check_rules(topics: Mapping[str, Topic], finder: ConceptFinder) -> None:
+    for topic in topics.values():
+        flags = topic.red_flags
+        named = [c for rule in (*flags.gawat, *flags.segera, *flags.calm) for c in rule]
+        named += topic.requires
+        if flags.ask:
+            named += [*flags.ask.flags, *flags.ask.when, *flags.ask.unless]
+        unknown = sorted({c.removeprefix("!") for c in named} - finder.concepts.keys())
+        if unknown:
+            raise RuleError(f"{topic.id}.yaml: red_flags name unknown concepts {unknown}")
+    suggested = {t for c in finder.concepts.values() for t in c.suggests}
+    if not suggested <= topics.keys():
+        raise RuleError(
+            f"red_flags.yaml suggests unknown topics {sorted(suggested - topics.keys())}"
+        )

@@ -1,8 +1,9 @@
 """Turn a message as workers type it into comparable word tokens.
 
 Handles case, accents, punctuation, reduplication (`ubur2`, `ubur-ubur`), stretched letters
-(`sakiiit`), chat abbreviations (`sy`, `gk`, `tdk`) and the common Indonesian affixes
-(`ketusuk`, `tersengat`, `gigitan`), so that keywords and messages meet in the same form.
+(`sakiiit`), chat abbreviations (`sy`, `gk`, `tdk`), Banjar, Javanese and Bugis words (`kada`,
+`sikile`), and Indonesian morphology (`ketusuk`, `tersengat`, `gigitan`, `nyengat`), so that
+keywords and messages meet in the same form.
 """
 
 from __future__ import annotations
@@ -12,34 +13,51 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from content.morphology import root
 from content.yaml_file import safe_load
 
 LEXICON_FILE = Path(__file__).parent / "lexicon.yaml"
 
 
-def _load_lexicon() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
+def _load_lexicon() -> tuple[dict[str, str], frozenset[str], frozenset[str], dict[str, str]]:
     raw = safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
     abbreviations = dict(raw["abbreviations"].items())
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in abbreviations.items()):
-        raise ValueError(f"{LEXICON_FILE.name}: quote words YAML reads as other types (yes, no, 1)")
-    return abbreviations, frozenset(raw["stopwords"].split()), frozenset(raw["context"].split())
+    roots = dict(raw["roots"].items())
+    for mapping in (abbreviations, roots):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+            raise ValueError(
+                f"{LEXICON_FILE.name}: quote words YAML reads as other types (yes, no, 1)"
+            )
+    stopwords, context = frozenset(raw["stopwords"].split()), frozenset(raw["context"].split())
+    return _resolved(abbreviations), stopwords, context, roots
 
 
-ABBREVIATIONS, STOPWORDS, CONTEXT_WORDS = _load_lexicon()
-"""Chat abbreviations -> one form; words with no meaning for triage; words of place and trade
-that support a topic but cannot make one alone."""
+def _resolved(mapping: dict[str, str]) -> dict[str, str]:
+    """Chains followed once at load: `bernafas` -> `bernapas` -> `napas` becomes one step."""
+    resolved = {}
+    for word, target in mapping.items():
+        seen = {word}
+        while target in mapping and target not in seen:
+            seen.add(target)
+            target = mapping[target]
+        resolved[word] = target
+    return resolved
 
-# Prefixes and suffixes stripped by the light stemmer. Not `se`, `be`, `ng`: too many roots
-# start with them (sesak, bengkak, ngilu). The nasal `ny`/`meny` stands for an initial s.
-_PREFIXES = ("meng", "mem", "men", "me", "ter", "ber", "per", "pen", "pem", "ke", "di")
-_SUFFIXES = ("nya", "kan", "an")
+
+ABBREVIATIONS, STOPWORDS, CONTEXT_WORDS, ROOTS = _load_lexicon()
+"""Chat abbreviations and regional words -> one form; words with no meaning for triage; words of
+place and trade that support a topic but cannot make one alone; roots the stemmer gets wrong."""
+
+NEGATIONS = frozenset({"tidak", "bukan", "belum", "tanpa", "no", "not", "without", "never", "nor"})
+"""Words that negate what follows; the lexicon maps ga, gk, kada, ora, tena... to `tidak`."""
+_POSSESSIVES = ("nya", "ne", "e", "ku", "mu")
+"""A regional word with a possessive still maps: Javanese `sikile` is `sikil` (kaki) + `-e`."""
 MIN_STEM = 4
 _REDUPLICATED_DIGIT = re.compile(r"\b([a-z]{2,})2\b")
 _REDUPLICATED_DASH = re.compile(r"\b([a-z]{2,})-\1\b")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _APOSTROPHES = re.compile(r"['\u2019`]")
-_VOWELS = frozenset("aeiou")
 
 
 def fold(text: str) -> str:
@@ -52,40 +70,38 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """A light Indonesian stemmer: strip one suffix, then one prefix, keeping 4+ letters.
+    """The root of one folded word (see `content.morphology`), unless the lexicon says otherwise.
 
-    Consistency matters more than linguistics (keywords and messages pass through the same
-    code), and the surface word is always scored too, so a wrong stem costs little.
+    Keywords and messages pass through the same code, and the surface word is always scored too,
+    so a wrong root costs little.
     """
     if word.isdigit() or len(word) <= MIN_STEM:
         return word
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-            word = word[: -len(suffix)]
-            break
-    if word.startswith(("ny", "meny")):
-        rest = word.removeprefix("me")[2:]
-        return "s" + rest if len(rest) + 1 >= MIN_STEM else word
-    for prefix in _PREFIXES:
-        rest = word.removeprefix(prefix)
-        if rest != word and len(rest) >= MIN_STEM and _plausible_root(rest):
-            return rest
-    return word
-
-
-def _plausible_root(rest: str) -> bool:
-    """A root starts with a vowel, or a consonant then a vowel or r/l: `kencing` is no ke+ncing."""
-    return rest[0] in _VOWELS or rest[1] in _VOWELS or rest[1] in "rl"
+    return ROOTS.get(word) or root(word)
 
 
 def words(text: str) -> list[str]:
     """Folded words with abbreviations expanded, stopwords kept (danger signs need negations)."""
-    expanded: list[str] = []
-    for word in fold(text).split():
-        expanded.extend(ABBREVIATIONS.get(word, word).split())
-    return expanded
+    return list(_words(text))
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    """One message is read by several parts of the triage: normalise it once."""
+    return tuple(w for word in fold(text).split() for w in _standard_form(word).split())
+
+
+def _standard_form(word: str) -> str:
+    known = ABBREVIATIONS.get(word)
+    if known is not None:
+        return known
+    for possessive in _POSSESSIVES:
+        base = word.removesuffix(possessive)
+        if base != word and len(base) >= 3 and base in ABBREVIATIONS:
+            return ABBREVIATIONS[base]
+    return word
 
 
 def content_words(text: str) -> list[str]:
@@ -107,3 +123,9 @@ def tokens(text: str) -> list[str]:
 def danger_form(word: str) -> str:
     """Danger signs compare surface words, only dropping the possessive `-nya` (darahnya)."""
     return word[:-3] if word.endswith("nya") and len(word) >= 6 else word
+
+
+def clear_caches() -> None:
+    """Forget every word seen: the state of a fresh process (benchmarks time it cold)."""
+    stem.cache_clear()
+    _words.cache_clear()

@@ -7,7 +7,7 @@ import math
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.models import Reply
 from content.schema import Category
-from handlers.first_aid import TOPIC_TOKEN, answer_topic, tell_kader, topic_choice, triage_text
+from handlers.first_aid import TOPIC_TOKEN, open_topic, tell_kader, topic_choice, triage_text
 
 TOPICS_PER_PAGE = 8
 """Eight topics, "more" and "back" make ten: the most a WhatsApp list can hold."""
@@ -61,7 +61,7 @@ async def take_topic(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith(TOPIC_TOKEN):
         topic_id = answer.choice.removeprefix(TOPIC_TOKEN)
         if topic_id in ctx.knowledge.topics:
-            return answer_topic(ctx, topic_id)
+            return open_topic(ctx, topic_id, alternatives=[], signs=[], text="")
     if answer.choice == "browse:more":
         ctx.draft["page"] = int(ctx.draft["page"]) + 1
         return Goto("topic")

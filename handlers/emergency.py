@@ -5,9 +5,22 @@ from __future__ import annotations
 from bot.conversation import StepContext
 from bot.models import Reply
 from content.knowledge import pick
-from content.schema import Topic
+from content.schema import Sector, Topic, TopicStep
 
 FIRST_ACTIONS = 3
+GROUP_TRADES = {"nelayan": Sector.FISHING, "sawit": Sector.PLANTATION}
+"""A group's sector whose steps have their own wording; any other reads the general steps."""
+
+
+def reader_sector(ctx: StepContext) -> Sector:
+    """The trade whose step wording fits the reader: their group's, else the general words."""
+    group = ctx.group
+    return GROUP_TRADES.get(group.sector.value, Sector.GENERAL) if group else Sector.GENERAL
+
+
+def reader_steps(ctx: StepContext, topic: Topic) -> list[TopicStep]:
+    """The topic's steps as this reader sees them: everyone's, plus their trade's variants."""
+    return topic.steps_for(reader_sector(ctx))
 
 
 def emergency_card(ctx: StepContext, topic: Topic | None, signs: list[str]) -> Reply:
@@ -40,7 +53,7 @@ def emergency_card(ctx: StepContext, topic: Topic | None, signs: list[str]) -> R
     if topic is not None:
         actions = "\n".join(
             f"{n}. {pick(step, ctx.language)}"
-            for n, step in enumerate(topic.steps[:FIRST_ACTIONS], 1)
+            for n, step in enumerate(reader_steps(ctx, topic)[:FIRST_ACTIONS], 1)
         )
     else:
         actions = ctx.t("emergency.generic_actions")

@@ -7,6 +7,7 @@ other topics that might fit, the whole card with sources, or ask the bot to tell
 
 from __future__ import annotations
 
+from bot.choices import NO_WORDS, YES_WORDS, normalise
 from bot.clock import to_db
 from bot.conversation import (
     Answer,
@@ -20,96 +21,158 @@ from bot.conversation import (
     StepContext,
 )
 from bot.models import Choice, Reply
+from content.concepts import Role
 from content.knowledge import pick
-from content.schema import Topic, Urgency
-from handlers.emergency import emergency_card
+from content.matcher import Triage
+from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
+from handlers.emergency import emergency_card, reader_steps
 
+FLOW_NAME = "first_aid"
 TOPIC_TOKEN = "topic:"
 MAX_QUOTED_TEXT = 300
+PREVENTION_QUESTION = "asking-prevention"
+GREETING = "greeting"
+"""A concept of the vocabulary: the person asks how to prevent, not what to do."""
 
 
 def bullet_list(items: list[str]) -> str:
     return "\n".join(f"• {item}" for item in items)
 
 
-def urgency_of(topic: Topic, emergency: bool) -> Urgency:
-    return Urgency.GAWAT if emergency else topic.urgency
-
-
 def topic_choice(ctx: StepContext, topic: Topic) -> Choice:
     return Choice(token=f"{TOPIC_TOKEN}{topic.id}", label=pick(topic.short_title, ctx.language))
 
 
-def answer_topic(
-    ctx: StepContext,
-    topic_id: str,
-    *,
-    signs: list[str] | None = None,
-    alternatives: list[str] | None = None,
-    text: str = "",
+def answer_triage(ctx: StepContext, triage: Triage, text: str) -> Outcome | None:
+    """The first-aid answer to what triage found, or None when the message is about nothing.
+
+    A general question gets the steps or the prevention, with no alarm; a message that leaves a
+    topic's red flags open gets its one question first; otherwise the urgency computed from the
+    red flags heads the card, with the emergency card first when it is GAWAT.
+    """
+    if not triage.topics:
+        if triage.emergency:
+            return Finish([emergency_card(ctx, None, reasons(ctx, triage))])
+        return None
+    topic = ctx.knowledge.topics[triage.topics[0]]
+    draft: dict[str, object] = {
+        "topic": topic.id,
+        "step": 0,
+        "urgency": (triage.urgency or topic.urgency).value,
+        "signs": reasons(ctx, triage),
+        "alternatives": triage.topics[1:],
+        # Someone not registered has agreed to nothing: their words are not kept.
+        "text": text[:MAX_QUOTED_TEXT] if ctx.user is not None else "",
+    }
+    if triage.general:
+        prevention = PREVENTION_QUESTION in triage.concepts
+        return StartFlow("first_aid", draft, [general_card(ctx, topic, prevention=prevention)])
+    if triage.question is not None:
+        draft["question"] = triage.question.model_dump(mode="json")
+        return StartFlow("first_aid", draft, step="red_flag")
+    urgency = triage.urgency or topic.urgency
+    return StartFlow("first_aid", draft, opening_cards(ctx, topic, urgency, reasons(ctx, triage)))
+
+
+def reasons(ctx: StepContext, triage: Triage) -> list[str]:
+    """The red flags that made the message GAWAT: danger signs, then the concepts of the rules."""
+    found = list(triage.danger_signs)
+    found += [c for _, rule in triage.rules for c in rule if not c.startswith("!")]
+    concepts = ctx.knowledge.matcher.finder.concepts
+    return [c for n, c in enumerate(found) if c not in found[:n] and concepts[c].role is Role.SIGN]
+
+
+def open_topic(
+    ctx: StepContext, topic_id: str, *, alternatives: list[str], signs: list[str], text: str
 ) -> StartFlow:
-    """Open a topic: the emergency card if needed, then the topic card with its first step."""
+    """A topic chosen from a list: its card at its own urgency, or GAWAT if signs were stated."""
     topic = ctx.knowledge.topics[topic_id]
-    signs = signs or []
-    emergency = topic.always_emergency or bool(signs)
-    replies = [emergency_card(ctx, topic, signs)] if emergency else []
-    replies.append(topic_card(ctx, topic, emergency))
-    draft = {
+    urgency = Urgency.GAWAT if signs or topic.always_emergency else topic.urgency
+    draft: dict[str, object] = {
         "topic": topic_id,
         "step": 0,
-        "emergency": emergency,
+        "urgency": urgency.value,
         "signs": signs,
-        "alternatives": [t for t in alternatives or [] if t != topic_id],
-        "text": text[:MAX_QUOTED_TEXT],
+        "alternatives": [t for t in alternatives if t != topic_id],
+        "text": text,
     }
-    return StartFlow("first_aid", draft, replies)
+    return StartFlow("first_aid", draft, opening_cards(ctx, topic, urgency, signs))
 
 
-def topic_card(ctx: StepContext, topic: Topic, emergency: bool) -> Reply:
+def opening_cards(
+    ctx: StepContext, topic: Topic, urgency: Urgency, signs: list[str]
+) -> list[Reply]:
+    """The emergency card when GAWAT, then the topic card headed by the same urgency."""
+    cards = [emergency_card(ctx, topic, signs)] if urgency is Urgency.GAWAT else []
+    return [*cards, topic_card(ctx, topic, urgency)]
+
+
+def topic_card(ctx: StepContext, topic: Topic, urgency: Urgency) -> Reply:
     return ctx.reply(
         "first_aid.card",
-        urgency=ctx.t(f"urgency.{urgency_of(topic, emergency).value}"),
+        urgency=ctx.t(f"urgency.{urgency.value}"),
         title=pick(topic.title, ctx.language),
         summary=pick(topic.summary, ctx.language),
         step=step_text(ctx, topic, 0),
     )
 
 
+def general_card(ctx: StepContext, topic: Topic, *, prevention: bool) -> Reply:
+    """A question for training or prevention: what to do (or to prevent), and when it is serious."""
+    lang = ctx.language
+    if prevention:
+        body = ctx.t(
+            "first_aid.prevention", lines=bullet_list([pick(p, lang) for p in topic.prevention])
+        )
+    else:
+        steps = reader_steps(ctx, topic)
+        body = "\n".join(f"{n}. {pick(s, lang)}" for n, s in enumerate(steps, start=1))
+    return ctx.reply(
+        "first_aid.general",
+        title=pick(topic.title, lang),
+        urgency=ctx.t(f"urgency.{topic.urgency.value}"),
+        body=body,
+        refer=pick(topic.refer, lang),
+    )
+
+
 def step_text(ctx: StepContext, topic: Topic, index: int) -> str:
+    steps = reader_steps(ctx, topic)
+    index = min(index, len(steps) - 1)
     return ctx.t(
         "first_aid.step",
         number=index + 1,
-        total=len(topic.steps),
-        text=pick(topic.steps[index], ctx.language),
+        total=len(steps),
+        text=pick(steps[index], ctx.language),
     )
 
 
 async def triage_text(ctx: StepContext, text: str) -> Outcome | None:
     """The first-aid answer for free text, or None when nothing fits."""
-    triage = ctx.knowledge.matcher.triage(text)
-    if triage.topics:
-        return answer_topic(
-            ctx,
-            triage.topics[0],
-            signs=triage.danger_signs,
-            alternatives=triage.topics[1:],
-            text=text,
-        )
-    if triage.emergency:
-        return Finish([emergency_card(ctx, None, triage.danger_signs)])
-    return None
+    return answer_triage(ctx, ctx.knowledge.matcher.triage(text), text)
 
 
-def stranger_emergency(ctx: StepContext, text: str) -> list[Reply]:
-    """For someone not registered yet: an emergency still gets the card and the whole topic."""
+async def newcomer_first_aid(ctx: StepContext, text: str) -> Outcome | None:
+    """A first message from someone not registered: first aid when it is plainly an injury."""
     triage = ctx.knowledge.matcher.triage(text)
-    if not triage.emergency:
-        return []
-    topic = ctx.knowledge.topics[triage.topics[0]] if triage.topics else None
-    replies = [emergency_card(ctx, topic, triage.danger_signs)]
-    if topic is not None:
-        replies.append(full_card(ctx, topic))
-    return replies
+    return answer_triage(ctx, triage, text) if triage.grounded or triage.emergency else None
+
+
+def short_answer(ctx: StepContext, text: str) -> list[Reply]:
+    """The answer without buttons, for someone in the middle of registering: the emergency card
+    when GAWAT, else the topic card; the registration question follows."""
+    triage = ctx.knowledge.matcher.triage(text)
+    if not triage.topics or not triage.grounded:
+        return [emergency_card(ctx, None, reasons(ctx, triage))] if triage.emergency else []
+    topic = ctx.knowledge.topics[triage.topics[0]]
+    if triage.general:
+        return [general_card(ctx, topic, prevention=PREVENTION_QUESTION in triage.concepts)]
+    urgency = triage.urgency or topic.urgency
+    cards = [emergency_card(ctx, topic, reasons(ctx, triage))] if triage.emergency else []
+    question = triage.question
+    if question is not None:
+        cards.append(ctx.reply("first_aid.check", question=pick(question.text, ctx.language)))
+    return [*cards, topic_card(ctx, topic, urgency)]
 
 
 def not_understood(ctx: StepContext) -> Outcome:
@@ -121,16 +184,68 @@ def _current(ctx: StepContext) -> Topic:
     return ctx.knowledge.topics[str(ctx.draft["topic"])]
 
 
+def _question(ctx: StepContext) -> RedFlagQuestion:
+    """The question as it was when asked (kept whole in the draft: content may change)."""
+    return RedFlagQuestion.model_validate(ctx.draft["question"])
+
+
+async def ask_red_flag(ctx: StepContext) -> Reply:
+    """The one question that decides the urgency, before the first step."""
+    choices = [
+        ctx.choice("fa:flag:yes", "common.answer_yes"),
+        ctx.choice("fa:flag:no", "common.answer_no"),
+    ]
+    return ctx.reply(
+        "first_aid.red_flag", question=pick(_question(ctx).text, ctx.language), choices=choices
+    )
+
+
+async def take_red_flag(ctx: StepContext, answer: Answer) -> Outcome:
+    """Yes or no, tapped or typed; or a description that answers it ("dia muntah 2x")."""
+    question = _question(ctx)
+    said = _yes_or_no(ctx, question, answer)
+    if said is None:
+        return Retry(ctx.reply("first_aid.red_flag_again"))
+    topic = _current(ctx)
+    urgency = Urgency.GAWAT if said is question.gawat_if else topic.urgency
+    ctx.draft["urgency"] = urgency.value
+    ctx.draft.pop("question", None)
+    return Goto("what_next", opening_cards(ctx, topic, urgency, []))
+
+
+def _yes_or_no(ctx: StepContext, question: RedFlagQuestion, answer: Answer) -> YesNo | None:
+    if answer.choice in ("fa:flag:yes", "fa:flag:no"):
+        return YesNo.YES if answer.choice == "fa:flag:yes" else YesNo.NO
+    if not answer.text:
+        return None
+    typed = normalise(answer.text)
+    if typed in YES_WORDS:
+        return YesNo.YES
+    if typed in NO_WORDS:
+        return YesNo.NO
+    findings = ctx.knowledge.matcher.finder.find(answer.text)
+    if any(findings.has(flag) for flag in question.flags):
+        return YesNo.YES
+    if any(flag in findings.ruled_out for flag in question.flags):
+        return YesNo.NO
+    return None
+
+
 async def ask_what_next(ctx: StepContext) -> Reply:
     topic = _current(ctx)
     choices = []
-    if int(ctx.draft["step"]) + 1 < len(topic.steps):
+    if int(ctx.draft["step"]) + 1 < len(reader_steps(ctx, topic)):
         choices.append(ctx.choice("fa:next", "first_aid.next"))
     choices += [
         ctx.choice("fa:danger", "first_aid.show_danger"),
         ctx.choice("fa:jangan", "first_aid.show_jangan"),
         ctx.choice("fa:other", "first_aid.other"),
         ctx.choice("fa:full", "first_aid.full_label"),
+    ]
+    if ctx.user is None:
+        choices.append(ctx.choice("fa:register", "first_aid.register"))
+        return ctx.reply("first_aid.what_next_stranger", choices=choices)
+    choices += [
         ctx.choice("fa:kader", "first_aid.tell_kader"),
         ctx.choice("fa:report", "first_aid.report"),
         ctx.choice("fa:menu", "common.main_menu"),
@@ -142,13 +257,15 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
     """Next step, danger signs, what not to do, other topics, the full card, or tell the kader."""
     topic = _current(ctx)
     lang = ctx.language
+    last = len(reader_steps(ctx, topic)) - 1
+    registered = ctx.user is not None
     match answer.choice:
         case "fa:next":
-            ctx.draft["step"] = min(int(ctx.draft["step"]) + 1, len(topic.steps) - 1)
+            ctx.draft["step"] = min(int(ctx.draft["step"]) + 1, last)
             replies = [
                 ctx.reply("first_aid.step_only", text=step_text(ctx, topic, ctx.draft["step"]))
             ]
-            if ctx.draft["step"] == len(topic.steps) - 1:
+            if ctx.draft["step"] == last:
                 replies.append(ctx.reply("first_aid.last_step", refer=pick(topic.refer, lang)))
             return Goto("what_next", replies)
         case "fa:danger":
@@ -171,25 +288,32 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
             return Goto("what_next", [full_card(ctx, topic)])
         case "fa:other":
             return Goto("other")
-        case "fa:kader":
+        case "fa:register" if not registered:
+            return StartFlow("registration", {})
+        case "fa:kader" if registered:
             return Finish([await tell_kader(ctx, topic)])
-        case "fa:report":  # the injury is known already: the report starts with who was hurt
+        case "fa:report" if registered:
+            # The injury is known already: the report starts with who was hurt.
             draft = {"topic": topic.id, "what_text": ctx.draft.get("text", ""), "known": ["what"]}
-            if ctx.draft.get("emergency"):
+            if ctx.draft.get("urgency") == Urgency.GAWAT.value:
                 draft.update(alerted=False, severe=True)
             return StartFlow("report", draft)
-        case "fa:menu":
+        case "fa:menu" if registered:
             return Finish()
     if answer.text:
-        outcome = await triage_text(ctx, answer.text)
+        triage = ctx.knowledge.matcher.triage(answer.text)
+        outcome = answer_triage(ctx, triage, answer.text)
         if outcome is not None:
             return outcome
+        if GREETING in triage.concepts:  # "halo": the menu, or registration for a newcomer
+            return Finish() if registered else StartFlow("registration", {})
     return Retry(ctx.reply("first_aid.pick_or_describe"))
 
 
 def full_card(ctx: StepContext, topic: Topic) -> Reply:
     lang = ctx.language
-    numbered = "\n".join(f"{n}. {pick(s, lang)}" for n, s in enumerate(topic.steps, start=1))
+    steps = reader_steps(ctx, topic)
+    numbered = "\n".join(f"{n}. {pick(s, lang)}" for n, s in enumerate(steps, start=1))
     notes = bullet_list([pick(n, lang) for n in topic.guidance_notes])
     return ctx.reply(
         "first_aid.full",
@@ -215,7 +339,7 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
         return ctx.reply(
             "first_aid.no_kader", puskesmas=group.puskesmas_name, phone=group.puskesmas_phone or "-"
         )
-    emergency = bool(ctx.draft.get("emergency"))
+    emergency = ctx.draft.get("urgency") == Urgency.GAWAT.value
     for kader in await ctx.uow.users.many(kader_ids):
         await ctx.notify(
             kader,
@@ -244,7 +368,7 @@ async def take_other(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith(TOPIC_TOKEN):
         chosen = answer.choice.removeprefix(TOPIC_TOKEN)
         if chosen in ctx.knowledge.topics:
-            return answer_topic(
+            return open_topic(
                 ctx,
                 chosen,
                 signs=list(ctx.draft.get("signs", [])),
@@ -263,7 +387,11 @@ async def take_other(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 FLOW = Flow(
-    name="first_aid",
+    name=FLOW_NAME,
     first="what_next",
-    steps={"what_next": Step(ask_what_next, take_what_next), "other": Step(ask_other, take_other)},
+    steps={
+        "red_flag": Step(ask_red_flag, take_red_flag),
+        "what_next": Step(ask_what_next, take_what_next),
+        "other": Step(ask_other, take_other),
+    },
 )

@@ -6,7 +6,7 @@ from bot.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepCon
 from bot.models import Reply
 from handlers.away import absence_days, start_away
 from handlers.commands import menu_commands, run_command
-from handlers.first_aid import not_understood, triage_text
+from handlers.first_aid import GREETING, answer_triage, not_understood
 from handlers.rsvp import typed_rsvp
 
 TOKEN_PREFIX = "cmd:"
@@ -28,7 +28,10 @@ async def take_menu(ctx: StepContext, answer: Answer) -> Outcome:
         days = absence_days(answer.text)
         if days is not None:
             return start_away(days)
-        return await triage_text(ctx, answer.text) or not_understood(ctx)
+        triage = ctx.knowledge.matcher.triage(answer.text)
+        if not triage.topics and not triage.emergency and GREETING in triage.concepts:
+            return Retry(ctx.reply("menu.greeting"))
+        return answer_triage(ctx, triage, answer.text) or not_understood(ctx)
     return Retry(ctx.reply("menu.not_understood"))
 
 

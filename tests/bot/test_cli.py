@@ -145,8 +145,9 @@ def test_match_json_writes_exactly_one_object_per_input_line() -> None:
     assert result.returncode == 0, result.stderr
     objects = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["text"] for o in objects] == lines
+    keys = ["text", "topics", "scores", "emergency", "danger_signs", "ask", "urgency"]
     for found in objects:
-        assert list(found) == ["text", "topics", "scores", "emergency", "danger_signs"]
+        assert list(found) == [*keys, "general", "concepts", "ruled_out"]
         assert len(found["topics"]) == len(found["scores"]) <= 5
     assert objects[0]["topics"][0] == "fish-hook"
     assert objects[2] == {
@@ -155,14 +156,28 @@ def test_match_json_writes_exactly_one_object_per_input_line() -> None:
         "scores": [],
         "emergency": False,
         "danger_signs": [],
+        "ask": [],
+        "urgency": None,
+        "general": False,
+        "concepts": ["greeting"],
+        "ruled_out": [],
     }
     assert objects[3]["emergency"] is True
+    assert objects[3]["danger_signs"] == ["unresponsive"]
+
+
+def test_match_json_names_the_red_flag_question_it_would_ask() -> None:
+    result = posukk("match", "--json", "kepala kebentur kayu bagan")
+    found = json.loads(result.stdout)
+    assert found["ask"] == ["head-red-flags"]
+    assert found["emergency"] is False
 
 
 def test_match_readable_and_content_commands() -> None:
     readable = posukk("match", "digigit ular")
     assert "snakebite" in readable.stdout
     assert "YA / YES" in readable.stdout
+    assert "kata kunci / keywords: digigit, ular" in readable.stdout
     check = posukk("content", "check")
     assert check.returncode == 0
     assert check.stdout.startswith("ok: ")
@@ -172,6 +187,8 @@ def test_match_readable_and_content_commands() -> None:
     dev_set = Path(__file__).resolve().parents[1] / "data" / "triage_dev.jsonl"
     measured = posukk("content", "evaluate", str(dev_set))
     assert measured.stdout.startswith("465 messages: top-1 ")
+    field_set = dev_set.with_name("field_messages.tsv")
+    assert posukk("content", "evaluate", str(field_set)).stdout.startswith("238 messages: top-1 ")
 
 
 def test_admin_prints_join_links_and_writes_a_qr_poster(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
-"""Triage quality on labelled sets of realistic messages.
+"""Triage quality on labelled sets of realistic messages, against the goals of issue 19.
 
-`triage_dev.jsonl` was written apart from the keyword lists and is the target of the issue.
-`triage_holdout.jsonl` was written later by someone who saw neither the keywords nor the dev set;
-it guards against tuning to the dev set. Improve the normaliser, synonyms and scoring; never tune
-to single sentences.
+`triage_dev.jsonl` was written apart from the keyword lists; `triage_holdout.jsonl` later, by
+someone who saw neither the keywords nor the dev set; `field_messages.tsv` by people outside the
+team, in the registers real users type (see `field_messages.README.md`). None of them is training
+data: the classifier learns from `content/training/messages.jsonl` and the topics' own words.
+Improve concepts, rules, the lexicon and the training data in general terms; never tune to
+single sentences (two more sets like the outside one are measured outside the project).
 """
 
 from __future__ import annotations
@@ -12,31 +14,53 @@ from pathlib import Path
 
 import pytest
 
-from content.evaluation import evaluate, load_cases
+from content.evaluation import Report, evaluate, load_cases
 from content.knowledge import Knowledge
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+SETS = ("triage_dev.jsonl", "triage_holdout.jsonl", "field_messages.tsv")
 
 
-@pytest.mark.parametrize("name", ["triage_dev.jsonl", "triage_holdout.jsonl"])
+@pytest.fixture(scope="module")
+def reports(knowledge: Knowledge) -> dict[str, Report]:
+    found = {name: evaluate(knowledge.matcher, load_cases(DATA / name)) for name in SETS}
+    for name, report in found.items():
+        print(f"\n{name}: {report.summary()}")
+    return found
+
+
+@pytest.mark.parametrize("name", SETS)
 def test_sets_are_large_and_use_known_topics(knowledge: Knowledge, name: str) -> None:
     cases = load_cases(DATA / name)
     assert len(cases) >= 200
-    unknown = {c.topic for c in cases if c.topic is not None and c.topic not in knowledge.topics}
-    assert unknown == set()
+    named = {t for c in cases for t in (c.topic, *c.also) if t is not None}
+    assert named - knowledge.topics.keys() == set()
 
 
-@pytest.mark.parametrize(
-    ("name", "top1", "top3"),
-    [("triage_dev.jsonl", 0.95, 0.99), ("triage_holdout.jsonl", 0.90, 0.95)],
-)
-def test_triage_meets_its_targets(
-    knowledge: Knowledge, name: str, top1: float, top3: float
+@pytest.mark.parametrize("name", SETS)
+def test_every_emergency_is_caught_and_alarms_are_rare(
+    reports: dict[str, Report], name: str
 ) -> None:
-    """Every emergency recognised, few false alarms, the right topic first almost always."""
-    report = evaluate(knowledge.matcher, load_cases(DATA / name))
-    detail = f"{report.summary()}\nmisses: {report.misses[:20]}"
+    """Flagged, or its red-flag question asked before any step; flagged directly almost always."""
+    report = reports[name]
+    detail = report.summary()
     assert report.missed_emergencies == [], detail
+    assert report.flag_rate >= 0.90, detail
     assert report.false_alarm_rate <= 0.05, f"{detail}\nfalse alarms: {report.false_alarms}"
-    assert report.top1_rate >= top1, detail
-    assert report.top3_rate >= top3, detail
+    assert report.question_rate <= 0.25, f"{detail}\nasked: {report.calm_asked}"
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_the_right_topic_comes_first(reports: dict[str, Report], name: str) -> None:
+    report = reports[name]
+    detail = f"{report.summary()}\nmisses: {report.misses}"
+    assert report.top1_rate >= 0.95, detail
+    assert report.top3_rate >= 0.99, detail
+
+
+def test_training_messages_name_known_topics(knowledge: Knowledge) -> None:
+    from content.knowledge import load_examples
+
+    examples = load_examples()
+    assert len(examples) >= 3000
+    assert {e.label for e in examples} - {"", *knowledge.topics} == set()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from content.knowledge import Knowledge
+from bot.incident_codes import TOPIC_CODES
+from content.knowledge import Knowledge, pick
 from content.loader import TOPICS_DIR, ContentError, load_topics
+from content.schema import Sector
 
 # The canonical ids of shared/TOPICS.md; `True` marks "always emergency".
 CANONICAL: dict[str, bool] = {
@@ -26,7 +29,16 @@ CANONICAL: dict[str, bool] = {
     "cpr": True, "anaphylaxis": True, "fever": False, "muscle-cramp": False, "chest-pain": True,
     "seizure": True,
 }  # fmt: skip
-# Divers Alert Network is the first-aid reference for diving injuries (not in IFRC 2020).
+# Topics beyond the canonical list, with their "always emergency" flag (the last two: issue 19).
+EXTRA: dict[str, bool] = {
+    "pufferfish-poisoning": True,
+    "leptospirosis": False,
+    "fuel-acid-swallowed": False,
+    "carbon-monoxide": False,
+}
+# Divers Alert Network is the first-aid reference for diving injuries (not in IFRC 2020). The
+# national health service and poison centre stand in where IFRC and WHO have no first-aid text
+# (swallowed fuel and corrosives, carbon monoxide).
 GUIDELINE_PUBLISHERS = (
     "IFRC",
     "WHO",
@@ -34,8 +46,19 @@ GUIDELINE_PUBLISHERS = (
     "Kemenkes",
     "Kementerian Kesehatan",
     "Divers Alert Network",
+    "NHS",
+    "National Poisons Centre",
 )
 CONTESTED = ("snakebite", "jellyfish", "venomous-fish")
+# Hosts that only copy other publishers' documents, and staging servers: never a source.
+MIRRORS = re.compile(
+    r"vdocuments|docslib|scribd|123dok|iiab\.me|netlify\.app|\.stage\.|/copy/|documents\.pub"
+)
+# Tools and places of one trade: a step a reader of the other trade sees must not name them.
+TRADE_WORDS = {
+    Sector.PLANTATION: re.compile(r"\b(egrek|dodos|pelepah|tbs|brondolan|tandan|gancu)\b", re.I),
+    Sector.FISHING: re.compile(r"\b(perahu|kapal|palka|gardan|jaring|pancing|di laut)\b", re.I),
+}
 
 
 def test_every_canonical_topic_exists_with_its_emergency_flag(knowledge: Knowledge) -> None:
@@ -46,6 +69,39 @@ def test_every_canonical_topic_exists_with_its_emergency_flag(knowledge: Knowled
         t for t, emergency in CANONICAL.items() if knowledge.topics[t].always_emergency != emergency
     }
     assert wrong == set()
+
+
+def test_the_topics_beyond_the_canonical_list_exist(knowledge: Knowledge) -> None:
+    for topic_id, emergency in EXTRA.items():
+        assert knowledge.topics[topic_id].always_emergency is emergency
+    assert set(knowledge.topics) == set(CANONICAL) | set(EXTRA)
+
+
+def test_every_topic_has_incident_codes(knowledge: Knowledge) -> None:
+    """A report about any topic gets an ICLS injury type and a material agent."""
+    assert set(TOPIC_CODES) == set(knowledge.topics)
+
+
+def test_sources_are_the_publishers_own_pages(knowledge: Knowledge) -> None:
+    copies = [
+        (topic.id, source.url)
+        for topic in knowledge.topics.values()
+        for source in topic.sources
+        if MIRRORS.search(source.url)
+    ]
+    assert copies == []
+
+
+def test_every_reader_sees_steps_in_their_own_trade_words(knowledge: Knowledge) -> None:
+    """A fisherman is not told to move away from egrek; a harvester is not sent to the boat."""
+    wrong = []
+    for topic in knowledge.topics.values():
+        for reader in set(topic.sectors) & set(TRADE_WORDS):
+            other = next(s for s in TRADE_WORDS if s is not reader)
+            for step in topic.steps_for(reader):
+                if TRADE_WORDS[other].search(step.id):
+                    wrong.append((topic.id, reader.value, step.id))
+    assert wrong == []
 
 
 def test_every_topic_cites_a_guideline_publisher(knowledge: Knowledge) -> None:
@@ -99,6 +155,9 @@ def edit(path: Path, change: dict[str, object]) -> None:
         ({"short_title": {"id": "Judul yang jauh terlalu panjang", "en": "Hook"}}, "short_title"),
         ({"always_emergency": True}, "urgency gawat"),
         ({"surprise": 1}, "surprise"),
+        ({"steps": [{"id": "a", "en": "a", "sectors": ["sawit"]}] * 3}, "'nelayan' see fewer"),
+        ({"steps": [{"id": "a", "en": "a", "sectors": ["laut"]}] * 2}, "steps.0.sectors"),
+        ({"steps": [{"id": "a", "en": "a", "sectors": ["sawit", "sawit"]}] * 2}, "twice"),
     ],
 )
 def test_broken_files_fail_loudly_naming_the_file(
@@ -120,3 +179,49 @@ def test_a_missing_field_and_a_misnamed_file_are_refused(topics_copy: Path) -> N
     shutil.copy(TOPICS_DIR / "cut.yaml", topics_copy / "luka.yaml")
     with pytest.raises(ContentError, match=r"luka\.yaml"):
         load_topics(topics_copy)
+
+
+def test_the_card_names_every_red_flag_its_rules_flag(knowledge: Knowledge) -> None:
+    """The header and the card never disagree: a GAWAT rule or a red-flag question names
+    something the card's own danger signs or referral text say, in either language."""
+    finder = knowledge.matcher.finder
+    unshown = []
+    for topic in knowledge.topics.values():
+        cards = [
+            finder.find(
+                " . ".join([*(pick(d, lang) for d in topic.danger_signs), pick(topic.refer, lang)])
+            )
+            for lang in ("id", "en")
+        ]
+
+        def shown(concept: str) -> bool:
+            return any(card.has(concept) or concept in card.ruled_out for card in cards)  # noqa: B023
+
+        flags = topic.red_flags
+        groups = [list(rule) for rule in flags.gawat] + ([flags.ask.flags] if flags.ask else [])
+        unshown += [
+            (topic.id, group)
+            for group in groups
+            if not any(shown(c) for c in group if not c.startswith("!"))
+        ]
+    assert unshown == []
+
+
+def test_gawat_rules_and_always_emergencies_send_people_to_emergency_care(
+    knowledge: Knowledge,
+) -> None:
+    """A topic that can be GAWAT says in its referral text when to call 119 / 112 or go to the
+    emergency department now."""
+    now = {
+        "id": ("119", "112", "IGD", "rumah sakit"),
+        "en": ("119", "112", "emergency", "hospital"),
+    }
+    for topic in knowledge.topics.values():
+        if topic.always_emergency or topic.red_flags.gawat:
+            for lang, words in now.items():
+                assert any(w in pick(topic.refer, lang) for w in words), (topic.id, lang)
+
+
+def test_calm_rules_only_on_always_emergency_topics(knowledge: Knowledge) -> None:
+    for topic in knowledge.topics.values():
+        assert topic.always_emergency or not topic.red_flags.calm, topic.id
