@@ -24,9 +24,13 @@ RED_FLAGS_FILE = Path(__file__).parent / "red_flags.yaml"
 EXACT = "="
 NARROW_GAP = 2
 WIDE_GAP = 6
+GAPS = (0, NARROW_GAP, WIDE_GAP)
+ADJACENT = "^"
+"""A phrase item written `^item` must follow the one before it directly."""
 _FILLERS = frozenset(
     {"ada", "terlalu", "begitu", "merasa", "terasa", "pernah", "sampai", "sempat", "kena", "ikut",
-     "lagi", "juga", "pula", "ya", "kok", "sih", "mengalami", "tanda", "gejala", "any", "signs"}
+     "lagi", "juga", "pula", "ya", "kok", "sih", "mengalami", "tanda", "gejala", "any", "signs",
+     "yang", "bekas", "ji", "mi", "ki", "pi", "ka"}
 )  # fmt: skip
 """Words that may stand between a negation and what it negates: "ga ada sesak", "no signs of"."""
 _LIST_JOINERS = frozenset({"atau", "or", "nor", "maupun", "ataupun"})
@@ -34,7 +38,10 @@ _LIST_JOINERS = frozenset({"atau", "or", "nor", "maupun", "ataupun"})
 _CLAUSE_BREAK_WORDS = frozenset(
     {"tapi", "tetapi", "tp", "namun", "but", "padahal", "sedangkan", "however", "although"}
 )
-_CLAUSE_PUNCTUATION = re.compile(r"[.,;:!?\n()/]+")
+_SENTENCE_END = re.compile(r"[.;!?\n]+")
+_CLAUSE_PUNCTUATION = re.compile(r"[,:()/]+")
+"""Sentences bound a phrase ("darah banyak, tapi sudah berhenti" is one thought); clauses within
+them (commas, "tapi") bound a negation: "ga sesak, muntah2" rules out only the first."""
 
 
 class Role(StrEnum):
@@ -68,11 +75,16 @@ class Vocabulary(BaseModel):
 
     classes: dict[str, list[str]]
     concepts: list[Concept]
+    danger_combinations: list[list[str]] = Field(default_factory=list)
+    """Concepts that together are a danger sign in any topic (spreading redness with fever)."""
 
 
 def load_vocabulary(path: Path = RED_FLAGS_FILE) -> Vocabulary:
     vocabulary = Vocabulary.model_validate(safe_load(path.read_text(encoding="utf-8")))
     ids = {c.id for c in vocabulary.concepts}
+    unknown_in_combinations = {c for combo in vocabulary.danger_combinations for c in combo} - ids
+    if unknown_in_combinations:
+        raise ValueError(f"{path.name}: danger_combinations name {sorted(unknown_in_combinations)}")
     for concept in vocabulary.concepts:
         named = {c for combo in concept.cancelled_by for c in combo} | set(concept.rules_out)
         unknown = named - ids
@@ -101,6 +113,7 @@ class Findings:
 @dataclass(frozen=True)
 class _Token:
     word: str
+    sentence: int
     clause: int
     keys: tuple[str, ...]
     """How phrase words may meet this word: by its root, or typed exactly (`=word`)."""
@@ -108,7 +121,7 @@ class _Token:
 
 @dataclass
 class _Node:
-    children: dict[tuple[str, bool], _Node] = field(default_factory=dict)
+    children: dict[tuple[str, int], _Node] = field(default_factory=dict)
     ends: list[tuple[str, bool]] = field(default_factory=list)
     """(concept id, whether it is an exception phrase) for phrases ending here."""
 
@@ -126,6 +139,7 @@ class ConceptFinder:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.concepts = {c.id: c for c in vocabulary.concepts}
+        self.danger_combinations = [tuple(combo) for combo in vocabulary.danger_combinations]
         self._classes = vocabulary.classes
         self._root = _Node()
         self._rules_out = {c.id: frozenset(c.rules_out) for c in vocabulary.concepts}
@@ -171,26 +185,32 @@ class ConceptFinder:
             and not any(findings.holds(combo) for combo in concept.cancelled_by)
         ]
 
+    def dangerous_combinations(self, findings: Findings) -> list[tuple[str, ...]]:
+        """The combinations of concepts that are danger signs together, as the message has them."""
+        return [combo for combo in self.danger_combinations if findings.holds(combo)]
+
     def _add(self, phrase: str, concept_id: str, *, exception: bool) -> None:
         for sequence in self._expand(phrase):
             node = self._root
-            for index, (word, wide) in enumerate(sequence):
-                key = (_key(word), wide and index > 0)
+            for index, (word, gap) in enumerate(sequence):
+                key = (_key(word), gap if index > 0 else NARROW_GAP)
                 node = node.children.setdefault(key, _Node())
             node.ends.append((concept_id, exception))
 
-    def _expand(self, phrase: str) -> list[list[tuple[str, bool]]]:
-        """Every word sequence a phrase stands for, each word with whether a wide gap precedes it.
+    def _expand(self, phrase: str) -> list[list[tuple[str, int]]]:
+        """Every word sequence a phrase stands for, each word with the gap allowed before it.
 
         A word written `=word` keeps its `=`: it must be typed as it is, not just share its root.
         """
         items: list[list[list[str]]] = []
-        wide_next = False
-        wide_before: list[bool] = []
+        gap_next = NARROW_GAP
+        gap_before: list[int] = []
         for item in _split_items(phrase):
             if item == "...":
-                wide_next = True
+                gap_next = WIDE_GAP
                 continue
+            if item.startswith(ADJACENT):
+                gap_next, item = 0, item.removeprefix(ADJACENT)
             optional = item.endswith("?")
             body = item.removesuffix("?")
             if body.startswith("(") and body.endswith(")"):
@@ -208,13 +228,14 @@ class ConceptFinder:
             if optional:
                 alternatives.append([])
             items.append(alternatives)
-            wide_before.append(wide_next)
-            wide_next = False
+            gap_before.append(gap_next)
+            gap_next = NARROW_GAP
         sequences = []
         for choice in product(*items):
-            sequence: list[tuple[str, bool]] = []
-            for words_of_item, wide in zip(choice, wide_before, strict=True):
-                sequence += [(w, wide and n == 0) for n, w in enumerate(words_of_item)]
+            sequence: list[tuple[str, int]] = []
+            for words_of_item, gap in zip(choice, gap_before, strict=True):
+                # The words of one alternative ("kelopak mata") stay together.
+                sequence += [(w, gap if n == 0 else 0) for n, w in enumerate(words_of_item)]
             if sequence:
                 sequences.append(sequence)
         return sequences
@@ -232,21 +253,20 @@ class ConceptFinder:
 
     def _matches_at(self, tokens: Sequence[_Token], start: int) -> Iterator[_Match]:
         for key in tokens[start].keys:
-            node = self._root.children.get((key, False))
+            node = self._root.children.get((key, NARROW_GAP))
             if node is not None:
                 yield from self._walk(tokens, start, start, node)
 
     def _walk(self, tokens: Sequence[_Token], start: int, at: int, node: _Node) -> Iterator[_Match]:
         for concept_id, exception in node.ends:
             yield _Match(concept_id, start, at, exception)
-        for wide in (False, True):
-            gap = WIDE_GAP if wide else NARROW_GAP
+        for gap in GAPS:
             for position in range(at + 1, min(at + 2 + gap, len(tokens))):
                 token = tokens[position]
-                if token.clause != tokens[start].clause:
+                if token.sentence != tokens[start].sentence:
                     break
                 for key in token.keys:
-                    child = node.children.get((key, wide))
+                    child = node.children.get((key, gap))
                     if child is not None:
                         yield from self._walk(tokens, start, position, child)
                 if token.word in NEGATIONS:
@@ -254,16 +274,17 @@ class ConceptFinder:
 
 
 def tokenize(text: str) -> list[_Token]:
-    """The message's words with their roots and the clause each belongs to."""
+    """The message's words with their roots, and the sentence and clause each belongs to."""
     tokens: list[_Token] = []
     clause = 0
-    for piece in _CLAUSE_PUNCTUATION.split(text):
-        for word in words(piece):
-            if word in _CLAUSE_BREAK_WORDS:
-                clause += 1
-                continue
-            tokens.append(_Token(word, clause, (stem(word), EXACT + word)))
-        clause += 1
+    for sentence, part in enumerate(_SENTENCE_END.split(text)):
+        for piece in _CLAUSE_PUNCTUATION.split(part):
+            for word in words(piece):
+                if word in _CLAUSE_BREAK_WORDS:
+                    clause += 1
+                    continue
+                tokens.append(_Token(word, sentence, clause, (stem(word), EXACT + word)))
+            clause += 1
     return tokens
 
 

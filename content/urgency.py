@@ -18,6 +18,8 @@ GENERAL_QUESTION = "hypothetical"
 GENERAL_ASKING = "asking-how"
 HAPPENING_NOW = "happening-now"
 SOMEONE_HURT = "someone-hurt"
+ANY_TOPIC = "*"
+"""Stands for the topic in a danger combination: it holds whatever the topic."""
 QUESTION_MOOT = ("all-clear", "minor", "recovered")
 """Concepts that make any red-flag question unnecessary: the person has looked and says so."""
 
@@ -39,13 +41,21 @@ class Assessment:
         return self.urgency is Urgency.GAWAT and not self.general
 
 
-def is_general(findings: Findings) -> bool:
-    """Whether the message asks in general ("tips...", "kalau ada...") rather than reports."""
+def is_general(findings: Findings, finder: ConceptFinder) -> bool:
+    """Whether the message asks in general ("tips...", "kalau ada...") rather than reports.
+
+    A plain "how do I..." is general only when no one is said to be hurt and no danger sign is
+    stated: "berapa kali tekan dada? orangnya ga respon" is an emergency asking for help.
+    """
     if findings.has(HAPPENING_NOW):
         return False
     if findings.has(GENERAL_QUESTION):
         return True
-    return findings.has(GENERAL_ASKING) and not findings.has(SOMEONE_HURT)
+    return (
+        findings.has(GENERAL_ASKING)
+        and not findings.has(SOMEONE_HURT)
+        and not finder.danger_signs(findings)
+    )
 
 
 def assess(
@@ -64,10 +74,11 @@ def assess(
     """
     ranked = plausible
     best = topics[ranked[0]] if ranked else None
-    if is_general(findings):
+    if is_general(findings, finder):
         return Assessment(best.urgency if best else None, [], [], None, general=True)
     signs = finder.danger_signs(findings)
-    rules = [
+    rules = [(ANY_TOPIC, combo) for combo in finder.dangerous_combinations(findings)]
+    rules += [
         (topic_id, tuple(rule))
         for topic_id in ranked
         for rule in topics[topic_id].red_flags.gawat
