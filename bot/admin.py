@@ -72,6 +72,9 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "--role", required=True, choices=[Role.KADER.value, Role.OFFICER.value, Role.ADMIN.value]
     )
 
+    actions.add_parser(
+        "inbox", help="list the updates the bot could not handle (kept 14 days), with the reason"
+    )
     audit = actions.add_parser("audit", help="show the latest audit log entries, newest first")
     audit.add_argument("--limit", type=int, default=50)
     audit.add_argument(
@@ -97,6 +100,7 @@ async def run_admin(
         "grant-admin": _grant_admin,
         "revoke": _revoke,
         "audit": _audit,
+        "inbox": _inbox,
     }
     async with database.unit_of_work() as uow:
         await handlers[args.action](uow, args, out)
@@ -325,3 +329,9 @@ async def _audit(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None
             f"  {entry.subject}  {detail}",
             file=out,
         )
+
+
+async def _inbox(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    """The updates kept as failed: when they came, from which app, and why they failed."""
+    for row, reason in await uow.inbox.failed():
+        print(f"#{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}Z  {row.channel}  {reason}", file=out)

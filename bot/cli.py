@@ -22,6 +22,7 @@ from bot.engine import Engine
 from bot.exports import FORMATS, Export, collect_reports, export_bytes, file_name
 from bot.indicators import MonthIndicators, month_indicators
 from bot.logsafe import install_log_redaction
+from bot.private_files import keep_private
 from bot.recap_workbook import recap_workbook
 from bot.runner import RunError, run_forever
 from bot.settings import Settings
@@ -241,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction(settings)
+    if args.command in ("chat", "admin", "export", "report", "db"):  # the ones with data
+        keep_private(settings.data_dir)
     try:
         if args.command == "chat":
             asyncio.run(_chat(settings, args))

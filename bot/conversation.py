@@ -29,6 +29,8 @@ class Answer:
     location: Location | None = None
     contact_phone: str | None = None
     photo_ref: str | None = None
+    voice_ref: str | None = None
+    """Only for flows that take voice notes (`Flow.takes_voice`)."""
 
 
 @dataclass
@@ -157,3 +159,5 @@ class Flow:
     name: str
     first: str
     steps: dict[str, Step]
+    takes_voice: bool = False
+    """Whether its steps get voice notes; elsewhere a voice note is answered as unreadable."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.choices import match_offered
@@ -13,8 +13,10 @@ from bot.clock import utc_now
 from bot.consent import consent_version
 from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
 from bot.flood import FloodGuard, Verdict
+from bot.inbox import settle
 from bot.locks import KeyedLocks
-from bot.models import ChatEvent, ChatEventKind, Inbound, Reply
+from bot.models import ChatEvent, ChatEventKind, Inbound, Reply, Unreadable, Unsent
+from bot.notify import queue_unsent
 from bot.settings import Settings
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
@@ -126,15 +128,22 @@ class Engine:
                 return []
             text = self.texts.get(self.settings.default_language, "common.slow_down")
             return [Reply(key="common.slow_down", text=text)]
-        async with self._locks.hold((inbound.channel, inbound.user_ref)):
+        sender = (inbound.channel, inbound.user_ref)
+        async with self._locks.hold(sender):
             async with self.database.unit_of_work() as uow:
                 now = self.clock()
-                if not await uow.inbound.first_time(inbound.channel, inbound.message_id, now):
+                if not await uow.inbound.first_time(
+                    inbound.channel, inbound.message_id, inbound.user_ref, now
+                ):
                     log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
+                    await settle(uow)
                     return []
                 turn = await self._load(uow, inbound, now)
                 replies = await self._route(turn, inbound)
                 await self._save(turn)
+                await settle(uow, Unsent.answering(inbound, replies))
+            # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
+            self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
             for work in turn.ctx.after_commit:
                 await work(self.database)
             return replies
@@ -145,6 +154,7 @@ class Engine:
         if event.kind is ChatEventKind.COMMAND and command is None:
             return []
         async with self.database.unit_of_work() as uow:
+            await settle(uow)
             user = (
                 await uow.users.by_platform(event.channel, event.user_ref)
                 if event.user_ref
@@ -161,24 +171,14 @@ class Engine:
             )
             return await on_chat_event(turn, command)
 
-    async def queue_replies(self, inbound: Inbound, replies: Sequence[Reply]) -> int:
-        """Hand replies the platform refused for now (rate limit, network) to the outbox, urgent,
-        so they arrive a little late rather than never; how many were queued."""
+    async def queue_replies(self, unsent: Unsent, start: int) -> int:
+        """Hand replies the platform refused for now (rate limit, network), from number `start`
+        on, to the outbox, urgent, so they arrive a little late rather than never; how many."""
         async with self.database.unit_of_work() as uow:
-            user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
-            if user is None:
-                log.warning("a reply to an unregistered person could not be sent; dropping it")
-                return 0
-            for number, reply in enumerate(replies):
-                await uow.outbox.enqueue(
-                    user_id=user.id,
-                    kind="reply",
-                    payload=reply.model_dump_json(),
-                    dedupe_key=f"reply:{inbound.channel}:{inbound.message_id}:{number}",
-                    now=self.clock(),
-                    urgent=True,
-                )
-        return len(replies)
+            queued = await queue_unsent(uow, unsent, self.clock(), start)
+        if not queued:
+            log.warning("a reply to an unregistered person could not be sent; dropping it")
+        return queued
 
     async def _load(self, uow: UnitOfWork, inbound: Inbound, now: dt.datetime) -> _Turn:
         user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
@@ -256,6 +256,11 @@ class Engine:
                 REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx
             )
         offered = turn.session.offered
+        if inbound.unreadable is not None or (
+            inbound.voice_ref is not None and not self.flows[turn.session.flow].takes_voice
+        ):
+            unreadable = inbound.unreadable or Unreadable.VOICE
+            return [*notes, ctx.reply(f"unreadable.{unreadable}"), await self._ask(turn)]
         if inbound.choice is not None:
             if inbound.choice not in {option["token"] for option in offered}:
                 standing = await self._standing_offer(ctx, inbound.choice)
@@ -275,6 +280,7 @@ class Engine:
                 location=inbound.location,
                 contact_phone=inbound.contact_phone,
                 photo_ref=inbound.photo_ref,
+                voice_ref=inbound.voice_ref,
             )
         flow = self.flows[turn.session.flow]
         outcome = await flow.steps[turn.session.step].handle(ctx, answer)

@@ -25,10 +25,20 @@ class FloodGuard:
         self.pause = pause
         self._recent: dict[Hashable, deque[dt.datetime]] = {}
         self._paused_until: dict[Hashable, dt.datetime] = {}
+        self._excused: set[Hashable] = set()
         self._tidy_at = _TIDY_ABOVE
+
+    def excuse(self, sender: Hashable, excused: bool) -> None:
+        """While excused (in the middle of an SOS), everything `sender` sends is answered."""
+        if excused:
+            self._excused.add(sender)
+        else:
+            self._excused.discard(sender)
 
     def check(self, sender: Hashable, now: dt.datetime) -> Verdict:
         """Count one message from `sender` at `now`."""
+        if sender in self._excused:
+            return Verdict.ANSWER
         until = self._paused_until.get(sender)
         if until is not None:
             if now < until:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
@@ -59,8 +60,26 @@ class Location(BaseModel):
     longitude: float = Field(ge=-180, le=180)
 
 
+class Unreadable(StrEnum):
+    """What a person can send that the bot cannot read: it answers saying what it can read."""
+
+    VOICE = "voice"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    REACTION = "reaction"
+    EDITED = "edited"
+    """A message changed after it was sent: the bot already answered the first version."""
+    FOREIGN_CONTACT = "foreign_contact"
+    """Someone else's contact card, where the bot asked for the person's own number."""
+    PHOTO_FAILED = "photo_failed"
+    """A photo that could not be downloaded."""
+    OTHER = "other"
+
+
 class Inbound(BaseModel):
-    """One thing a person sent: exactly one of text, choice, location, contact phone or photo."""
+    """One thing a person sent: exactly one of text, choice, location, contact phone, photo,
+    voice note, or something the bot cannot read."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -73,17 +92,25 @@ class Inbound(BaseModel):
     location: Location | None = None
     contact_phone: Annotated[str, StringConstraints(max_length=32)] | None = None
     photo_ref: Annotated[str, StringConstraints(max_length=512)] | None = None
+    voice_ref: Annotated[str, StringConstraints(max_length=512)] | None = None
+    """A voice note kept on disk: a report keeps it; anywhere else it is `unreadable`."""
+    unreadable: Unreadable | None = None
 
     @model_validator(mode="after")
     def _exactly_one_payload(self) -> Self:
-        given = [
-            value
-            for value in (self.text, self.choice, self.location, self.contact_phone, self.photo_ref)
-            if value is not None
-        ]
-        if len(given) != 1:
+        payloads = (
+            self.text,
+            self.choice,
+            self.location,
+            self.contact_phone,
+            self.photo_ref,
+            self.voice_ref,
+            self.unreadable,
+        )
+        if sum(value is not None for value in payloads) != 1:
             raise ValueError(
-                "an inbound carries exactly one of text, choice, location, contact, photo"
+                "an inbound carries exactly one of text, choice, location, contact, photo,"
+                " voice, unreadable"
             )
         if self.received_at.tzinfo is None:
             raise ValueError("received_at must be timezone-aware")
@@ -158,3 +185,24 @@ class Reply(BaseModel):
     can edit messages (a broadcast's progress); elsewhere it is sent as a new message."""
     template: Template | None = None
     """Set by the delivery job when the platform needs a template instead of free text."""
+
+
+class Unsent(BaseModel):
+    """The replies to one inbound, not sent yet: kept with the update until they are, so a
+    crash between handling it and answering it loses no answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    user_ref: PlatformId
+    message_id: PlatformId
+    replies: tuple[Reply, ...]
+
+    @classmethod
+    def answering(cls, inbound: Inbound, replies: Sequence[Reply]) -> Unsent:
+        return cls(
+            channel=inbound.channel,
+            user_ref=inbound.user_ref,
+            message_id=inbound.message_id,
+            replies=tuple(replies),
+        )

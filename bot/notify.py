@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.models import Choice, Reply
+from bot.models import Choice, Reply, Unsent
 from bot.storage.database import UnitOfWork
 from bot.storage.records import GroupChat, User
 from bot.texts import Texts
@@ -127,3 +127,22 @@ async def tell_kader_chat_gone(
             now=now,
             params={"title": chat.title},
         )
+
+
+async def queue_unsent(uow: UnitOfWork, unsent: Unsent, now: dt.datetime, start: int = 0) -> int:
+    """Hand the replies to a person's message, from number `start` on, to the outbox, urgent:
+    the platform refused them for the moment, or the bot stopped before sending them. Each
+    reply is queued once, however often this is called. How many were queued."""
+    user = await uow.users.by_platform(unsent.channel, unsent.user_ref)
+    if user is None:
+        return 0  # not registered: no outbox row can name them
+    for number, reply in enumerate(unsent.replies[start:], start=start):
+        await uow.outbox.enqueue(
+            user_id=user.id,
+            kind="reply",
+            payload=reply.model_dump_json(),
+            dedupe_key=f"reply:{unsent.channel}:{unsent.message_id}:{number}",
+            now=now,
+            urgent=True,
+        )
+    return len(unsent.replies) - start

@@ -1,7 +1,9 @@
-"""Photos people send (incident reports, broadcast posters), kept on disk by their hash.
+"""Photos people send (incident reports, broadcast posters), and voice notes sent during a
+report, kept on disk by their hash.
 
 Platform file ids expire (WhatsApp media after days, its download links after minutes), so
-adapters download a photo at once and keep it here; the `Inbound.photo_ref` is the relative path.
+adapters download them at once and keep them here; `Inbound.photo_ref` and `voice_ref` are the
+relative paths.
 """
 
 from __future__ import annotations
@@ -19,25 +21,30 @@ PHOTOS = "photos"
 UNCLAIMED_PHOTO_SECONDS = 24 * 3600
 
 
-async def keep_photo(
-    data_dir: Path, size: int | None, max_bytes: int, download: Callable[[], Awaitable[bytes]]
+async def keep_media(
+    data_dir: Path,
+    size: int | None,
+    max_bytes: int,
+    download: Callable[[], Awaitable[bytes]],
+    suffix: str = ".jpg",
 ) -> str | None:
-    """Download a photo of (announced) `size` unless it is over `max_bytes`, store it under
-    `data_dir/photos/<sha256>.jpg`, and return that path relative to `data_dir`."""
+    """Download a photo (or a voice note, `suffix` ".ogg") of (announced) `size` unless it is
+    over `max_bytes`, store it under `data_dir/photos/<sha256><suffix>`, and return that path
+    relative to `data_dir`."""
     if size is not None and size > max_bytes:
-        log.warning("ignoring a photo of %s bytes", size)
+        log.warning("ignoring a file of %s bytes", size)
         return None
     content = await download()
     if len(content) > max_bytes:
-        log.warning("ignoring a photo of %s bytes", len(content))
+        log.warning("ignoring a file of %s bytes", len(content))
         return None
     digest = hashlib.sha256(content).hexdigest()
     folder = data_dir / PHOTOS
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{digest}.jpg"
+    path = folder / f"{digest}{suffix}"
     if not path.exists():
         await asyncio.to_thread(path.write_bytes, content)
-    return f"{PHOTOS}/{digest}.jpg"
+    return f"{PHOTOS}/{path.name}"
 
 
 async def delete_unused(
@@ -49,7 +56,7 @@ async def delete_unused(
     folder = data_dir / PHOTOS
     if candidates is None:
         cutoff = time.time() - UNCLAIMED_PHOTO_SECONDS
-        paths = [p for p in folder.glob("*.jpg") if p.stat().st_mtime < cutoff]
+        paths = [p for p in folder.glob("*.*") if p.stat().st_mtime < cutoff]
     else:
         paths = [data_dir / ref for ref in candidates if Path(ref).parent == Path(PHOTOS)]
     deleted = 0

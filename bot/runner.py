@@ -8,17 +8,20 @@ import datetime as dt
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
-import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_updates import TelegramPoller, webhook_app
+from bot.channels.webhook import CannotListen, serving
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.clock import utc_now
 from bot.engine import Engine
+from bot.inbox import Inbox
 from bot.models import Channel
 from bot.outbound import Sender
+from bot.private_files import keep_private
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.texts import Texts
@@ -33,13 +36,21 @@ from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "message_reaction",
+    "my_chat_member",
+]
 JOB_TICK_SECONDS = 60
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
 PRIVACY_JOB_HOUR = 2
 """The daily privacy job runs at 02:00 local time, and once at every start."""
 WEBHOOK_PATH = "telegram"
+IN_HAND_SECONDS = 10.0
+"""On stop, how long the updates in hand may take; the rest are handled at the next start."""
 
 
 class RunError(Exception):
@@ -70,15 +81,19 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
     """Run every configured channel until `stop` is set, then finish in-flight work and close
     everything. Telegram and WhatsApp share the database, the engine and the delivery job."""
     check_settings(settings)
+    keep_private(settings.data_dir)
     database = await Database.open(settings.database)
     try:
         texts = Texts.load()
         engine = Engine(database, texts, settings, Knowledge.load())
-        telegram = TelegramChannel(engine, settings, texts) if settings.telegram_token else None
+        inbox = Inbox(database)
+        telegram = (
+            TelegramChannel(engine, settings, texts, inbox) if settings.telegram_token else None
+        )
         whatsapp = (
             None
             if settings.missing_whatsapp_settings()
-            else WhatsAppChannel(engine, settings, texts)
+            else WhatsAppChannel(engine, settings, texts, inbox)
         )
         senders: dict[Channel, Sender] = {}
         limits: dict[Channel, RateLimit] = {}
@@ -138,7 +153,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         )
         scheduler.start()
         try:
-            await _serve(telegram, whatsapp, worker, settings, stop)
+            await _serve(telegram, whatsapp, inbox, worker, settings, stop)
         finally:
             scheduler.shutdown(wait=False)
     finally:
@@ -148,11 +163,14 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
 async def _serve(
     telegram: TelegramChannel | None,
     whatsapp: WhatsAppChannel | None,
+    inbox: Inbox,
     worker: DeliveryWorker,
     settings: Settings,
     stop: asyncio.Event,
 ) -> None:
-    """On stop: no new updates first, then the delivery worker, then the platforms' clients."""
+    """On start, what was stored before the last stop is handled first. On stop: no new
+    updates first, then the updates in hand are finished, then the delivery worker, then the
+    platforms' clients."""
     async with contextlib.AsyncExitStack() as stack:
         if telegram is not None:
             await stack.enter_async_context(_telegram_client(telegram))
@@ -160,10 +178,15 @@ async def _serve(
             stack.push_async_callback(whatsapp.close)
         worker.start()
         stack.push_async_callback(worker.stop)
-        if telegram is not None:
-            await stack.enter_async_context(_telegram_updates(telegram, settings))
-        if whatsapp is not None:
-            await stack.enter_async_context(_whatsapp_webhooks(whatsapp, settings))
+        stack.push_async_callback(inbox.stop, IN_HAND_SECONDS)
+        await inbox.recover()
+        try:
+            if telegram is not None:
+                await stack.enter_async_context(_telegram_updates(telegram, inbox, settings))
+            if whatsapp is not None:
+                await stack.enter_async_context(_whatsapp_webhooks(whatsapp, settings))
+        except CannotListen as error:
+            raise RunError(str(error)) from error
         await stop.wait()
         log.info("stopping: finishing in-flight updates")
 
@@ -184,68 +207,55 @@ async def _telegram_client(telegram: TelegramChannel) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def _telegram_updates(telegram: TelegramChannel, settings: Settings) -> AsyncIterator[None]:
-    updater = telegram.application.updater
-    assert updater is not None
+async def _telegram_updates(
+    telegram: TelegramChannel, inbox: Inbox, settings: Settings
+) -> AsyncIterator[None]:
+    """Updates into the inbox: a webhook when a public URL is set, else long polling."""
+    bot = telegram.application.bot
     if settings.telegram_webhook_url:
         secret = settings.telegram_webhook_secret
         assert secret is not None
-        await updater.start_webhook(
-            listen=settings.telegram_webhook_listen,
-            port=settings.telegram_webhook_port,
-            url_path=WEBHOOK_PATH,
-            webhook_url=settings.telegram_webhook_url,
-            secret_token=secret.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
+        app = webhook_app(
+            WEBHOOK_PATH, secret.get_secret_value(), inbox, settings.max_webhook_bytes
         )
-        log.info("Telegram webhook listening on port %s", settings.telegram_webhook_port)
-    else:
-        await updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, timeout=settings.telegram_poll_timeout
-        )
-        log.info("Telegram long polling started")
+        port = settings.telegram_webhook_port
+        async with serving(app, settings.telegram_webhook_listen, port, "Telegram webhook"):
+            await bot.set_webhook(
+                settings.telegram_webhook_url,
+                secret_token=secret.get_secret_value(),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("Telegram webhook listening on port %s", port)
+            yield
+        return
+    assert settings.telegram_token is not None
+    await bot.delete_webhook()
+    poller = TelegramPoller(
+        f"{settings.telegram_api_url}{settings.telegram_token.get_secret_value()}",
+        inbox,
+        ALLOWED_UPDATES,
+        settings.telegram_poll_timeout,
+    )
+    polling = asyncio.create_task(poller.run(), name="telegram-polling")
+    log.info("Telegram long polling started")
     try:
         yield
     finally:
-        await updater.stop()
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn inside the bot's own event loop: `posukk run` handles SIGTERM and Ctrl-C."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await poller.confirm()
+        await poller.close()
 
 
 @contextlib.asynccontextmanager
 async def _whatsapp_webhooks(whatsapp: WhatsAppChannel, settings: Settings) -> AsyncIterator[None]:
-    config = uvicorn.Config(
-        whatsapp.app,
-        host=settings.whatsapp_webhook_listen,
-        port=settings.whatsapp_webhook_port,
-        lifespan="off",
-        log_level="warning",
-        log_config=None,  # through the root logger, whose handlers hide secrets and phones
-    )
-    server = _EmbeddedServer(config)
-    serving = asyncio.create_task(server.serve(), name="whatsapp-webhooks")
-    while not server.started:
-        done, _ = await asyncio.wait({serving}, timeout=0.05)
-        if done:
-            raise RunError(
-                f"WhatsApp webhooks cannot listen on port {settings.whatsapp_webhook_port}"
-            )
-    log.info(
-        "WhatsApp webhooks listening on port %s at %s",
-        settings.whatsapp_webhook_port,
-        settings.whatsapp_webhook_path,
-    )
-    try:
+    port = settings.whatsapp_webhook_port
+    async with serving(whatsapp.app, settings.whatsapp_webhook_listen, port, "WhatsApp webhooks"):
+        log.info(
+            "WhatsApp webhooks listening on port %s at %s", port, settings.whatsapp_webhook_path
+        )
         yield
-    finally:
-        server.should_exit = True  # finishes the requests in hand, then returns
-        await serving
 
 
 def run_forever(settings: Settings) -> None:

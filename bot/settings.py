@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     whatsapp_per_second: float = Field(default=80.0, gt=0)
     """Meta's default throughput per phone number."""
     max_photo_bytes: int = 10 * 1024 * 1024
+    max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
+    """The largest webhook body read (Telegram's and WhatsApp's updates are a few kilobytes);
+    a larger one is refused unread."""
     whatsapp_templates: dict[str, str] = Field(
         default={
             "reminder": "posukk_pengingat",

@@ -102,7 +102,8 @@ async def run_command(ctx: StepContext, name: str, args: str = "") -> Outcome:
     if command is None:
         return Finish([ctx.reply("common.unknown_command", command=name[:32])])
     if not allowed(ctx.grants, command.action):
-        return Finish([ctx.reply("access.denied")])
+        # A kader is not told the command is "for kader or officers": it is for another role.
+        return Finish([ctx.reply("access.denied_role" if ctx.grants else "access.denied")])
     return await command.run(ctx, args)
 
 

@@ -5,10 +5,13 @@ What goes and what stays is in `bot.storage.privacy`; reports stay only as anony
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 from bot.models import Reply
 from bot.photos import delete_unused
 from bot.storage.database import Database
+from handlers.my_data import delete_exports_of
 
 FLOW_NAME = "erase"
 YES, NO = "erase:yes", "erase:no"
@@ -37,6 +40,7 @@ async def _take(ctx: StepContext, answer: Answer) -> Outcome:
 
     async def wipe(database: Database) -> None:
         await delete_unused(data_dir, in_use, photos)
+        await asyncio.to_thread(delete_exports_of, data_dir, user.id)
         await database.checkpoint()
 
     ctx.after_commit.append(wipe)

@@ -57,8 +57,10 @@ async def take_code(ctx: StepContext, answer: Answer) -> Outcome:
         return Retry(ctx.reply("registration.code_invalid"))
     if ctx.group is not None and group.id == ctx.group.id:
         return Finish([ctx.reply("group.already_member", group=group.name)])
-    await join_group(ctx, group)
-    return Finish([ctx.reply("group.joined", group=group.name)])
+    told = await join_group(ctx, group)
+    return Finish(
+        [ctx.reply("group.joined" if told else "group.joined_no_kader", group=group.name)]
+    )
 
 
 async def ask_confirm_join(ctx: StepContext) -> Reply:
@@ -82,8 +84,10 @@ async def take_confirm_join(ctx: StepContext, answer: Answer) -> Outcome:
         return Finish([ctx.reply("registration.code_invalid")])
     if ctx.group is not None and is_kader_of(ctx, ctx.group):
         return Finish([ctx.reply("group.kader_stays")])
-    await join_group(ctx, group)
-    return Finish([ctx.reply("group.joined", group=group.name)])
+    told = await join_group(ctx, group)
+    return Finish(
+        [ctx.reply("group.joined" if told else "group.joined_no_kader", group=group.name)]
+    )
 
 
 async def ask_confirm_leave(ctx: StepContext) -> Reply:

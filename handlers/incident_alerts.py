@@ -159,6 +159,7 @@ def _new_incident(ctx: StepContext) -> NewIncident:
         first_aid_given=str(draft.get("first_aid") or ""),
         stopped_work=None if near_miss or stopped is None else bool(stopped),
         photo_ref=draft.get("photo"),
+        voice_ref=draft.get("voice"),
         severe=severe and not near_miss,
         anonymous=bool(draft.get("anonymous")),
     )

@@ -37,7 +37,10 @@ async def show_members(ctx: StepContext, args: str) -> Outcome:
                 code=group.join_code,
             )
         )
-    return Finish(replies or [ctx.reply("members.no_group")])
+    if replies:
+        return Finish(replies)
+    officer = any(grant.role is Role.OFFICER for grant in ctx.grants)
+    return Finish([ctx.reply("members.officer_hint" if officer else "members.no_group")])
 
 
 async def show_groups(ctx: StepContext, args: str) -> Outcome:

@@ -7,21 +7,24 @@ from bot.conversation import StepContext
 from bot.storage.records import Group, Role
 
 
-async def join_group(ctx: StepContext, group: Group) -> None:
-    """Make the person a member of `group` and tell its kader, in the same transaction."""
+async def join_group(ctx: StepContext, group: Group) -> bool:
+    """Make the person a member of `group` and tell its kader, in the same transaction;
+    whether there was a kader to tell."""
     user = ctx.registered_user
     await ctx.uow.memberships.join(user.id, group.id, ctx.now)
     ctx.group = group
     kader_ids = [k for k in await ctx.uow.roles.kader_ids(group.id) if k != user.id]
-    for kader in await ctx.uow.users.many(kader_ids):
+    kader = await ctx.uow.users.many(kader_ids)
+    for one in kader:
         await ctx.notify(
-            kader,
+            one,
             kind="member_joined",
             key="group.kader_new_member",
             dedupe_key=f"member_joined:{group.id}:{user.id}:{to_db(ctx.now)}",
             name=user.name,
             group=group.name,
         )
+    return bool(kader)
 
 
 def is_kader_of(ctx: StepContext, group: Group) -> bool:

@@ -25,6 +25,18 @@ def _readable(rows: dict[str, list[dict[str, object]]]) -> dict[str, list[dict[s
     return rows
 
 
+def _export_path(data_dir: Path, user_id: int, stamp: str) -> Path:
+    return data_dir / EXPORTS / f"datasaya-{user_id}-{stamp}.json"
+
+
+def delete_exports_of(data_dir: Path, user_id: int) -> int:
+    """Delete the person's `/datasaya` files still on disk (erasure); how many."""
+    paths = list(_export_path(data_dir, user_id, "*").parent.glob(f"datasaya-{user_id}-*.json"))
+    for path in paths:
+        path.unlink(missing_ok=True)
+    return len(paths)
+
+
 def _write(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content, encoding="utf-8")
@@ -44,7 +56,7 @@ async def show_my_data(ctx: StepContext, args: str) -> Outcome:
         )
         for report in rows["incidents"][-LISTED_REPORTS:]
     ]
-    path = ctx.settings.data_dir / EXPORTS / f"datasaya-{user.id}-{ctx.now:%Y%m%d%H%M%S}.json"
+    path = _export_path(ctx.settings.data_dir, user.id, f"{ctx.now:%Y%m%d%H%M%S}")
     content = json.dumps(rows, ensure_ascii=False, indent=2, default=str)
     await asyncio.to_thread(_write, path, content)
     summary = ctx.reply(

@@ -119,8 +119,8 @@ async def _complete(ctx: StepContext, group_id: int | None) -> Outcome:
     group = await ctx.uow.groups.get(group_id) if group_id is not None else None
     if group is None:
         return Finish([ctx.reply("registration.done_no_group", name=ctx.user.name)])
-    await join_group(ctx, group)
-    return Finish([ctx.reply("registration.done", name=ctx.user.name, group=group.name)])
+    key = "registration.done" if await join_group(ctx, group) else "registration.done_no_kader"
+    return Finish([ctx.reply(key, name=ctx.user.name, group=group.name)])
 
 
 FLOW = Flow(

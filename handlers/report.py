@@ -410,6 +410,8 @@ def _summary_text(ctx: StepContext) -> str:
         lines.append(ctx.t("report.line_stopped", value=yes_no[bool(draft.get("stopped"))]))
     if draft.get("photo"):
         lines.append(ctx.t("report.line_photo"))
+    if draft.get("voice"):
+        lines.append(ctx.t("report.line_voice"))
     return "\n".join(lines)
 
 
@@ -472,7 +474,20 @@ def _steps() -> dict[str, Step]:
         "photo": (ask_photo, take_photo),
     }
     guarded_steps = {name: Step(ask, guarded(name, take)) for name, (ask, take) in asked.items()}
-    return {**guarded_steps, **plain}
+    steps = {**guarded_steps, **plain}
+    return {name: Step(step.ask, keeping_voice(step.handle)) for name, step in steps.items()}
 
 
-FLOW = Flow(name="report", first="who", steps=_steps())
+def keeping_voice(handle: Handle) -> Handle:
+    """A voice note at any question is kept with the report, and the question asked again."""
+
+    async def kept(ctx: StepContext, answer: Answer) -> Outcome:
+        if answer.voice_ref is None:
+            return await handle(ctx, answer)
+        ctx.draft["voice"] = answer.voice_ref
+        return Retry(ctx.reply("report.voice_kept"))
+
+    return kept
+
+
+FLOW = Flow(name="report", first="who", steps=_steps(), takes_voice=True)

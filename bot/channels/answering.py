@@ -6,25 +6,24 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.engine import Engine
-from bot.models import Inbound, Reply
+from bot.models import Reply, Unsent
 
 log = logging.getLogger(__name__)
 
 
-async def answer(
+async def deliver(
     engine: Engine,
-    inbound: Inbound,
+    unsent: Unsent,
     send: Callable[[Reply], Awaitable[object]],
     deferrable: tuple[type[Exception], ...],
 ) -> None:
-    """Send the engine's replies to `inbound` straight away. From the first one the platform
-    refuses for the moment (`deferrable`: a rate limit, the network), the rest of the turn goes
-    to the outbox, urgent, so it arrives a little late rather than never."""
-    replies = await engine.handle(inbound)
-    for index, reply in enumerate(replies):
+    """Send the replies straight away. From the first one the platform refuses for the moment
+    (`deferrable`: a rate limit, the network), the rest of the turn goes to the outbox, urgent,
+    so it arrives a little late rather than never."""
+    for index, reply in enumerate(unsent.replies):
         try:
             await send(reply)
         except deferrable as error:
-            log.warning("reply deferred to the outbox: %s", error)
-            await engine.queue_replies(inbound, replies[index:])
+            log.warning("reply deferred to the outbox: %s", type(error).__name__)
+            await engine.queue_replies(unsent, index)
             return

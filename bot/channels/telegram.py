@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -24,12 +25,14 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
+    CallbackQuery,
     Chat,
     ChatMember,
     ChatMemberRestricted,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -50,13 +53,15 @@ from telegram.ext import (
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
+    MessageReactionHandler,
     filters,
 )
 
 from bot.access import main_role
-from bot.channels.answering import answer
-from bot.channels.text import split_text
+from bot.channels.answering import deliver
+from bot.channels.text import clean_text, split_text
 from bot.engine import Engine
+from bot.inbox import Inbox, failed
 from bot.models import (
     Channel,
     ChatEvent,
@@ -65,11 +70,14 @@ from bot.models import (
     Inbound,
     Location,
     Reply,
+    Unreadable,
+    Unsent,
     valid_choice_token,
 )
 from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
-from bot.photos import keep_photo
+from bot.photos import keep_media
 from bot.settings import Settings
+from bot.storage.inbox import InboxRow
 from bot.storage.records import Role
 from bot.texts import LANGUAGES, Texts
 from handlers.commands import command_list
@@ -197,6 +205,7 @@ class TelegramChannel:
         engine: Engine,
         settings: Settings,
         texts: Texts,
+        inbox: Inbox,
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         if settings.telegram_token is None:
@@ -206,18 +215,20 @@ class TelegramChannel:
         self.texts = texts
         self.on_outbox = on_outbox
         self.renderer = TelegramRenderer()
+        # Updates come from the inbox (`process`), not from python-telegram-bot's updater.
         self.application = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_api_url)
             .base_file_url(settings.telegram_file_url)
-            .concurrent_updates(True)
+            .updater(None)
             .build()
         )
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
-        content = filters.TEXT | filters.LOCATION | filters.CONTACT | filters.PHOTO
+        said = private & ~filters.StatusUpdate.ALL
         self.application.add_handler(CallbackQueryHandler(self.on_button))
-        self.application.add_handler(MessageHandler(private & content, self.on_message))
+        self.application.add_handler(MessageHandler(said, self.on_message))
+        self.application.add_handler(MessageReactionHandler(self.on_reaction))
         self.application.add_handler(
             ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
         )
@@ -229,78 +240,111 @@ class TelegramChannel:
         )
         self.application.add_error_handler(self.on_error)
         self.sender = TelegramSender(self.application, self.renderer)
+        inbox.route(Channel.TELEGRAM, self.process)
+
+    async def process(self, row: InboxRow) -> None:
+        """Handle one stored update. One python-telegram-bot cannot read fails here, and the
+        inbox keeps it as failed."""
+        update = Update.de_json(json.loads(row.raw), self.application.bot)
+        await self.application.process_update(update)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
-        payload: dict[str, object] = {}
-        if message.location is not None:
-            payload["location"] = Location(
-                latitude=message.location.latitude, longitude=message.location.longitude
-            )
-        elif message.contact is not None:
-            payload["contact_phone"] = message.contact.phone_number[:32]
-        elif message.photo:
-            photo_ref = await self._keep_photo(
-                message.photo[-1].file_id, message.photo[-1].file_size
-            )
-            if photo_ref is None:
-                return
-            payload["photo_ref"] = photo_ref
-        elif message.text:
-            payload["text"] = message.text
-        else:
-            return
+        payload = {} if update.edited_message is not None else await self._payload(message, user)
+        message_id = f"{message.chat_id}:{message.message_id}"
+        if update.edited_message is not None:  # each edit is a message of its own
+            payload = {"unreadable": Unreadable.EDITED}
+            message_id += f":edit:{(message.edit_date or message.date).timestamp():.0f}"
         inbound = Inbound.model_validate(
             {
                 "channel": Channel.TELEGRAM,
                 "user_ref": str(user.id),
-                "message_id": f"{message.chat_id}:{message.message_id}",
+                "message_id": message_id,
                 "received_at": message.date,
                 **payload,
             }
         )
         await self._answer(message.chat_id, inbound)
 
+    async def _payload(self, message: Message, user: User) -> dict[str, object]:
+        """What the person sent, as the fields of an `Inbound`: always something, so every
+        message gets an answer."""
+        if message.location is not None:
+            location = message.location
+            return {"location": Location(latitude=location.latitude, longitude=location.longitude)}
+        if message.contact is not None:
+            if message.contact.user_id not in (None, user.id):
+                return {"unreadable": Unreadable.FOREIGN_CONTACT}  # not their own number
+            return {"contact_phone": message.contact.phone_number[:32]}
+        if message.photo:
+            photo = message.photo[-1]
+            photo_ref = await self._keep(photo.file_id, photo.file_size)
+            return _photo(photo_ref)
+        if message.voice:
+            voice_ref = await self._keep(message.voice.file_id, message.voice.file_size, ".ogg")
+            return {"voice_ref": voice_ref} if voice_ref else {"unreadable": Unreadable.VOICE}
+        if message.text:
+            return {"text": clean_text(message.text)}
+        return {"unreadable": _unreadable(message)}
+
+    async def on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An emoji on one of the bot's messages: thanked, and the question asked again."""
+        reaction = update.message_reaction
+        if reaction is None or reaction.user is None or not reaction.new_reaction:
+            return  # a reaction taken back
+        if reaction.chat.type != ChatType.PRIVATE:
+            return
+        when = f"{reaction.date.timestamp():.0f}"
+        inbound = Inbound(
+            channel=Channel.TELEGRAM,
+            user_ref=str(reaction.user.id),
+            message_id=f"react:{reaction.chat.id}:{reaction.message_id}:{when}",
+            received_at=reaction.date,
+            unreadable=Unreadable.REACTION,
+        )
+        await self._answer(reaction.chat.id, inbound)
+
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answer the press, retire the old buttons, then hand the choice to the engine."""
+        """Hand the choice to the engine, then answer the press and retire the old buttons:
+        a platform error on those two never throws the press away."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
-        await query.answer()
         message = query.message
         if message is None or not hasattr(message, "chat_id"):
+            await _acknowledge(query)
             return
         if message.chat.type != ChatType.PRIVATE:
+            await _acknowledge(query)
             return  # the bot posts no buttons in group chats: whatever this is, it is not ours
-        markup = getattr(message, "reply_markup", None)
-        chosen = None
-        if isinstance(markup, InlineKeyboardMarkup):
-            pressed = [
-                b for row in markup.inline_keyboard for b in row if b.callback_data == query.data
-            ]
-            chosen = pressed[0].text if pressed else None
-        text = getattr(message, "text", None)
-        if text and chosen:
-            await query.edit_message_text(f"{text}\n\n➡️ {chosen}"[: MessageLimit.MAX_TEXT_LENGTH])
-        else:
-            await query.edit_message_reply_markup(None)
-        data = valid_choice_token(query.data) or INVALID_TOKEN
         inbound = Inbound(
             channel=Channel.TELEGRAM,
             user_ref=str(user.id),
             message_id=f"cb:{query.id}",
             received_at=self.engine.clock(),
-            choice=data,
+            choice=valid_choice_token(query.data) or INVALID_TOKEN,
         )
-        await self._answer(message.chat_id, inbound)
+        replies = await self.engine.handle(inbound)
+        await _acknowledge(query)
+        retired = _retired(query)
+        if retired is None:
+            await _drop_buttons(query)
+        else:  # if Telegram refuses the edit for now, the outbox retries it (under its own key)
+            retire = Unsent.answering(inbound, [retired])
+            retire = retire.model_copy(update={"message_id": f"{inbound.message_id}:retired"})
+            await self._deliver(message.chat_id, retire)
+        await self._deliver(message.chat_id, Unsent.answering(inbound, replies))
 
     async def _answer(self, chat_id: int, inbound: Inbound) -> None:
+        await self._deliver(chat_id, Unsent.answering(inbound, await self.engine.handle(inbound)))
+
+    async def _deliver(self, chat_id: int, unsent: Unsent) -> None:
         async def send(reply: Reply) -> str:
             return await self.renderer.send(self.application.bot, chat_id, reply)
 
-        await answer(self.engine, inbound, send, (RetryAfter, NetworkError))
+        await deliver(self.engine, unsent, send, (RetryAfter, NetworkError))
         self.on_outbox()
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -363,19 +407,26 @@ class TelegramChannel:
                 log.warning("could not answer in group chat %s: %s", chat.id, error)
                 break
 
-    async def _keep_photo(self, file_id: str, size: int | None) -> str | None:
-        """Download a photo now (Telegram file ids are not forever) and keep it by its hash."""
+    async def _keep(self, file_id: str, size: int | None, suffix: str = ".jpg") -> str | None:
+        """Download a photo or voice note now (Telegram file ids are not forever) and keep it
+        by its hash; None if it is too big or cannot be had."""
 
         async def download() -> bytes:
             file = await self.application.bot.get_file(file_id)
             return bytes(await file.download_as_bytearray())
 
-        return await keep_photo(
-            self.settings.data_dir, size, self.settings.max_photo_bytes, download
-        )
+        try:
+            return await keep_media(
+                self.settings.data_dir, size, self.settings.max_photo_bytes, download, suffix
+            )
+        except TelegramError as error:
+            log.warning("could not download a photo: %s", type(error).__name__)
+            return None
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling a Telegram update", exc_info=context.error)
+        """A handler failed: the inbox keeps the update as failed and logs it."""
+        if context.error is not None:
+            failed(context.error)
 
     async def sync_commands(self) -> None:
         """Command menus: workers by default; kader and officers get their own, per chat."""
@@ -404,6 +455,51 @@ class TelegramChannel:
 
     def _commands(self, role: Role, language: str) -> list[BotCommand]:
         return [BotCommand(name, self.texts.get(language, key)) for name, key in command_list(role)]
+
+
+def _photo(photo_ref: str | None) -> dict[str, object]:
+    return {"photo_ref": photo_ref} if photo_ref else {"unreadable": Unreadable.PHOTO_FAILED}
+
+
+def _unreadable(message: Message) -> Unreadable:
+    if message.voice or message.audio:
+        return Unreadable.VOICE
+    if message.video or message.video_note or message.animation:
+        return Unreadable.VIDEO
+    if message.document:
+        return Unreadable.DOCUMENT
+    if message.sticker:
+        return Unreadable.STICKER
+    return Unreadable.OTHER
+
+
+def _retired(query: CallbackQuery) -> Reply | None:
+    """The pressed message again, its buttons gone and the chosen label added, so it cannot
+    be pressed twice; None if it has no text to show that in."""
+    message, markup = query.message, getattr(query.message, "reply_markup", None)
+    text = getattr(message, "text", None)
+    if message is None or not text or not isinstance(markup, InlineKeyboardMarkup):
+        return None
+    pressed = [b for row in markup.inline_keyboard for b in row if b.callback_data == query.data]
+    if not pressed:
+        return None
+    edited = f"{text}\n\n➡️ {pressed[0].text}"[: MessageLimit.MAX_TEXT_LENGTH]
+    return Reply(key="pressed", text=edited, replaces=str(message.message_id))
+
+
+async def _acknowledge(query: CallbackQuery) -> None:
+    """Stop the button's spinner. Only cosmetic: if Telegram refuses, the press still counts."""
+    try:
+        await query.answer()
+    except TelegramError as error:
+        log.info("could not answer a button press: %s", type(error).__name__)
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as error:  # gone already (a double tap), or Telegram busy
+        log.info("could not remove the pressed buttons: %s", type(error).__name__)
 
 
 def _present(member: ChatMember) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.models import MAX_TEXT_CHARS
+
 
 def split_text(text: str, limit: int) -> list[str]:
     """Cut a long text into pieces of at most `limit` characters, at line breaks where possible."""
@@ -16,3 +18,9 @@ def split_text(text: str, limit: int) -> list[str]:
         text = text[cut:].lstrip()
     chunks.append(text)
     return [chunk for chunk in chunks if chunk]
+
+
+def clean_text(text: str) -> str:
+    """A text as a person sent it, made safe to keep: cut to the platforms' 4096 characters
+    (as WhatsApp does), and lone surrogates (which no database can store) replaced."""
+    return text[:MAX_TEXT_CHARS].encode("utf-8", "replace").decode("utf-8")

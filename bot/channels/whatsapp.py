@@ -9,13 +9,16 @@ requests meant for graph.facebook.com to `POSUKK_WHATSAPP_API_URL` (tests use a 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
+from pywa.types.others import MessageType
 from pywa_async.client import WhatsApp
 from pywa_async.errors import WhatsAppError
 from pywa_async.handlers import (
@@ -36,11 +39,26 @@ from pywa_async.types.message import Message
 from pywa_async.types.message_status import MessageStatus, MessageStatusType
 from pywa_async.types.templates import BodyText, TemplateLanguage
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
-from bot.channels.answering import answer
-from bot.channels.text import split_text
+from bot.channels.answering import deliver
+from bot.channels.text import clean_text, split_text
+from bot.channels.webhook import TooLarge, capped_body
+from bot.clock import utc_now
 from bot.engine import Engine
-from bot.models import Channel, Choice, Inbound, Location, Reply, valid_choice_token
+from bot.inbox import Inbox, failed, later, settle
+from bot.models import (
+    Channel,
+    Choice,
+    Inbound,
+    Location,
+    Reply,
+    Unreadable,
+    Unsent,
+    valid_choice_token,
+)
 from bot.outbound import (
     DeliveryError,
     NeedsTemplate,
@@ -49,8 +67,10 @@ from bot.outbound import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.photos import keep_photo
+from bot.photos import keep_media
 from bot.settings import Settings
+from bot.storage.database import UnitOfWork
+from bot.storage.inbox import InboxRow, Received
 from bot.texts import Texts
 
 log = logging.getLogger(__name__)
@@ -63,6 +83,14 @@ MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MAX_LIST_ROWS = 10
 INVALID_TOKEN = "invalid"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_UNREADABLE = {
+    MessageType.VIDEO: Unreadable.VIDEO,
+    MessageType.DOCUMENT: Unreadable.DOCUMENT,
+    MessageType.STICKER: Unreadable.STICKER,
+    MessageType.REACTION: Unreadable.REACTION,
+    MessageType.EDIT: Unreadable.EDITED,
+}
 
 THROTTLED_PAUSE_SECONDS = 5.0
 """Meta gives no retry-after; pause the channel this long on a throughput error (130429)."""
@@ -228,6 +256,7 @@ class WhatsAppChannel:
         engine: Engine,
         settings: Settings,
         texts: Texts,
+        inbox: Inbox,
         on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         missing = settings.missing_whatsapp_settings()
@@ -240,50 +269,74 @@ class WhatsAppChannel:
         assert verify is not None
         self.engine = engine
         self.settings = settings
+        self.inbox = inbox
         self.on_outbox = on_outbox
-        self.app = Starlette()
         self.http = httpx.AsyncClient(
             transport=GraphRedirect(settings.whatsapp_api_url), timeout=30.0
         )
+        # No server for pywa: our routes store each update before answering 200, and pywa
+        # parses it when the inbox hands it over (`process`).
         self.client = WhatsApp(
             phone_id=settings.whatsapp_phone_id,
             token=token.get_secret_value(),
             session=self.http,
-            server=cast(Any, self.app),  # pywa serves Starlette apps; its hint names only two
-            webhook_endpoint=settings.whatsapp_webhook_path,
             verify_token=verify.get_secret_value(),
             app_secret=secret.get_secret_value(),
             validate_updates=True,
+            skip_duplicate_updates=False,  # the inbox and the engine drop repeats, across restarts
         )
         self.client.add_handlers(
-            MessageHandler(self.on_message),
-            CallbackButtonHandler(self.on_choice),
-            CallbackSelectionHandler(self.on_choice),
-            MessageStatusHandler(self.on_status),
+            MessageHandler(_reported(self.on_message)),
+            CallbackButtonHandler(_reported(self.on_choice)),
+            CallbackSelectionHandler(_reported(self.on_choice)),
+            MessageStatusHandler(_reported(self.on_status)),
+        )
+        path = settings.whatsapp_webhook_path
+        self.app = Starlette(
+            routes=[
+                Route(path, self.on_verify, methods=["GET"]),
+                Route(path, self.on_webhook, methods=["POST"]),
+            ]
         )
         self.renderer = WhatsAppRenderer(self.client, texts)
         self.sender = WhatsAppSender(self.renderer)
+        inbox.route(Channel.WHATSAPP, self.process)
+
+    async def on_verify(self, request: Request) -> Response:
+        """Meta's check that the webhook is ours: echo the challenge if the token matches."""
+        params = request.query_params
+        content, status = await self.client.webhook_challenge_handler(
+            vt=params.get("hub.verify_token"), ch=params.get("hub.challenge")
+        )
+        return PlainTextResponse(content or "", status_code=status)
+
+    async def on_webhook(self, request: Request) -> Response:
+        """Answer 200 only once the update is stored: Meta does not send it again after."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature:
+            return PlainTextResponse("Unauthorized", status_code=401)
+        try:
+            body = await capped_body(request, self.settings.max_webhook_bytes)
+        except TooLarge:
+            log.warning("refused a WhatsApp webhook body over the size limit")
+            return PlainTextResponse("Too large", status_code=413)
+        refused = await self.client.webhook_update_validator(body, signature)
+        if refused is not None:
+            return PlainTextResponse(refused[0], status_code=refused[1])
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            return PlainTextResponse("Bad Request", status_code=400)
+        await self.inbox.receive(Channel.WHATSAPP, list(split_updates(payload)))
+        return PlainTextResponse("OK")
+
+    async def process(self, row: InboxRow) -> None:
+        """Handle one stored update through pywa's parsing and our handlers."""
+        await self.client.webhook_update_handler(row.raw.encode())
 
     async def on_message(self, client: object, message: Message) -> None:
-        payload: dict[str, object] = {}
-        text = message.text
-        phones = [p.phone for contact in message.contacts or () for p in contact.phones if p.phone]
-        if text is not None:
-            payload["text"] = text[:MAX_TEXT]
-        elif message.location is not None:
-            payload["location"] = Location(
-                latitude=message.location.latitude, longitude=message.location.longitude
-            )
-        elif message.image is not None:
-            photo_ref = await self._keep_photo(message.image.id)
-            if photo_ref is None:
-                return
-            payload["photo_ref"] = photo_ref
-        elif phones:
-            payload["contact_phone"] = phones[0][:32]
-        else:
-            log.info("ignoring a WhatsApp %s message", message.type)
-            return
         await self._answer(
             Inbound.model_validate(
                 {
@@ -291,10 +344,36 @@ class WhatsAppChannel:
                     "user_ref": message.from_user.bsuid,
                     "message_id": message.id,
                     "received_at": message.timestamp,
-                    **payload,
+                    **await self._payload(message),
                 }
             )
         )
+
+    async def _payload(self, message: Message) -> dict[str, object]:
+        """What the person sent, as the fields of an `Inbound`: always something, so every
+        message gets an answer."""
+        if message.text is not None:
+            return {"text": clean_text(message.text)}
+        if message.location is not None:
+            location = message.location
+            return {"location": Location(latitude=location.latitude, longitude=location.longitude)}
+        if message.image is not None:
+            photo_ref = await self._keep(message.image.id)
+            if photo_ref is None:
+                return {"unreadable": Unreadable.PHOTO_FAILED}
+            return {"photo_ref": photo_ref}
+        if message.contacts:
+            own = message.from_user.wa_id
+            phones = [p for contact in message.contacts for p in contact.phones if p.phone]
+            if any(own and p.wa_id and p.wa_id != own for p in phones) or not phones:
+                return {"unreadable": Unreadable.FOREIGN_CONTACT}  # not their own number
+            return {"contact_phone": str(phones[0].phone)[:32]}
+        if message.audio is not None and message.audio.voice:
+            voice_ref = await self._keep(message.audio.id, ".ogg")
+            return {"voice_ref": voice_ref} if voice_ref else {"unreadable": Unreadable.VOICE}
+        if message.type == MessageType.AUDIO:
+            return {"unreadable": Unreadable.VOICE}
+        return {"unreadable": _UNREADABLE.get(message.type, Unreadable.OTHER)}
 
     async def on_choice(
         self, client: object, choice: CallbackButton[str] | CallbackSelection[str]
@@ -313,44 +392,103 @@ class WhatsAppChannel:
 
     async def on_status(self, client: object, status: MessageStatus[str]) -> None:
         """Meta's word on a message we sent: delivered, read, or failed after all (then it goes
-        again, as a template if the window had closed, or the person is unreachable)."""
+        again, as a template if the window had closed, or the person is unreachable). One
+        about a message whose id is still being written comes back a little later."""
         async with self.engine.database.unit_of_work() as uow:
-            if status.status == MessageStatusType.DELIVERED:
-                await uow.outbox.mark_delivered(status.id, status.timestamp)
-            elif status.status == MessageStatusType.READ:
-                await uow.outbox.mark_read(status.id, status.timestamp)
-            elif status.status == MessageStatusType.FAILED:
-                code = status.error.code if status.error else 0
-                outcome = delivery_error(code, status.error.message if status.error else "failed")
-                user_id = await uow.outbox.failed_after_send(
-                    status.id,
-                    str(outcome),
-                    again=isinstance(outcome, NeedsTemplate | TemporaryFailure | RetryLater),
-                    as_template=isinstance(outcome, NeedsTemplate),
-                )
-                if isinstance(outcome, Unreachable) and user_id is not None:
-                    await uow.outbox.mark_recipient_unreachable(
-                        user_id, status.timestamp, str(outcome)
-                    )
-        if status.status == MessageStatusType.FAILED:
+            known = await self._apply_status(uow, status)
+            person = status.from_user.bsuid
+            if known:
+                await settle(uow)
+            elif person and await uow.outbox.in_flight_to(Channel.WHATSAPP, person, utc_now()):
+                later()
+        if known and status.status == MessageStatusType.FAILED:
             self.on_outbox()
+
+    async def _apply_status(self, uow: UnitOfWork, status: MessageStatus[str]) -> bool:
+        """Whether the message is known (a direct answer to someone writing in is not)."""
+        if status.status == MessageStatusType.DELIVERED:
+            return await uow.outbox.mark_delivered(status.id, status.timestamp)
+        if status.status == MessageStatusType.READ:
+            return await uow.outbox.mark_read(status.id, status.timestamp)
+        if status.status != MessageStatusType.FAILED:
+            return True  # "sent": the delivery job already knows
+        code = status.error.code if status.error else 0
+        outcome = delivery_error(code, status.error.message if status.error else "failed")
+        user_id = await uow.outbox.failed_after_send(
+            status.id,
+            str(outcome),
+            again=isinstance(outcome, NeedsTemplate | TemporaryFailure | RetryLater),
+            as_template=isinstance(outcome, NeedsTemplate),
+        )
+        if isinstance(outcome, Unreachable) and user_id is not None:
+            await uow.outbox.mark_recipient_unreachable(user_id, status.timestamp, str(outcome))
+        return user_id is not None
 
     async def _answer(self, inbound: Inbound) -> None:
         async def send(reply: Reply) -> str:
             return await self.renderer.send(inbound.user_ref, reply)
 
-        await answer(self.engine, inbound, send, (WhatsAppError, httpx.HTTPError))
+        unsent = Unsent.answering(inbound, await self.engine.handle(inbound))
+        await deliver(self.engine, unsent, send, (WhatsAppError, httpx.HTTPError))
         self.on_outbox()
 
-    async def _keep_photo(self, media_id: str) -> str | None:
-        """Download a photo at once (media ids expire) and keep it by its hash."""
-        media = await self.client.get_media_url(media_id)
-        return await keep_photo(
-            self.settings.data_dir,
-            media.file_size,
-            self.settings.max_photo_bytes,
-            lambda: self.client.get_media_bytes(media.url),
-        )
+    async def _keep(self, media_id: str, suffix: str = ".jpg") -> str | None:
+        """Download a photo or voice note at once (media ids expire) and keep it by its hash;
+        None if it is too big or cannot be had."""
+        try:
+            media = await self.client.get_media_url(media_id)
+            return await keep_media(
+                self.settings.data_dir,
+                media.file_size,
+                self.settings.max_photo_bytes,
+                lambda: self.client.get_media_bytes(media.url),
+                suffix,
+            )
+        except (WhatsAppError, httpx.HTTPError) as error:
+            log.warning("could not download a photo: %s", type(error).__name__)
+            return None
 
     async def close(self) -> None:
         await self.http.aclose()
+
+
+def _reported(
+    handler: Callable[[Any, Any], Awaitable[None]],
+) -> Callable[[Any, Any], Awaitable[None]]:
+    """pywa logs a handler's error with its message (which may quote the person) and goes on:
+    report it to the inbox instead, which keeps the update as failed."""
+
+    @wraps(handler)
+    async def reporting(client: Any, update: Any) -> None:
+        try:
+            await handler(client, update)
+        except Exception as error:
+            failed(error)
+
+    return reporting
+
+
+def split_updates(payload: Mapping[str, Any]) -> Iterator[Received]:
+    """One stored update per message or status in a webhook body, each in the shape Meta sends
+    (pywa reads one per body), so each person's messages are handled in order on their own."""
+    for entry in payload.get("entry") or ():
+        for change in entry.get("changes") or ():
+            value = change.get("value") or {}
+            items = [
+                (kind, item) for kind in ("messages", "statuses") for item in value.get(kind) or ()
+            ]
+            for kind, item in items:
+                single = {k: v for k, v in value.items() if k not in ("messages", "statuses")}
+                single[kind] = [item]
+                one = {**payload, "entry": [{**entry, "changes": [{**change, "value": single}]}]}
+                raw = json.dumps(one, separators=(",", ":"))
+                if kind == "messages":
+                    ref = str(item.get("id") or raw)
+                    sender = str(item.get("from_user_id") or item.get("from") or "unknown")
+                else:
+                    ref = f"status:{item.get('id')}:{item.get('status')}"
+                    sender = "statuses"
+                yield Received(update_ref=ref, sender=sender, raw=raw)
+            if not items:
+                raw = json.dumps(payload, separators=(",", ":"))
+                yield Received(update_ref=f"other:{hash(raw)}", sender="other", raw=raw)

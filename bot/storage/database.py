@@ -19,6 +19,7 @@ from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.identities import IdentityRepository
 from bot.storage.inbound import InboundRepository
+from bot.storage.inbox import InboxRepository
 from bot.storage.incidents import IncidentRepository
 from bot.storage.memberships import MembershipRepository
 from bot.storage.offers import OfferRepository
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.incidents = IncidentRepository(connection)
         self.broadcasts = BroadcastRepository(connection)
         self.inbound = InboundRepository(connection)
+        self.inbox = InboxRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.recaps = RecapRepository(connection)
 

@@ -14,11 +14,14 @@ class InboundRepository:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
 
-    async def first_time(self, channel: Channel, message_id: str, now: dt.datetime) -> bool:
-        """Record the id; False if it was recorded before. Rolled back with its transaction."""
+    async def first_time(
+        self, channel: Channel, message_id: str, user_ref: str, now: dt.datetime
+    ) -> bool:
+        """Record the id and who sent it; False if it was recorded before. Rolled back with its
+        transaction."""
         cursor = await self._db.execute(
-            "INSERT INTO inbound_seen (channel, message_id, seen_at) VALUES (?, ?, ?)"
+            "INSERT INTO inbound_seen (channel, message_id, user_ref, seen_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (channel, message_id) DO NOTHING",
-            (channel.value, message_id, to_db(now)),
+            (channel.value, message_id, user_ref, to_db(now)),
         )
         return cursor.rowcount == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 import aiosqlite
 
@@ -50,6 +50,8 @@ class NewIncident:
     severe: bool
     anonymous: bool
     """The reporter asked not to be named to the kader."""
+    voice_ref: str | None = field(default=None, kw_only=True)
+    """A voice note sent during the report, kept with it like the photo."""
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,9 @@ class IncidentRepository:
         """Keep the codes and dates the monthly counts need; drop the reporter, the names, the
         reporter's own words, the place and the photo. How many reports, and their photos."""
         async with self._db.execute(
-            f"SELECT id, photo_ref FROM incidents WHERE anonymised_at IS NULL AND {where}", params
+            f"SELECT id, photo_ref, voice_ref FROM incidents"
+            f" WHERE anonymised_at IS NULL AND {where}",
+            params,
         ) as cursor:
             rows = await cursor.fetchall()
         if not rows:
@@ -259,10 +263,12 @@ class IncidentRepository:
         await self._db.execute(
             "UPDATE incidents SET reporter_id = NULL, victim_name = NULL, what_text = '',"
             " place_text = '', activity_text = '', first_aid_given = '', latitude = NULL,"
-            f" longitude = NULL, photo_ref = NULL, anonymised_at = ? WHERE id IN ({marks})",
+            " longitude = NULL, photo_ref = NULL, voice_ref = NULL, anonymised_at = ?"
+            f" WHERE id IN ({marks})",
             (to_db(now), *ids),
         )
-        return len(ids), [row["photo_ref"] for row in rows if row["photo_ref"]]
+        kept = [row[name] for row in rows for name in ("photo_ref", "voice_ref") if row[name]]
+        return len(ids), kept
 
     async def mark_escalated(self, incident_id: int, now: dt.datetime) -> bool:
         cursor = await self._db.execute(

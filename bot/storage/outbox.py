@@ -189,20 +189,35 @@ class OutboxRepository:
             (to_db(not_before), error, int(refund), message_id),
         )
 
-    async def mark_delivered(self, platform_message_id: str, at: dt.datetime) -> None:
-        await self._db.execute(
+    async def mark_delivered(self, platform_message_id: str, at: dt.datetime) -> bool:
+        """False if no message has that id (yet)."""
+        cursor = await self._db.execute(
             "UPDATE outbox SET delivered_at = COALESCE(delivered_at, ?)"
             " WHERE platform_message_id = ?",
             (to_db(at), platform_message_id),
         )
+        return cursor.rowcount > 0
 
-    async def mark_read(self, platform_message_id: str, at: dt.datetime) -> None:
-        """Read implies delivered (statuses arrive out of order, or not at all)."""
-        await self._db.execute(
+    async def mark_read(self, platform_message_id: str, at: dt.datetime) -> bool:
+        """Read implies delivered (statuses arrive out of order, or not at all). False if no
+        message has that id (yet)."""
+        cursor = await self._db.execute(
             "UPDATE outbox SET read_at = COALESCE(read_at, ?),"
             " delivered_at = COALESCE(delivered_at, ?) WHERE platform_message_id = ?",
             (to_db(at), to_db(at), platform_message_id),
         )
+        return cursor.rowcount > 0
+
+    async def in_flight_to(self, channel: Channel, platform_id: str, now: dt.datetime) -> bool:
+        """Whether a message to this person is being sent right now (claimed, not yet marked
+        sent): a status about it can come before its id is written."""
+        async with self._db.execute(
+            "SELECT 1 FROM outbox JOIN users ON users.id = outbox.user_id"
+            " WHERE users.channel = ? AND users.platform_id = ? AND outbox.status = 'pending'"
+            " AND outbox.claimed_until > ? LIMIT 1",
+            (channel.value, platform_id, to_db(now)),
+        ) as cursor:
+            return await cursor.fetchone() is not None
 
     async def failed_after_send(
         self, platform_message_id: str, error: str, *, again: bool, as_template: bool = False

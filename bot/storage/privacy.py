@@ -78,7 +78,8 @@ class PrivacyRepository:
     async def erase(self, user: User, now: dt.datetime) -> None:
         """Remove everything that identifies `user`, keeping an empty row for the counts.
 
-        Their chat ids (main and linked), sessions and link codes go; their group membership
+        Their chat ids (main and linked, and the ids of the messages they sent), sessions,
+        updates kept as failed and link codes go; their group membership
         and roles end; their answers to broadcasts go. The text of messages to them, and of
         messages to others about them (alerts about their reports, their SOS, their joining), is
         blanked, and those not sent yet are dropped; buttons naming them in others' open screens
@@ -93,9 +94,14 @@ class PrivacyRepository:
             (user.id, user.id),
         ) as cursor:
             identities = [(row["channel"], row["platform_id"]) for row in await cursor.fetchall()]
-        await self._db.executemany(
-            "DELETE FROM sessions WHERE channel = ? AND platform_id = ?", identities
-        )
+        for table, column in (
+            ("sessions", "platform_id"),
+            ("inbound_seen", "user_ref"),
+            ("inbox", "sender"),  # updates kept as failed
+        ):
+            await self._db.executemany(
+                f"DELETE FROM {table} WHERE channel = ? AND {column} = ?", identities
+            )
         for table in ("user_identities", "link_codes", "standing_offers", "broadcast_replies"):
             await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user.id,))
         await self._db.execute(
@@ -158,17 +164,23 @@ class PrivacyRepository:
         return cursor.rowcount
 
     async def forget_seen_messages(self, seen_before: dt.datetime) -> int:
-        """Drop old platform message ids (a WhatsApp id encodes the sender's number); no platform
-        redelivers a message that old."""
+        """Drop old platform message ids (a WhatsApp id encodes the sender's number), and the
+        updates kept as failed since then; no platform redelivers a message that old."""
         cursor = await self._db.execute(
             "DELETE FROM inbound_seen WHERE seen_at < ?", (to_db(seen_before),)
         )
-        return cursor.rowcount
+        failed = await self._db.execute(
+            "DELETE FROM inbox WHERE failed_at < ?", (to_db(seen_before),)
+        )
+        return cursor.rowcount + failed.rowcount
 
     async def photos_in_use(self) -> set[str]:
         """Photo paths some report, broadcast or unfinished conversation still refers to."""
         async with self._db.execute(
             "SELECT photo_ref AS ref FROM incidents WHERE photo_ref IS NOT NULL"
+            " UNION SELECT voice_ref FROM incidents WHERE voice_ref IS NOT NULL"
+            " UNION SELECT json_extract(draft, '$.voice') FROM sessions"
+            " WHERE json_extract(draft, '$.voice') IS NOT NULL"
             " UNION SELECT photo FROM broadcasts WHERE photo IS NOT NULL"
             " UNION SELECT json_extract(draft, '$.photo') FROM sessions"
             " WHERE json_extract(draft, '$.photo') IS NOT NULL"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -224,3 +225,18 @@ def test_chat_demo_moves_time_to_see_a_reminder(tmp_path: Path) -> None:
     assert 'Kegiatan "Pertemuan rutin" sudah disimpan.' in result.stdout
     assert ">> pesan untuk Budi (/as budi):" in result.stdout
     assert "Pengingat kegiatan Pos UKK" in result.stdout
+
+
+def test_admin_lists_the_updates_the_bot_could_not_handle(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    posukk("chat", "--db", str(db), stdin="")  # the schema and the demo data
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "INSERT INTO inbox (channel, update_ref, sender, raw, received_at, failed_at, error)"
+            " VALUES ('telegram', '77', '9', '{}', '2026-12-01T01:00:00+00:00',"
+            " '2026-12-01T01:00:00+00:00', 'KeyError: date')"
+        )
+    listed = posukk("admin", "--db", str(db), "inbox").stdout.splitlines()
+    assert len(listed) == 1
+    assert "telegram" in listed[0]
+    assert "KeyError: date" in listed[0]

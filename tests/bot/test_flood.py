@@ -72,3 +72,40 @@ def test_memory_follows_the_senders_active_in_the_last_minute() -> None:
     for n in range(30_100, 60_000):
         guard.check(n, later)
     assert guard.tracked() < 40_000, "the quiet senders of two minutes ago were let go"
+
+
+async def test_an_sos_after_a_flood_gets_its_typed_place_through_and_the_kader_alerted(
+    database: Database, texts: Texts, knowledge: Knowledge, clock: FakeClock, tmp_path: Path,
+    rows: RowCounter,
+) -> None:  # fmt: skip
+    """From /sos until its alert is queued, nothing the person sends is taken for a flood;
+    afterwards the pause holds again."""
+    settings = Settings(data_dir=tmp_path, inbound_per_minute=30, inbound_pause_seconds=60)
+    engine = Engine(database, texts, settings, knowledge, clock=clock)
+    budi = person(engine, "budi")
+    for _ in range(35):
+        await budi.say("menu")
+    assert await budi.say("menu") == [], "paused for flooding"
+    await budi.say("/sos")
+    assert budi.keys == ["sos.ask_place"]
+    await budi.say("dermaga Tanjung Laut")
+    assert budi.keys[0] == "sos.sent"
+    alerts = rows("SELECT payload FROM outbox WHERE dedupe_key LIKE 'sos:%'")
+    assert alerts
+    assert all("dermaga Tanjung Laut" in str(payload) for (payload,) in alerts)
+    assert await budi.say("menu") == [], "the SOS is sent: the pause holds again"
+
+
+async def test_lewati_after_a_flood_still_sends_the_sos(
+    database: Database, texts: Texts, knowledge: Knowledge, clock: FakeClock, tmp_path: Path,
+    rows: RowCounter,
+) -> None:  # fmt: skip
+    settings = Settings(data_dir=tmp_path, inbound_per_minute=5, inbound_pause_seconds=60)
+    engine = Engine(database, texts, settings, knowledge, clock=clock)
+    budi = person(engine, "budi")
+    for _ in range(10):
+        await budi.say("menu")
+    await budi.say("sos")
+    await budi.tap(budi.tokens[0])
+    assert budi.keys[0] == "sos.sent"
+    assert rows("SELECT COUNT(*) FROM outbox WHERE dedupe_key LIKE 'sos:%'") != [(0,)]

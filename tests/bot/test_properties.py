@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import logging
 import shutil
@@ -29,13 +30,13 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr, TypeAdapter, ValidationError
-from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_updates import received
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.demo import FISHERMEN_CODE, PLANTATION_CODE, persona_id, seed_demo
 from bot.engine import Engine
+from bot.inbox import Inbox
 from bot.models import MAX_TEXT_CHARS, Channel, ChoiceToken, Inbound, Location, Reply
 from bot.settings import Settings
 from bot.storage.database import Database
@@ -725,6 +726,9 @@ tg_events: st.SearchStrategy[TgEvent] = st.one_of(
 )
 
 
+_EDITS = itertools.count(1)
+
+
 def _telegram_update(
     fake: FakeTelegram, event: TgEvent, sent: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
@@ -767,10 +771,11 @@ def _telegram_update(
         if not texts_sent:
             return None
         earlier = dict(texts_sent[-1])  # only a text can be edited into another text
-        earlier["edit_date"] = earlier["date"] + 5
+        edit = next(_EDITS)  # each edit is an update of its own, a little later than the last
+        earlier["edit_date"] = earlier["date"] + edit
         earlier.pop("entities", None)
         earlier["text"] = "diubah"
-        return {"update_id": 10**6 + len(sent), "edited_message": earlier}
+        return {"update_id": 10**6 + edit, "edited_message": earlier}
     content = dict(event.content)
     if "text" in content:
         update = fake.send_text(TG_PERSON, str(content["text"]))
@@ -807,17 +812,16 @@ def _telegram_update(
     return update
 
 
-def _answered(event: TgEvent) -> bool:
-    """Whether the engine must get a message from `event`."""
+def _answered(event: TgEvent, update: Mapping[str, Any]) -> bool:
+    """Whether the engine must get a message from `event` (sent as `update`): every press, and
+    everything a person sends or edits in private, read or not (it is then answered with what
+    the bot can read)."""
     if isinstance(event, TgPress):
         return True
     if isinstance(event, TgMembership):
         return False
-    if event.edit_earlier:
-        return False  # an edit has the id of a message already answered
-    if event.chat != "private" or not event.sender:
-        return False
-    return bool(set(event.content) & {"text", "location", "contact", "photo"})
+    message = update.get("message") or update.get("edited_message") or {}  # or a channel post
+    return bool(message and message["chat"]["type"] == "private" and "from" in message)
 
 
 def _seen(path: Path, channel: Channel) -> int:
@@ -837,13 +841,8 @@ async def telegram_session(world: World, events: Sequence[TgEvent]) -> None:
                 telegram_api_url=fake.base_url,
                 telegram_file_url=fake.base_file_url,
             )
-            channel = TelegramChannel(engine, options, TEXTS)
-            errors: list[BaseException | None] = []
-
-            async def record(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-                errors.append(context.error)
-
-            channel.application.add_error_handler(record)
+            inbox = Inbox(engine.database)
+            channel = TelegramChannel(engine, options, TEXTS, inbox)
             await channel.application.initialize()
             try:
                 sent: list[dict[str, Any]] = []
@@ -852,10 +851,10 @@ async def telegram_session(world: World, events: Sequence[TgEvent]) -> None:
                     if raw is None:
                         continue
                     before = _seen(path, Channel.TELEGRAM)
-                    update = Update.de_json(raw, channel.application.bot)
-                    await channel.application.process_update(update)
-                    assert errors == [], (event, errors)
-                    assert _seen(path, Channel.TELEGRAM) - before == _answered(event), event
+                    await inbox.receive(Channel.TELEGRAM, [received(raw)])
+                    await inbox.drained()
+                    assert await _failed(engine.database) == [], event
+                    assert _seen(path, Channel.TELEGRAM) - before == _answered(event, raw), event
             finally:
                 await channel.application.shutdown()
     finally:
@@ -927,15 +926,10 @@ def _whatsapp_body(fake: FakeWhatsApp, event: WaMessage) -> dict[str, Any]:
     return body
 
 
-def _wa_expected(event: WaMessage) -> tuple[int, ...]:
-    """How many inbounds the engine may get from `event`."""
-    if event.kind == "unsupported":
-        return (0,)
-    if event.kind == "image":
-        return (0, 1)
-    if event.kind == "contact":
-        return (1,) if event.value[:40] else (0,)
-    return (1,)
+async def _failed(database: Database) -> list[str]:
+    """The reasons of the updates the inbox could not handle."""
+    async with database.unit_of_work() as uow:
+        return [reason for _, reason in await uow.inbox.failed()]
 
 
 class _Errors(logging.Handler):
@@ -965,7 +959,8 @@ async def whatsapp_session(world: World, events: Sequence[WaMessage]) -> None:
                 whatsapp_app_secret=SecretStr(whatsapp_api.APP_SECRET),
                 whatsapp_api_url=fake.base_url,
             )
-            channel = WhatsAppChannel(engine, options, TEXTS)
+            inbox = Inbox(engine.database)
+            channel = WhatsAppChannel(engine, options, TEXTS, inbox)
             transport = httpx.ASGITransport(app=channel.app)
             try:
                 async with httpx.AsyncClient(transport=transport, base_url="http://bot") as hook:
@@ -981,11 +976,13 @@ async def whatsapp_session(world: World, events: Sequence[WaMessage]) -> None:
                             },
                         )
                         assert answer.status_code == 200
+                        await inbox.drained()
+                        assert await _failed(engine.database) == [], event
                         ours = [
                             r for r in errors.records if "handling the update" in r.getMessage()
                         ]
                         assert ours == [], (event, [r.exc_info for r in ours])
-                        assert _seen(path, Channel.WHATSAPP) - before in _wa_expected(event)
+                        assert _seen(path, Channel.WHATSAPP) - before == 1, event
             finally:
                 await channel.close()
     finally:

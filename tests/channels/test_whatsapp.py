@@ -17,13 +17,18 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.channels.whatsapp import WhatsAppChannel, split_updates
 from bot.clock import utc_now
 from bot.demo import FISHERMEN_CODE, seed_demo
-from bot.models import Channel
+from bot.engine import Engine
+from bot.inbox import Inbox
+from bot.models import Channel, Reply
 from bot.runner import RunError, run_bot
 from bot.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
+from bot.texts import Texts
+from content.knowledge import Knowledge
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
@@ -235,6 +240,44 @@ async def test_status_webhooks_are_recorded_on_the_outbox(
     await fake.wait_for(lambda: rows(settings, seen) == [(1,)])
 
 
+async def test_a_status_that_overtakes_the_sent_mark_is_recorded_all_the_same(
+    fake: FakeWhatsApp, settings: Settings
+) -> None:
+    """Meta's "delivered" comes while the delivery job still waits for the send's answer: the
+    inbox hands the status over again once the message id is written."""
+    await seed(settings)
+    database = await Database.open(settings.database)
+    try:
+        texts = Texts.load()
+        inbox = Inbox(database)
+        channel = WhatsAppChannel(Engine(database, texts, settings, Knowledge.load()), settings,
+                                  texts, inbox)  # fmt: skip
+        async with database.unit_of_work() as uow:
+            kader = await uow.users.by_platform(Channel.WHATSAPP, KADER.bsuid)
+            assert kader is not None
+            payload = Reply(key="t", text="x").model_dump_json()
+            await uow.outbox.enqueue(
+                user_id=kader.id, kind="t", dedupe_key="t", now=utc_now(), payload=payload
+            )
+            (message,) = await uow.outbox.claim(
+                Channel.WHATSAPP, utc_now(), utc_now() + dt.timedelta(minutes=1), 10
+            )
+        await inbox.receive(
+            Channel.WHATSAPP, list(split_updates(fake.status("wamid.X", "delivered", KADER)))
+        )
+        await inbox.drained()
+        assert rows(settings, "SELECT COUNT(*) FROM inbox") == [(1,)], "kept for later"
+        async with database.unit_of_work() as uow:
+            await uow.outbox.mark_sent(message.id, utc_now(), "wamid.X")
+        delivered = "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NOT NULL"
+        await fake.wait_for(lambda: rows(settings, delivered) == [(1,)])
+        await inbox.drained()
+        assert rows(settings, "SELECT COUNT(*) FROM inbox") == [(0,)]
+        await channel.close()
+    finally:
+        await database.close()
+
+
 async def test_an_alert_to_a_kader_silent_for_a_day_goes_as_a_template(
     fake: FakeWhatsApp, url: str, settings: Settings
 ) -> None:
@@ -407,11 +450,13 @@ async def test_a_shared_contact_answers_the_phone_question(
     await taps(fake, url, WORKER, "lang:id", "Apakah Anda setuju?")
     await taps(fake, url, WORKER, "consent:yes", "Siapa nama Anda?")
     await says(fake, url, WORKER, "Rudi", "Nomor HP Anda?")
+    await fake.post(url, fake.contact(WORKER, "+62 812-3456-7890", name="Pak Harto"))
+    await fake.wait_for(lambda: any("kontak orang lain" in t for t in fake.texts_to(WORKER)))
     before = len(fake.texts_to(WORKER))
-    await fake.post(url, fake.contact(WORKER, "+62 812-3456-7890"))
+    await fake.post(url, fake.contact(WORKER, "+62 812-0000-8001"))
     await fake.wait_for(lambda: any("kode" in t for t in fake.texts_to(WORKER)[before:]))
     await says(fake, url, WORKER, FISHERMEN_CODE, "sudah masuk grup")
-    assert rows(settings, "SELECT phone FROM users WHERE name = 'Rudi'") == [("+6281234567890",)]
+    assert rows(settings, "SELECT phone FROM users WHERE name = 'Rudi'") == [("+6281200008001",)]
 
 
 async def test_a_message_meta_later_reports_failed_for_a_closed_window_goes_again_as_a_template(
@@ -428,3 +473,44 @@ async def test_a_message_meta_later_reports_failed_for_a_closed_window_goes_agai
     assert "Rudi" in json.dumps(template.content["components"])
     again = "SELECT status FROM outbox WHERE template_only = 1"
     await fake.wait_for(lambda: rows(settings, again) == [("sent",)])
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("voice", "pesan suara"),
+        ("audio", "pesan suara"),
+        ("video", "video"),
+        ("document", "membaca file"),
+        ("sticker", "stiker"),
+        ("reaction", "Terima kasih"),
+        ("poll", "hanya bisa membaca"),
+    ],
+)
+async def test_every_kind_of_message_gets_an_answer(
+    fake: FakeWhatsApp, url: str, bot: None, kind: str, expected: str
+) -> None:
+    await says(fake, url, WORKER, "halo", "Pilih bahasa")
+    assert (await fake.post(url, fake.unsupported(WORKER, kind)))[0] == 200
+    await fake.wait_for(lambda: any(expected in t for t in fake.texts_to(WORKER)))
+    await fake.wait_for(lambda: "Pilih bahasa" in fake.texts_to(WORKER)[-1])
+
+
+async def test_a_photo_that_cannot_be_downloaded_is_asked_for_again(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    await says(fake, url, WORKER, "halo", "Pilih bahasa")
+    body = fake.image(WORKER, b"\xff\xd8\xff luka", with_url=False)
+    media_id = body["entry"][0]["changes"][0]["value"]["messages"][0]["image"]["id"]
+    fake.media.pop(media_id)  # expired before the download
+    assert (await fake.post(url, body))[0] == 200
+    await fake.wait_for(lambda: any("foto gagal diterima" in t for t in fake.texts_to(WORKER)))
+
+
+async def test_a_body_too_large_or_unsigned_is_refused_unread(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    status, _ = await fake.post(url, None, raw=b"{" + b" " * (512 * 1024) + b"}")
+    assert status == 413
+    status, _ = await fake.post(url, fake.text(WORKER, "halo"), signature=None)
+    assert status == 401

@@ -72,6 +72,12 @@ class ApiError(Exception):
         return body
 
 
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are"
+    " exactly the same as a current content and reply markup of the message"
+)
+
+
 @dataclass
 class Fault:
     """An error answer for the next `count` calls of `method` (to `chat_id`, if given)."""
@@ -165,6 +171,9 @@ class FakeTelegram:
         self.documents: list[tuple[str, bytes]] = []
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
+        self.hanging: set[str] = set()
+        """Methods whose calls get no answer until `release()` (a bot killed meanwhile)."""
+        self._released = asyncio.Event()
         self.webhook: dict[str, Any] | None = None
         self.allowed_updates: frozenset[str] | None = None
         """What the bot last asked `getUpdates` for (Telegram keeps it between calls); None
@@ -246,6 +255,46 @@ class FakeTelegram:
                 "file_size": len(content)}  # fmt: skip
         extra = {"caption": caption} if caption else {}
         return self._user_message(user, photo=[size], **extra)
+
+    def send_media(self, user: FakeUser, kind: str) -> dict[str, Any]:
+        """A voice note, audio, video, round video, animation, document, sticker or dice, as
+        Telegram describes it (the file itself is never downloaded by the bot)."""
+        number = len(self.files) + 1
+        file = {"file_id": f"{kind}-{number}", "file_unique_id": f"u{kind}{number}"}
+        contents: dict[str, dict[str, Any]] = {
+            "voice": {**file, "duration": 3, "mime_type": "audio/ogg"},
+            "audio": {**file, "duration": 60, "mime_type": "audio/mpeg"},
+            "video": {**file, "width": 640, "height": 480, "duration": 5},
+            "video_note": {**file, "length": 240, "duration": 5},
+            "animation": {**file, "width": 320, "height": 240, "duration": 2},
+            "document": {**file, "file_name": "surat.pdf", "mime_type": "application/pdf"},
+            "sticker": {**file, "width": 512, "height": 512, "is_animated": False,
+                        "is_video": False, "type": "regular"},
+            "dice": {"emoji": "🎲", "value": 3},
+        }  # fmt: skip
+        self.files[file["file_id"]] = b"not downloaded"
+        return self._user_message(user, **{kind: contents[kind]})
+
+    def edit(self, user: FakeUser, sent: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a message they sent (`sent`, an update from `send_text`)."""
+        message = {**sent["message"], "text": text, "edit_date": int(time.time()) + 1}
+        return self._push({"edited_message": message})
+
+    def react(self, user: FakeUser, message: dict[str, Any], emoji: str) -> dict[str, Any]:
+        """The user puts an emoji on one of the bot's messages."""
+        reaction = {
+            "chat": message["chat"],
+            "message_id": message["message_id"],
+            "user": user.as_dict(),
+            "date": int(time.time()),
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": emoji}],
+        }
+        return self._push({"message_reaction": reaction})
+
+    def push_raw(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Any update, even one no library can read."""
+        return self._push(update)
 
     def press(self, user: FakeUser, message: dict[str, Any], data: str) -> dict[str, Any]:
         query = {
@@ -400,6 +449,12 @@ class FakeTelegram:
                 raise TimeoutError("the bot did not do what the test waited for")
             await asyncio.sleep(0.01)
 
+    def release(self) -> None:
+        """Answer the calls left hanging, and stop hanging new ones."""
+        self.hanging.clear()
+        self._released.set()
+        self._released = asyncio.Event()
+
     # -- the Bot API ----------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
@@ -428,6 +483,8 @@ class FakeTelegram:
             delay = self.delays.get(method)
             if delay:
                 await asyncio.sleep(delay)
+            if method in self.hanging:
+                await self._released.wait()
             fault = self._take_fault(method, params)
             if fault is not None:
                 retry = None if fault.retry_after is None else {"retry_after": fault.retry_after}
@@ -561,8 +618,12 @@ class FakeTelegram:
         message = self.messages.get(key)
         if message is None:
             raise ApiError("Bad Request: message to edit not found")
-        message.update(changes, edit_date=int(time.time()))
         markup = params.get("reply_markup")
+        if all(message.get(k) == v for k, v in changes.items()) and (
+            message.get("reply_markup") == (markup or None)
+        ):
+            raise ApiError(NOT_MODIFIED)
+        message.update(changes, edit_date=int(time.time()))
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         else:

@@ -332,6 +332,9 @@ class FakeWhatsApp:
         self.faults: list[Fault] = []
         self.delay = 0.0
         """Seconds to wait before answering any Graph API request (slow answers)."""
+        self.hanging = False
+        """Leave every Graph API request unanswered until `release()` (a bot killed meanwhile)."""
+        self._released = asyncio.Event()
         self.enforce_window = False
         """Refuse non-template messages with 131047 to users who did not write (a webhook posted
         by `post`) within the last 24 hours, by the wall clock (so time-machine moves it)."""
@@ -832,6 +835,8 @@ class FakeWhatsApp:
                 raise GraphError(190, status=401)
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.hanging:
+                await self._released.wait()
             return await handler(request)
         except GraphError as error:
             headers = (
@@ -852,6 +857,12 @@ class FakeWhatsApp:
             type="GraphMethodException",
             subcode=33,
         )
+
+    def release(self) -> None:
+        """Answer the requests left hanging, and stop hanging new ones."""
+        self.hanging = False
+        self._released.set()
+        self._released = asyncio.Event()
 
     async def _unknown_path(self, request: web.Request) -> web.StreamResponse:
         raise GraphError(2500, message=f"Unknown path components: {request.path}")

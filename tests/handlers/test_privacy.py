@@ -12,11 +12,13 @@ import pytest
 from bot.consent import consent_version
 from bot.demo import FISHERMEN_CODE
 from bot.engine import Engine
+from bot.models import Channel
 from bot.settings import Settings
 from bot.storage.database import Database
+from bot.storage.inbox import Received
 from bot.texts import Texts
 from content.knowledge import Knowledge
-from tests.conftest import CONSENTED, FakeClock, Person, RowCounter, person
+from tests.conftest import CONSENTED, START, FakeClock, Person, RowCounter, person
 from tests.handlers.test_report import report_cut_on_the_boat
 
 NAME, PHONE_TYPED, PHONE_STORED = "Rudi Hartono", "0812-9876-5432", "+6281298765432"
@@ -152,6 +154,31 @@ async def test_erasure_leaves_no_trace_of_the_person_in_the_database_file(
 
     await rudi.say("halo")
     assert rudi.keys == ["registration.welcome"], "a stranger again"
+
+
+async def test_erasure_deletes_the_persons_export_files_and_message_ids(
+    engine: Engine, tmp_path: Path, rows: RowCounter
+) -> None:
+    rudi = await register_with_phone(engine, "telegram-id-55")
+    budi = person(engine, "budi")
+    await rudi.say("/datasaya")
+    await budi.say("/datasaya")
+    exports = tmp_path / "exports"
+    assert len(list(exports.glob("datasaya-*.json"))) == 2
+    assert rows("SELECT COUNT(*) FROM inbound_seen WHERE user_ref = 'telegram-id-55'") != [(0,)]
+    async with engine.database.unit_of_work() as uow:  # an update of his kept as failed
+        await uow.inbox.store(Channel.TERMINAL, [Received("x", "telegram-id-55", "{}")], START)
+        (row,) = await uow.inbox.waiting()
+        await uow.inbox.fail(row.id, "poison", START)
+
+    await rudi.say("/hapusdata")
+    await rudi.tap("erase:yes")
+
+    (left,) = exports.glob("datasaya-*.json")
+    assert "Rudi" not in left.read_text(encoding="utf-8"), "only Budi's file stays"
+    assert rows("SELECT COUNT(*) FROM inbound_seen WHERE user_ref = 'telegram-id-55'") == [(0,)]
+    assert rows("SELECT COUNT(*) FROM inbox") == [(0,)]
+    assert rows("SELECT COUNT(*) FROM inbound_seen WHERE user_ref = 'demo:budi'") != [(0,)]
 
 
 async def test_erasure_asks_first_and_no_keeps_everything(engine: Engine, rows: RowCounter) -> None:

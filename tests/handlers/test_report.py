@@ -286,3 +286,18 @@ async def test_fifty_reports_at_once_get_fifty_references(
     await asyncio.gather(*(report(n) for n in range(50)))
     references = rows("SELECT reference FROM incidents")
     assert len(set(references)) == len(references) == 50
+
+
+async def test_a_voice_note_during_a_report_is_kept_with_it(
+    engine: Engine, rows: RowCounter
+) -> None:
+    budi = person(engine, "budi")
+    budi.last = await engine.handle(budi.inbound(voice_ref="photos/abc.ogg"))
+    assert budi.keys == ["unreadable.voice", "menu.title"], "outside a report: not read"
+    await report_cut_on_the_boat(budi)
+    assert "🎤" not in budi.last[0].text
+    budi.last = await engine.handle(budi.inbound(voice_ref="photos/abc.ogg"))
+    assert budi.keys == ["report.voice_kept", "report.summary"], "kept, and asked again"
+    assert "🎤" in budi.last[1].text
+    await budi.tap("rep:send")
+    assert rows("SELECT voice_ref FROM incidents") == [("photos/abc.ogg",)]
