@@ -40,7 +40,7 @@ from bench.live import (
     send_broadcast,
 )
 from bench.results import Figure, percentile, report
-from bot.settings import Settings
+from bot.base.settings import Settings
 from scheduler.delivery import RateLimit
 
 RECIPIENTS = 100_000

@@ -32,12 +32,13 @@ from bench import deployment
 from bench.deployment import NOW
 from bench.results import Figure, percentile, report
 from bench.timing import ratio
-from bot.audience import Audience, Scope, resolve
-from bot.indicators import month_indicators
-from bot.models import Channel
+from bot.base import keys
+from bot.base.models import Channel
+from bot.base.texts import Texts
+from bot.domain.audience import Audience, Scope, resolve
+from bot.reports.indicators import month_indicators
 from bot.storage.database import Database, UnitOfWork
-from bot.texts import Texts
-from scheduler.reminders import materialise_reminders, reminder_key
+from scheduler.reminders import materialise_reminders
 
 GOAL_MS = 50.0
 ROUNDS = 100
@@ -147,8 +148,8 @@ def probes(picks: Picks) -> dict[str, Work]:
     async def cancel_activity(uow: UnitOfWork, n: int) -> object:
         """Cancelling an activity first finds whom its next occurrence was announced to."""
         activity_id, _, _ = picks.pick(picks.activities, n)
-        prefix = reminder_key(activity_id)
-        return await uow.outbox.sent_recipients(prefix, reminder_key(activity_id, NOW))
+        prefix = keys.reminder(activity_id)
+        return await uow.outbox.sent_recipients(prefix, keys.reminder(activity_id, NOW))
 
     return {
         "primary-key lookup (baseline)": primary_key,

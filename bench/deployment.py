@@ -20,18 +20,19 @@ from itertools import accumulate
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.clock import to_db
-from bot.consent import consent_version
-from bot.models import Reply
-from bot.recurrence import Recurrence, Repeat
-from bot.settings import Settings
+from bot.base import keys
+from bot.base.clock import to_db
+from bot.base.models import Reply
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.consent import consent_version
+from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.database import Database
 from bot.storage.groups import JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH
 from bot.storage.incidents import reference
 from bot.storage.privacy import ERASED_NAME, erased_platform_id
-from bot.texts import Texts
 from content.loader import TOPICS_DIR
-from scheduler.reminders import DEFAULT_OFFSETS, Offset, reminder_key
+from scheduler.reminders import DEFAULT_OFFSETS, Offset
 
 NOW = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 """Monday 09:00 in Central Indonesia: the moment every query is asked at."""
@@ -488,7 +489,7 @@ class _Generator:
             people = self.known.kader if audience == "kader" else self.known.members
             for offset in offsets:
                 due = offset.remind_at(start)
-                key = f"{reminder_key(activity_id, start)}:{offset.spec}:to:"
+                key = keys.recipient_key(keys.reminder_at(activity_id, start, offset.spec), "")
                 rows += [self.message(user_id, "reminder", f"{key}{user_id}", due)
                          for user_id in people[group_id] if due <= NOW]  # fmt: skip
         return rows

@@ -24,11 +24,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bot.clock import to_db, utc_now
-from bot.consent import consent_version
-from bot.settings import Settings
+from bot.base.clock import to_db, utc_now
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.consent import consent_version
 from bot.storage.database import Database
-from bot.texts import Texts
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram, FakeUser
 
 REGENCY = "Kabupaten Uji"
@@ -207,7 +207,7 @@ class BotProcess:
         watch = Watch(self.server)
         with (self.data_dir / "bot.log").open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", env=self.env(), cwd=self.data_dir,
+                sys.executable, "-m", "bot.app.cli", "run", env=self.env(), cwd=self.data_dir,
                 stdout=log, stderr=log,
             )  # fmt: skip
         await watch.until(lambda call: call.method == "deleteWebhook", within=60)

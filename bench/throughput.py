@@ -2,7 +2,7 @@
 bot, both long-polling the same local fake Bot API server in one run.
 
 Hundreds of registered, consented Telegram workers (made directly in the database) talk to the
-full bot (`bot.runner.run_bot`: engine, one SQLite transaction per update, outbox worker,
+full bot (`bot.app.runner.run_bot`: engine, one SQLite transaction per update, outbox worker,
 scheduler): typed first-aid questions with typos, main-menu taps, incident reports (`/lapor`)
 answered step by step. Each user answers what the bot asked last, so every update takes the real
 path. The echo bot then gets the very same updates, user by user in the same order, and answers
@@ -52,15 +52,15 @@ from telegram.ext import (
 from telegram.request import BaseRequest, RequestData
 
 from bench.results import Figure, percentile, report
-from bot.clock import utc_now
-from bot.consent import consent_version
-from bot.demo import FISHERMEN_CODE, PLANTATION_CODE, seed_demo
-from bot.models import Channel
-from bot.runner import ALLOWED_UPDATES, run_bot
-from bot.settings import Settings
+from bot.app.demo import FISHERMEN_CODE, PLANTATION_CODE, seed_demo
+from bot.app.runner import ALLOWED_UPDATES, run_bot
+from bot.base.clock import utc_now
+from bot.base.models import Channel
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.consent import consent_version
 from bot.storage.database import Database
 from bot.storage.records import Role
-from bot.texts import Texts
 from tests.conftest import SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
 

@@ -22,8 +22,8 @@ import yaml
 
 from bench.results import Figure, percentile, report
 from bench.timing import ratio, spread
-from bot.models import MAX_TEXT_CHARS
-from bot.texts import LANGUAGES, Texts
+from bot.base.models import MAX_TEXT_CHARS
+from bot.base.texts import LANGUAGES, Texts
 from content.concepts import RED_FLAGS_FILE, load_vocabulary
 from content.evaluation import load_cases
 from content.knowledge import Knowledge, load_examples

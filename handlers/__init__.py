@@ -1,6 +1,6 @@
 """Conversation flows, one module each; the engine finds them here by name."""
 
-from bot.conversation import Flow
+from bot.core.conversation import Flow
 from handlers import (
     activities,
     attendance,

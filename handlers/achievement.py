@@ -11,15 +11,16 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from bot.attachments import keep_attachment
-from bot.charts import Progress, progress_chart
-from bot.conversation import Finish, Outcome, StepContext
-from bot.group_status import StatusRules, score, status
-from bot.indicators import MonthIndicators, month_indicators
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.base.status_rules import StatusRules
+from bot.base.texts import Texts
+from bot.base.timefmt import month_label, period_label
+from bot.core.conversation import Finish, Outcome, StepContext
+from bot.reports.charts import Progress, progress_chart
+from bot.reports.group_status import score, status
+from bot.reports.indicators import MonthIndicators, month_indicators
+from bot.storage.attachments import keep_attachment
 from bot.storage.records import Group, Role
-from bot.texts import Texts
-from bot.timefmt import month_label, period_label
 from handlers.recap_month import asked_month, local_month
 
 COMMAND = "capaian"

@@ -10,10 +10,9 @@ import datetime as dt
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
-from bot import timefmt
-from bot.access import Action, allowed, groups_in_scope
-from bot.clock import to_db
-from bot.conversation import (
+from bot.base import keys, timefmt
+from bot.base.models import Choice, Reply
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -24,12 +23,11 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Choice, Reply
-from bot.recurrence import Recurrence, Repeat
+from bot.domain.access import Action, allowed, groups_in_scope
+from bot.domain.dates import parse_when
+from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity, NewActivity
 from bot.storage.records import Group
-from handlers.when import parse_when
-from scheduler.reminders import reminder_key
 
 KINDS = ("rutin", "periksa", "penyuluhan", "olahraga", "lokakarya", "kunjungan", "lainnya")
 LOOK_AHEAD = dt.timedelta(days=31)
@@ -446,8 +444,8 @@ async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
         return Finish([ctx.reply("access.denied")])
     activity, group = chosen
     user, change = ctx.registered_user, str(ctx.draft["change"])
-    prefix = reminder_key(activity.id)
-    reminded = await ctx.uow.outbox.sent_recipients(prefix, reminder_key(activity.id, ctx.now))
+    prefix = keys.reminder(activity.id)
+    reminded = await ctx.uow.outbox.sent_recipients(prefix, keys.reminder(activity.id, ctx.now))
     after = activity
     if change == "cancel":
         await ctx.uow.activities.cancel(activity.id, ctx.now)
@@ -466,7 +464,7 @@ async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
             person,
             kind=f"activity_{done}",
             key=f"activity.{done}_notice",
-            dedupe_key=f"{done}:{activity.id}:{to_db(ctx.now)}",
+            dedupe_key=keys.activity_changed(activity.id, ctx.now, cancelled=change == "cancel"),
             title=after.title,
             place=after.place,
             when=_next_label(ctx, person.language, after, group),

@@ -18,18 +18,19 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.access import groups_in_scope, main_role
-from bot.attachments import keep_attachment
-from bot.charts import Panel, count_chart, top_counts
-from bot.conversation import Finish, Outcome, StepContext
-from bot.group_status import Status, StatusRules, score, slipped, status
-from bot.indicators import MonthIndicators, month_bounds, month_indicators
-from bot.models import Reply
-from bot.recap_workbook import recap_workbook
+from bot.base.models import Reply
+from bot.base.status_rules import StatusRules
+from bot.base.texts import Texts
+from bot.base.timefmt import month_label, period_label
+from bot.core.conversation import Finish, Outcome, StepContext
+from bot.domain.access import groups_in_scope, main_role
+from bot.reports.charts import Panel, count_chart, top_counts
+from bot.reports.group_status import Status, score, slipped, status
+from bot.reports.indicators import MonthIndicators, month_bounds, month_indicators
+from bot.reports.recap_workbook import recap_workbook
+from bot.storage.attachments import keep_attachment
 from bot.storage.database import UnitOfWork
 from bot.storage.records import Grant, Group, Role
-from bot.texts import Texts
-from bot.timefmt import month_label, period_label
 from content.knowledge import Knowledge, pick
 from handlers.recap_month import asked_month, local_month
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.models import Choice, Reply
-from bot.recurrence import Recurrence, Repeat
+from bot.base import keys
+from bot.base.models import Choice, Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from handlers.activities import MAX_LISTED, managed_activities, managed_groups
 
@@ -83,7 +84,9 @@ async def ask_who(ctx: StepContext) -> Reply:
     present = set(ctx.draft["present"])
     shown = members[page * MEMBERS_PER_PAGE : (page + 1) * MEMBERS_PER_PAGE]
     choices = [
-        Choice(token=f"att:u:{uid}", label=f"{'✅' if uid in present else '⬜'} {name[:16]}")
+        Choice(
+            token=keys.attendee_token(uid), label=f"{'✅' if uid in present else '⬜'} {name[:16]}"
+        )
         for uid, name in shown
     ]
     if pages > 1:

@@ -10,7 +10,8 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from bot.conversation import (
+from bot.base.models import Reply
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -21,7 +22,6 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Reply
 from content.normalise import fold
 
 MAX_DAYS = 60

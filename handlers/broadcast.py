@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot import timefmt
-from bot.audience import Audience, Scope, group_chats, reachable_groups, resolve, scope_value
-from bot.broadcast_message import MAX_CHARS, describe, recipient_messages, thousands
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.models import Choice, Reply
+from bot.base import timefmt
+from bot.base.models import Choice, Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.domain.audience import Audience, Scope, group_chats, reachable_groups, resolve, scope_value
+from bot.domain.broadcast_message import MAX_CHARS, describe, recipient_messages, thousands
+from bot.domain.dates import parse_when
+from bot.domain.quiet import QuietHours
 from bot.storage.records import Group
 from handlers.broadcast_history import (
     HISTORY_STEPS,
@@ -22,8 +24,6 @@ from handlers.broadcast_history import (
     author_zone,
     take_compose_extras,
 )
-from handlers.when import parse_when
-from scheduler.quiet import QuietHours
 
 PAGE = 8
 """Groups listed per page when picking them one by one."""

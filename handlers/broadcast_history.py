@@ -10,18 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot import timefmt
-from bot.access import roles
-from bot.audience import Audience, resolve
-from bot.broadcast_message import (
-    CONTROL_ACTIONS,
-    CONTROLS_OPEN_FOR,
-    control_token,
-    controls,
-    describe,
-    tally_text,
-)
-from bot.conversation import (
+from bot.base import keys, timefmt
+from bot.base.models import Choice, Reply
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -32,7 +23,16 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Choice, Reply
+from bot.domain.access import roles
+from bot.domain.audience import Audience, resolve
+from bot.domain.broadcast_message import (
+    CONTROL_ACTIONS,
+    CONTROLS_OPEN_FOR,
+    control_token,
+    controls,
+    describe,
+    tally_text,
+)
 from bot.storage.broadcasts import Broadcast
 from bot.storage.records import Role
 
@@ -275,13 +275,13 @@ async def take_answer(ctx: StepContext, answer: Answer) -> Outcome:
     answer_id = await ctx.uow.broadcasts.add_reply(
         broadcast.id, ctx.registered_user.id, text, ctx.now
     )
-    notices = f"bc:{broadcast.id}:answers:"
+    notices = keys.broadcast(broadcast.id, "answers:")
     if not await ctx.uow.outbox.queued_since(notices, ctx.now - ANSWER_NOTICE_EVERY):
         await ctx.notify(
             author,
             kind="broadcast_answer",
             key="broadcast.answers_waiting",
-            dedupe_key=f"{notices}{answer_id}",
+            dedupe_key=keys.broadcast(broadcast.id, f"answers:{answer_id}"),
             id=broadcast.id,
         )
     return Finish([ctx.reply("broadcast.answer_sent", name=author.name)])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from content.schema import Category
 from handlers.first_aid import TOPIC_TOKEN, open_topic, tell_kader, topic_choice, triage_text
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.access import Action, allowed, main_role
-from bot.conversation import Finish, Outcome, StartFlow, StepContext
+from bot.core.conversation import Finish, Outcome, StartFlow, StepContext
+from bot.domain.access import Action, allowed, main_role
 from bot.storage.records import Role
 from handlers.achievement import show_achievement
 from handlers.area_summary import show_summary

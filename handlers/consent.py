@@ -8,8 +8,9 @@ version and language in `consent_texts`.
 
 from __future__ import annotations
 
-from bot.consent import consent_version
-from bot.conversation import (
+from bot.base.models import Reply
+from bot.core.consent import consent_version
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -20,7 +21,6 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Reply
 
 FLOW_NAME = "consent"
 AGREE, DECLINE = "consent:yes", "consent:no"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversation import StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import StepContext
 from content.knowledge import pick
 from content.schema import Sector, Topic, TopicStep
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
-from bot.models import Reply
-from bot.photos import delete_unused
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 from bot.storage.database import Database
+from bot.storage.photos import delete_unused
 from handlers.my_data import delete_exports_of
 
 FLOW_NAME = "erase"

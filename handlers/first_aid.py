@@ -7,9 +7,10 @@ other topics that might fit, the whole card with sources, or ask the bot to tell
 
 from __future__ import annotations
 
-from bot.choices import NO_WORDS, YES_WORDS, normalise
-from bot.clock import to_db
-from bot.conversation import (
+from bot.base import keys
+from bot.base.models import Choice, Reply
+from bot.core.choices import NO_WORDS, YES_WORDS, normalise
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -20,7 +21,6 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Choice, Reply
 from content.concepts import Role
 from content.knowledge import pick
 from content.matcher import Triage
@@ -345,7 +345,7 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
             kader,
             kind="help_request",
             key="first_aid.kader_alert",
-            dedupe_key=f"help:{user.id}:{to_db(ctx.now)}",
+            dedupe_key=keys.call_for_help(user.id, ctx.now),
             urgent=emergency,
             name=user.name,
             phone=user.phone or "-",

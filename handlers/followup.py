@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
-from bot.clock import to_db
-from bot.conversation import (
+from bot.base import keys
+from bot.base.clock import to_db
+from bot.base.models import Reply
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -21,8 +23,7 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.incident_codes import worsening_topic
-from bot.models import Reply
+from bot.domain.incident_codes import worsening_topic
 from bot.storage.incidents import Incident
 from content.knowledge import pick
 from handlers.first_aid import bullet_list
@@ -101,7 +102,7 @@ async def take_signs(ctx: StepContext, answer: Answer) -> Outcome:
                     person,
                     kind="incident_worse",
                     key="incident.worse_alert",
-                    dedupe_key=f"incident:{incident.id}:worse:{to_db(ctx.now)}",
+                    dedupe_key=keys.incident(incident.id, f"worse:{to_db(ctx.now)}"),
                     urgent=True,
                     reference=incident.reference,
                     # named even on an anonymous report: danger signs need the person found

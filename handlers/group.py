@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from handlers.membership import is_kader_of, join_group
 
 

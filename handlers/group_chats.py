@@ -12,12 +12,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.access import Action, allowed
-from bot.models import ChatEvent, ChatEventKind, Reply
-from bot.notify import tell_kader_chat_gone
+from bot.base.models import ChatEvent, ChatEventKind, Reply
+from bot.base.texts import Texts
+from bot.core.notify import tell_kader_chat_gone
+from bot.domain.access import Action, allowed
 from bot.storage.database import UnitOfWork
 from bot.storage.records import Grant, Group, GroupChat, Role, User
-from bot.texts import Texts
 from handlers.commands import COMMANDS
 
 REMOVED = "the bot was removed from the group chat"

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.access import Action, allowed, names_anonymous_reporters
-from bot.clock import to_db
-from bot.conversation import StepContext
-from bot.incident_codes import OCCUPATION, TOPIC_CODES
-from bot.models import Reply
+from bot.base import keys
+from bot.base.clock import to_db
+from bot.base.models import Reply
+from bot.base.texts import Texts
+from bot.core.conversation import StepContext
+from bot.domain.access import Action, allowed, names_anonymous_reporters
+from bot.domain.incident_codes import OCCUPATION, TOPIC_CODES
 from bot.storage.incidents import Incident, NewIncident
 from bot.storage.records import Group, Sector, User
-from bot.texts import Texts
 from content.knowledge import Knowledge, pick
 from handlers.emergency import emergency_card
 
@@ -114,7 +115,7 @@ async def raise_alarm(
             helper,
             kind="incident_alarm",
             key="incident.alarm",
-            dedupe_key=f"alarm:{user.id}:{to_db(ctx.now)}",
+            dedupe_key=keys.alarm(user.id, ctx.now),
             urgent=True,
             name=ctx.draft.get("victim_name") or user.name,
             phone=user.phone or "-",
@@ -195,7 +196,7 @@ async def alert_helpers(ctx: StepContext, incident: Incident) -> int:
             helper,
             kind="incident_alert",
             key="incident.alert",
-            dedupe_key=f"incident:{incident.id}:alert",
+            dedupe_key=keys.incident(incident.id, "alert"),
             urgent=incident.severe,
             choices=action_choices(incident, ALERT_ACTIONS),
             choices_valid_until=ctx.now + BUTTONS_VALID,
@@ -217,7 +218,7 @@ async def _plan_followups(ctx: StepContext, incident: Incident) -> None:
             user,
             kind="followup",
             key="followup.ask",
-            dedupe_key=f"followup:{incident.id}:{number}",
+            dedupe_key=keys.followup(incident.id, number),
             not_before=due,
             choices=[
                 (f"fu:{incident.id}:{number}:{answer}", f"followup.{answer}")
@@ -281,7 +282,7 @@ async def apply_action(ctx: StepContext, incident: Incident, action: str) -> Rep
                 person,
                 kind="incident_update",
                 key=f"incident.update_{action}",
-                dedupe_key=f"incident:{incident.id}:{action}:{to_db(ctx.now)}",
+                dedupe_key=keys.incident(incident.id, f"{action}:{to_db(ctx.now)}"),
                 reference=incident.reference,
                 helper=user.name,
             )

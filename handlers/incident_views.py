@@ -11,11 +11,12 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.access import Action, allowed, groups_in_scope, names_anonymous_reporters
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.exports import collect_reports, export_bytes, file_name
-from bot.incident_codes import STATUSES
-from bot.models import Choice, Reply
+from bot.base import keys
+from bot.base.models import Choice, Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.domain.access import Action, allowed, groups_in_scope, names_anonymous_reporters
+from bot.domain.incident_codes import STATUSES
+from bot.reports.exports import collect_reports, export_bytes, file_name
 from bot.storage.incidents import Incident, IncidentFilter
 from bot.storage.records import Group, Sector, User
 from handlers.incident_alerts import (
@@ -109,7 +110,7 @@ async def ask_list(ctx: StepContext) -> Reply:
         )
         who = victim_label(ctx.texts, ctx.language, incident, reporter)
         label = f"{incident.reference[-6:].lstrip('0')} {who}"[:24]
-        choices.append(Choice(token=f"rv:{incident.id}", label=label))
+        choices.append(Choice(token=keys.reported_incident_token(incident.id), label=label))
     choices += [
         ctx.choice("rv:filter", "reports.filter"),
         ctx.choice("rv:export", "reports.export"),

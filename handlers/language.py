@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
-from bot.models import Reply
-from bot.texts import LANGUAGES
+from bot.base.models import Reply
+from bot.base.texts import LANGUAGES
+from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 
 TOKEN_PREFIX = "lang:"
 

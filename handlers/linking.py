@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.conversation import Answer, Finish, Flow, Outcome, Retry, StartFlow, Step, StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, StartFlow, Step, StepContext
 from bot.storage.groups import normalise_join_code
 
 FLOW_NAME = "link"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.access import groups_in_scope
-from bot.conversation import Finish, Outcome, StepContext
+from bot.core.conversation import Finish, Outcome, StepContext
+from bot.domain.access import groups_in_scope
 from bot.storage.records import Role
 
 

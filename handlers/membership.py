@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.clock import to_db
-from bot.conversation import StepContext
+from bot.base import keys
+from bot.core.conversation import StepContext
 from bot.storage.records import Group, Role
 
 
@@ -20,7 +20,7 @@ async def join_group(ctx: StepContext, group: Group) -> bool:
             one,
             kind="member_joined",
             key="group.kader_new_member",
-            dedupe_key=f"member_joined:{group.id}:{user.id}:{to_db(ctx.now)}",
+            dedupe_key=keys.member_joined(group.id, user.id, ctx.now),
             name=user.name,
             group=group.name,
         )

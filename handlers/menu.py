@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 from handlers.away import absence_days, start_away
 from handlers.commands import menu_commands, run_command
 from handlers.first_aid import GREETING, answer_triage, not_understood

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.conversation import Finish, Outcome, StepContext
+from bot.core.conversation import Finish, Outcome, StepContext
 
 EXPORTS = "exports"
 LISTED_REPORTS = 5

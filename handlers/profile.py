@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.conversation import (
+from bot.base.models import Reply
+from bot.core.conversation import (
     Answer,
     Finish,
     Flow,
@@ -13,8 +14,7 @@ from bot.conversation import (
     Step,
     StepContext,
 )
-from bot.models import Reply
-from bot.phones import normalise_phone
+from bot.domain.phones import normalise_phone
 from handlers.registration import NAME_MAX, NAME_MIN, parse_name
 
 FIELDS = ("name", "phone", "group", "language")

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
-from bot.conversation import StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import StepContext
 
 _TYPED_MONTH = re.compile(r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$")
 FIRST_YEAR = 2020

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.models import Reply
-from bot.phones import normalise_phone
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.domain.phones import normalise_phone
 from handlers.consent import AGREE, DECLINE, consent_question, record_agreement
 from handlers.language import ask_language, chosen_language
 from handlers.membership import join_group

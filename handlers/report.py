@@ -11,8 +11,10 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
-from bot.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
-from bot.incident_codes import (
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.domain.dates import parse_past
+from bot.domain.incident_codes import (
     ACTIVITIES,
     BODY_PARTS,
     COMMON_TOPICS,
@@ -21,12 +23,10 @@ from bot.incident_codes import (
     OTHER,
     PLACES,
 )
-from bot.models import Reply
 from bot.storage.records import Sector
 from content.knowledge import pick
 from handlers.first_aid import TOPIC_TOKEN, bullet_list, topic_choice
 from handlers.incident_alerts import raise_alarm, submit
-from handlers.when import parse_past
 
 NAME_MAX, TEXT_MAX, PLACE_MAX = 60, 300, 120
 AGE_MIN, AGE_MAX = 5, 110

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.conversation import StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import StepContext
 from content.normalise import words
 
 _RSVP = re.compile(r"^rsvp:(\d+):(\d+):(yes|no)$")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.clock import to_db
-from bot.conversation import Answer, Finish, Flow, Outcome, Retry, StartFlow, Step, StepContext
-from bot.models import Reply
+from bot.base import keys
+from bot.base.models import Reply
+from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, StartFlow, Step, StepContext
 from handlers.emergency import emergency_card
 
 MAX_PLACE = 200
@@ -61,7 +61,7 @@ async def alert_helpers(ctx: StepContext, place: str) -> int:
             recipient,
             kind="sos",
             key="sos.alert",
-            dedupe_key=f"sos:{user.id}:{to_db(ctx.now)}",
+            dedupe_key=keys.sos(user.id, ctx.now),
             urgent=True,
             name=user.name,
             group=group.name,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.conversation import Outcome, StepContext
-from bot.models import Reply
+from bot.base.models import Reply
+from bot.core.conversation import Outcome, StepContext
 from handlers.broadcast_history import is_broadcast_control, take_broadcast_control
 from handlers.followup import is_followup, take_followup
 from handlers.incident_alerts import is_incident_action, take_incident_action

@@ -14,8 +14,12 @@ import logging
 from collections.abc import Collection
 from pathlib import Path
 
-from bot.audience import Audience, group_chats, resolve
-from bot.broadcast_message import (
+from bot.base import keys
+from bot.base.models import Channel, Reply
+from bot.base.texts import Texts
+from bot.core.notify import notify, post_to_group_chats
+from bot.domain.audience import Audience, group_chats, resolve
+from bot.domain.broadcast_message import (
     CONTROL_ACTIONS,
     CONTROLS_OPEN_FOR,
     REPLY_ACTION,
@@ -24,11 +28,8 @@ from bot.broadcast_message import (
     recipient_messages,
     tally_text,
 )
-from bot.models import Channel, Reply
-from bot.notify import notify, post_to_group_chats
 from bot.storage.broadcasts import Broadcast, Tally
 from bot.storage.database import Database, UnitOfWork
-from bot.texts import Texts
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ async def _queue_recipients(
                     chats,
                     lambda language: messages[language].model_copy(update={"choices": ()}),
                     kind="broadcast",
-                    dedupe_key=f"bc:{broadcast_id}",
+                    dedupe_key=keys.broadcast(broadcast_id),
                     now=now,
                     broadcast_id=broadcast_id,
                 )
@@ -167,7 +168,9 @@ async def _progress(
     if row is None or not await uow.outbox.replace_unsent(row, reply.model_dump_json(), now):
         if row is not None:
             reply = reply.model_copy(update={"replaces": await uow.outbox.platform_message_id(row)})
-        key = f"bc:{broadcast.id}:progress:{broadcast.progress_count + 1}:to:{author.id}"
+        key = keys.recipient_key(
+            keys.broadcast(broadcast.id, f"progress:{broadcast.progress_count + 1}"), author.id
+        )
         await uow.outbox.enqueue(
             user_id=author.id,
             kind="broadcast_progress",
@@ -200,7 +203,7 @@ async def _final_report(
         author,
         kind="broadcast_report",
         key="broadcast.finished",
-        dedupe_key=f"bc:{broadcast.id}:report",
+        dedupe_key=keys.broadcast(broadcast.id, "report"),
         now=now,
         params=params,
     )

@@ -17,10 +17,11 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.clock import utc_now
-from bot.models import Channel, Reply
-from bot.notify import tell_kader_chat_gone
-from bot.outbound import (
+from bot.base.clock import utc_now
+from bot.base.models import Channel, Reply
+from bot.base.texts import Texts
+from bot.core.notify import tell_kader_chat_gone
+from bot.core.outbound import (
     Moved,
     NeedsTemplate,
     PermanentFailure,
@@ -29,10 +30,9 @@ from bot.outbound import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.domain.quiet import QuietHours, deliverable_from
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import OutboxMessage
-from bot.texts import Texts
-from scheduler.quiet import QuietHours, deliverable_from
 from scheduler.window import as_template, outside_window
 
 DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")

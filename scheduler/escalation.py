@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from bot.notify import notify
+from bot.base import keys
+from bot.base.texts import Texts
+from bot.core.notify import notify
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from handlers.incident_alerts import (
     ALERT_ACTIONS,
@@ -42,7 +43,7 @@ async def escalate_unattended(
                     officer,
                     kind="incident_escalation",
                     key="incident.escalation",
-                    dedupe_key=f"incident:{incident.id}:escalation",
+                    dedupe_key=keys.incident(incident.id, "escalation"),
                     now=now,
                     urgent=incident.severe,
                     choices=action_choices(incident, ALERT_ACTIONS),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from bot.models import Channel
-from bot.settings import Settings
+from bot.base.models import Channel
+from bot.base.settings import Settings
+from bot.base.texts import Texts
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.escalation import escalate_unattended

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from bot.clock import to_db
-from bot.models import Reply
-from bot.notify import chat_key, notify, post_to_group_chats, recipient_key
-from bot.recurrence import Recurrence, Repeat
+from bot.base import keys
+from bot.base.clock import to_db
+from bot.base.models import Reply
+from bot.base.texts import Texts
+from bot.base.timefmt import local_label
+from bot.core.notify import notify, post_to_group_chats
+from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Group, Member, User
-from bot.texts import Texts
-from bot.timefmt import local_label
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +33,6 @@ _OFFSET = re.compile(r"^(\d{1,2})(d@(\d{2}):(\d{2})|h|m)$")
 
 
 DROPPED = "dropped: the activity had started when the bot could send it"
-
-
-def rsvp_token(activity_id: int, start: dt.datetime, answer: str) -> str:
-    return f"rsvp:{activity_id}:{int(start.timestamp())}:{answer}"
-
-
-def reminder_key(activity_id: int, start: dt.datetime | None = None) -> str:
-    """Dedupe key (prefix) of an activity's reminders, of one occurrence if `start` is given.
-
-    The occurrence is ISO-8601 UTC text, so keys of later occurrences sort after earlier ones.
-    """
-    return f"reminder:{activity_id}:{to_db(start) if start else ''}"
 
 
 @dataclass(frozen=True)
@@ -126,7 +115,7 @@ async def _remind(
     if not missed and not due:
         return 0
     first = missed[0] if missed else due[0][0]
-    written = await uow.outbox.keys(reminder_key(activity.id), reminder_key(activity.id, first))
+    written = await uow.outbox.keys(keys.reminder(activity.id), keys.reminder(activity.id, first))
     members = await uow.memberships.members(group.id)
     recipients = await _audience(uow, activity, members)
     if missed:
@@ -135,13 +124,13 @@ async def _remind(
     queued = 0
     for start, specs in due:
         choices = [
-            (rsvp_token(activity.id, start, "yes"), "rsvp.yes"),
-            (rsvp_token(activity.id, start, "no"), "rsvp.no"),
+            (keys.rsvp(activity.id, start, "yes"), "rsvp.yes"),
+            (keys.rsvp(activity.id, start, "no"), "rsvp.no"),
         ]
         for spec in specs:
-            event = f"{reminder_key(activity.id, start)}:{spec}"
+            event = keys.reminder_at(activity.id, start, spec)
             for recipient in recipients:
-                if recipient_key(event, recipient.id) in written:
+                if keys.recipient_key(event, recipient.id) in written:
                     continue
                 queued += await notify(
                     uow,
@@ -166,7 +155,7 @@ async def _remind(
                 [
                     chat
                     for chat in await uow.group_chats.of_group(group.id)
-                    if chat_key(event, chat.id) not in written
+                    if keys.chat_key(event, chat.id) not in written
                 ],
                 partial(_chat_reminder, texts, activity, group, start),
                 kind="reminder",
@@ -204,9 +193,9 @@ async def _drop_missed(
     for start in starts:
         for offset in offsets:
             remind_at = offset.remind_at(start)
-            event = f"{reminder_key(activity.id, start)}:{offset.spec}"
+            event = keys.reminder_at(activity.id, start, offset.spec)
             for recipient in recipients:
-                key = recipient_key(event, recipient.id)
+                key = keys.recipient_key(event, recipient.id)
                 if key in written or joined.get(recipient.id, remind_at) > remind_at:
                     continue
                 dropped = await uow.outbox.record_dropped(

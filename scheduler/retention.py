@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.attachments import delete_unused_attachments
-from bot.photos import delete_unused
+from bot.storage.attachments import delete_unused_attachments
 from bot.storage.database import Database
+from bot.storage.photos import delete_unused
 
 log = logging.getLogger(__name__)
 

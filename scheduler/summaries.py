@@ -12,13 +12,14 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from bot.access import groups_in_scope
-from bot.indicators import month_indicators
-from bot.notify import queue_reply, recipient_key
-from bot.settings import Settings
+from bot.base import keys
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.notify import queue_reply
+from bot.domain.access import groups_in_scope
+from bot.reports.indicators import month_indicators
 from bot.storage.database import Database
 from bot.storage.records import Group, Role, User
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from handlers.achievement import achievement_reply
 from handlers.area_summary import LOOK_BACK, area_month, scope_label, summary_reply
@@ -65,13 +66,13 @@ async def _weekly_summaries(
     slot = latest_weekly_slot(now, zone, settings.weekly_summary_day, settings.summary_time)
     if now - slot >= LATE_BY_AT_MOST:
         return 0
-    event = f"summary:week:{slot:%G-W%V}"
+    event = keys.weekly_summary(slot)
     async with database.unit_of_work() as uow:
         officers = await uow.users.many(await uow.roles.holder_ids(Role.OFFICER))
     queued = 0
     for officer in officers:
         async with database.unit_of_work() as uow:
-            if await uow.outbox.id_of(recipient_key(event, officer.id)) is not None:
+            if await uow.outbox.id_of(keys.recipient_key(event, officer.id)) is not None:
                 continue
             grants = await uow.roles.active(officer.id)
             groups = await groups_in_scope(uow, grants)
@@ -114,12 +115,12 @@ async def _recap_for_kader(
 ) -> int:
     """The month before `slot`, to each kader of `group` who has not had it yet."""
     month = local_month(slot - dt.timedelta(days=1), group.timezone)
-    event = f"recap:month:{group.id}:{month:%Y-%m}"
+    event = keys.monthly_recap(group.id, month)
     async with database.unit_of_work() as uow:
         kader: list[User] = [
             person
             for person in await uow.users.many(await uow.roles.kader_ids(group.id))
-            if await uow.outbox.id_of(recipient_key(event, person.id)) is None
+            if await uow.outbox.id_of(keys.recipient_key(event, person.id)) is None
         ]
         if not kader:
             return 0

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
-from bot.models import Channel, Reply, Template
+from bot.base.models import Channel, Reply, Template
 from bot.storage.records import OutboxMessage
 
 SERVICE_WINDOW = {Channel.WHATSAPP: dt.timedelta(hours=24)}

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.consent import consent_version
-from bot.demo import FISHERMEN_CODE, persona_id, seed_demo
-from bot.engine import Engine
-from bot.models import Channel, Inbound, Reply
-from bot.settings import Settings
+from bot.app.demo import FISHERMEN_CODE, persona_id, seed_demo
+from bot.base import keys
+from bot.base.models import Channel, Inbound, Reply
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.consent import consent_version
+from bot.core.engine import Engine
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
@@ -60,12 +61,17 @@ class Person:
         )
 
     async def say(self, text: str) -> list[Reply]:
-        self.last = await self.engine.handle(self.inbound(text=text))
-        return self.last
+        return self._answered(await self.engine.handle(self.inbound(text=text)))
 
     async def tap(self, token: str) -> list[Reply]:
-        self.last = await self.engine.handle(self.inbound(choice=token))
-        return self.last
+        return self._answered(await self.engine.handle(self.inbound(choice=token)))
+
+    def _answered(self, replies: list[Reply]) -> list[Reply]:
+        """Keep the replies; every button in them has a prefix `bot/base/keys.py` lists."""
+        unknown = [c.token for r in replies for c in r.choices if not keys.token_known(c.token)]
+        assert not unknown, f"tokens of no prefix in bot/base/keys.py: {unknown}"
+        self.last = replies
+        return replies
 
     @property
     def keys(self) -> list[str]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.engine import Engine
-from bot.models import Reply, Unsent
+from bot.base.models import Reply, Unsent
+from bot.core.engine import Engine
 
 log = logging.getLogger(__name__)
 

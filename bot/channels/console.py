@@ -14,14 +14,14 @@ import uuid
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.clock import utc_now
-from bot.demo import PERSONAS, persona_id
-from bot.engine import Engine
-from bot.models import Channel, Inbound, Reply
+from bot.app.demo import PERSONAS, persona_id
+from bot.base.clock import utc_now
+from bot.base.models import Channel, Inbound, Reply
+from bot.core.engine import Engine
+from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.jobs import run_due_jobs
-from scheduler.quiet import QuietHours
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)

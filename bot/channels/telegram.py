@@ -2,7 +2,7 @@
 
 No rules live here. The engine decides everything; this module only translates, renders
 keyboards, answers button presses, keeps photos on disk, and maps Telegram's errors onto the
-delivery job's (`bot.outbound`).
+delivery job's (`bot.core.outbound`).
 """
 
 from __future__ import annotations
@@ -57,12 +57,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import main_role
-from bot.channels.answering import deliver
-from bot.channels.text import clean_text, split_text
-from bot.engine import Engine
-from bot.inbox import Inbox, failed
-from bot.models import (
+from bot.base.models import (
     Channel,
     ChatEvent,
     ChatEventKind,
@@ -74,12 +69,17 @@ from bot.models import (
     Unsent,
     valid_choice_token,
 )
-from bot.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
-from bot.photos import keep_media
-from bot.settings import Settings
+from bot.base.settings import Settings
+from bot.base.texts import LANGUAGES, Texts
+from bot.channels.answering import deliver
+from bot.channels.text import clean_text, split_text
+from bot.core.engine import Engine
+from bot.core.inbox import Inbox, failed
+from bot.core.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
+from bot.domain.access import main_role
 from bot.storage.inbox import InboxRow
+from bot.storage.photos import keep_media
 from bot.storage.records import Role
-from bot.texts import LANGUAGES, Texts
 from handlers.commands import command_list
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ stored, or a webhook that answers 200 only once it is stored.
 
 python-telegram-bot's updater confirms a batch when it fetches the next one, before the bot has
 handled the first; its webhook answers before handling. Here both keep the update in the
-database first (`bot.inbox`). Updates are kept as raw JSON, not parsed: one the library cannot
+database first (`bot.core.inbox`). Updates are kept as raw JSON, not parsed: one the library cannot
 read is stored and skipped, never fetched again and again.
 """
 
@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.base.models import Channel
 from bot.channels.webhook import TooLarge, capped_body
-from bot.inbox import Inbox
-from bot.models import Channel
+from bot.core.inbox import Inbox
 from bot.storage.inbox import Received
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import MAX_TEXT_CHARS
+from bot.base.models import MAX_TEXT_CHARS
 
 
 def split_text(text: str, limit: int) -> list[str]:

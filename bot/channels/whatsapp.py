@@ -43,13 +43,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.channels.answering import deliver
-from bot.channels.text import clean_text, split_text
-from bot.channels.webhook import TooLarge, capped_body
-from bot.clock import utc_now
-from bot.engine import Engine
-from bot.inbox import Inbox, failed, later, settle
-from bot.models import (
+from bot.base.clock import utc_now
+from bot.base.models import (
     Channel,
     Choice,
     Inbound,
@@ -59,7 +54,14 @@ from bot.models import (
     Unsent,
     valid_choice_token,
 )
-from bot.outbound import (
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.channels.answering import deliver
+from bot.channels.text import clean_text, split_text
+from bot.channels.webhook import TooLarge, capped_body
+from bot.core.engine import Engine
+from bot.core.inbox import Inbox, failed, later, settle
+from bot.core.outbound import (
     DeliveryError,
     NeedsTemplate,
     PermanentFailure,
@@ -67,11 +69,9 @@ from bot.outbound import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.photos import keep_media
-from bot.settings import Settings
 from bot.storage.database import UnitOfWork
 from bot.storage.inbox import InboxRow, Received
-from bot.texts import Texts
+from bot.storage.photos import keep_media
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
+from bot.base.clock import from_db, to_db
 
 
 @dataclass(frozen=True)

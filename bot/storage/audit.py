@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
+from bot.base.clock import from_db, to_db
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
+from bot.base import keys
+from bot.base.clock import from_db, to_db
 
 OPEN_STATUSES = ("scheduled", "sending", "paused")
 CANCELLED = "cancelled by its author"
@@ -281,7 +282,7 @@ class BroadcastRepository:
             " status, last_error, broadcast_id)"
             " SELECT users.id, 'broadcast',"
             " CASE users.language WHEN 'en' THEN :payload_en ELSE :payload_id END,"
-            " 'bc:' || :broadcast || ':to:' || users.id, :now, :now,"
+            f" {keys.broadcast_to_sql(':broadcast', 'users.id')}, :now, :now,"
             " CASE WHEN users.unreachable_at IS NOT NULL OR users.channel NOT IN"
             " (SELECT value FROM json_each(:channels)) THEN 'unreachable'"
             " ELSE 'pending' END,"
@@ -307,7 +308,7 @@ class BroadcastRepository:
         await self._db.execute(
             "INSERT INTO standing_offers (user_id, token, expires_at)"
             " SELECT users.id, ?, ? FROM users JOIN outbox"
-            " ON outbox.dedupe_key = 'bc:' || ? || ':to:' || users.id"
+            f" ON outbox.dedupe_key = {keys.broadcast_to_sql('?', 'users.id')}"
             " WHERE users.id > ? AND users.id <= ? AND outbox.status = 'pending'"
             " ON CONFLICT (user_id, token) DO UPDATE SET expires_at = excluded.expires_at",
             (reply_token, to_db(reply_valid_until), broadcast.id, broadcast.queued_through,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.clock import to_db, utc_now
+from bot.base.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository

@@ -7,7 +7,7 @@ import secrets
 
 import aiosqlite
 
-from bot.clock import to_db
+from bot.base.clock import to_db
 from bot.storage.records import Group, NewGroup, Sector
 
 # No 0/O, 1/I/L: codes are read aloud and copied from paper.

@@ -6,8 +6,8 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.clock import to_db
-from bot.models import Channel
+from bot.base.clock import to_db
+from bot.base.models import Channel
 from bot.storage.groups import new_join_code
 
 

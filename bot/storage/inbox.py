@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
-from bot.models import Channel
+from bot.base.clock import from_db, to_db
+from bot.base.models import Channel
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class InboxRow:
     raw: str
     received_at: dt.datetime
     answer: str | None
-    """Handled: the answer still to be sent (`bot.inbox.Unsent` as JSON)."""
+    """Handled: the answer still to be sent (`bot.core.inbox.Unsent` as JSON)."""
 
 
 _COLUMNS = "id, channel, update_ref, sender, raw, received_at, answer"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
+from bot.base.clock import from_db, to_db
 
 REFERENCE_PREFIX = "UKK"
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.clock import to_db
+from bot.base.clock import to_db
 
 
 class OfferRepository:

@@ -10,8 +10,9 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
-from bot.models import Channel
+from bot.base import keys
+from bot.base.clock import from_db, to_db
+from bot.base.models import Channel
 from bot.storage.records import OutboxMessage
 
 
@@ -45,6 +46,7 @@ class OutboxRepository:
         exists; True if added."""
         if (user_id is None) == (group_chat_id is None):
             raise ValueError("an outbox row goes to exactly one person or one group chat")
+        keys.check_dedupe_key(dedupe_key)
         cursor = await self._db.execute(
             "INSERT INTO outbox (user_id, group_chat_id, kind, payload, dedupe_key, urgent,"
             " not_before, created_at, broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -75,6 +77,7 @@ class OutboxRepository:
         self, *, user_id: int, kind: str, dedupe_key: str, now: dt.datetime, reason: str
     ) -> bool:
         """Note that a message was never sent and never will be; True the first time only."""
+        keys.check_dedupe_key(dedupe_key)
         cursor = await self._db.execute(
             "INSERT INTO outbox (user_id, kind, payload, dedupe_key, not_before, created_at,"
             " status, last_error) VALUES (?, ?, '{}', ?, ?, ?, 'failed', ?)"

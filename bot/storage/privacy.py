@@ -13,7 +13,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.clock import to_db
+from bot.base import keys
+from bot.base.clock import to_db
 from bot.storage.records import User
 
 ERASED_NAME = ""
@@ -40,14 +41,6 @@ def erased_platform_id(user_id: int) -> str:
     """Keeps `users (channel, platform_id)` unique without the chat id: nothing can reach it."""
     return f"erased:{user_id}"
 
-
-_ABOUT_PERSON = (
-    "dedupe_key LIKE 'alarm:' || :user || ':%' OR dedupe_key LIKE 'sos:' || :user || ':%'"
-    " OR dedupe_key LIKE 'help:' || :user || ':%'"
-    " OR dedupe_key LIKE 'member\\_joined:%:' || :user || ':%' ESCAPE '\\'"
-)
-"""Messages to others about the person (their SOS, a call for help, their joining a group), by
-the dedupe keys `handlers` give them."""
 
 _OUTBOX_COLUMNS = "id, kind, payload, created_at, status, sent_at, delivered_at, read_at"
 
@@ -116,9 +109,7 @@ class PrivacyRepository:
             "UPDATE outbox SET payload = '', platform_message_id = NULL,"
             " status = CASE status WHEN 'pending' THEN 'failed' ELSE status END,"
             " last_error = CASE status WHEN 'pending' THEN 'erased' ELSE last_error END"
-            f" WHERE user_id = :user OR {_ABOUT_PERSON}"
-            " OR EXISTS (SELECT 1 FROM incidents WHERE incidents.reporter_id = :user"
-            " AND outbox.dedupe_key LIKE 'incident:' || incidents.id || ':%')",
+            f" WHERE user_id = :user OR {keys.about_person_sql(':user')}",
             {"user": user.id},
         )
         await self._forget_in_open_screens(user.id)
@@ -132,9 +123,10 @@ class PrivacyRepository:
         """Blank the buttons naming the person in others' unfinished conversations: a kader's
         list of reports (`rv:<report>`) or of who attended (`att:u:<person>`)."""
         async with self._db.execute(
-            "SELECT 'rv:' || id FROM incidents WHERE reporter_id = ?", (user_id,)
+            "SELECT id FROM incidents WHERE reporter_id = ?", (user_id,)
         ) as cursor:
-            naming = {str(row[0]) for row in await cursor.fetchall()} | {f"att:u:{user_id}"}
+            reports = [int(row[0]) for row in await cursor.fetchall()]
+        naming = {keys.reported_incident_token(n) for n in reports} | {keys.attendee_token(user_id)}
         async with self._db.execute(
             "SELECT rowid, offered FROM sessions WHERE EXISTS (SELECT 1 FROM json_each(offered)"
             f" WHERE json_extract(value, '$.token') IN ({', '.join('?' for _ in naming)}))",

@@ -1,4 +1,4 @@
-"""The counts behind a group's monthly indicators (`bot.indicators`); all SQL for them is here."""
+"""The counts behind a group's monthly indicators (`bot.reports.indicators`); all their SQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
+from bot.base import keys
+from bot.base.clock import from_db, to_db
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class ScheduledActivity:
 # follow-ups are found by the range of their dedupe keys ("followup:<id>:" up to, not including,
 # "followup:<id>;"), which walks the keys' index; a LIKE would read the whole outbox. The CROSS
 # JOIN keeps the members' messages first: SQLite would otherwise start from every WhatsApp user.
+_FOLLOWUPS = keys.followup_range_sql("i.id")
 _MEMBERS_AT_END = """
 SELECT m.user_id FROM memberships AS m WHERE m.group_id = :group AND m.joined_at < :end
 AND (m.left_at IS NULL OR m.left_at >= :end)"""
@@ -56,7 +58,7 @@ SELECT
   (SELECT COUNT(*) FROM incident_events WHERE action = 'referred'
      AND at >= :start AND at < :end AND incident_id IN ({_GROUP_INCIDENTS})) AS referrals,
   (SELECT COUNT(*) FROM incidents AS i JOIN outbox AS o
-     ON o.dedupe_key >= 'followup:' || i.id || ':' AND o.dedupe_key < 'followup:' || i.id || ';'
+     ON o.dedupe_key >= {_FOLLOWUPS[0]} AND o.dedupe_key < {_FOLLOWUPS[1]}
      WHERE i.group_id = :group AND o.kind = 'followup' AND o.status = 'sent'
      AND o.sent_at >= :start AND o.sent_at < :end) AS followups_asked,
   (SELECT COUNT(*) FROM incident_events WHERE action LIKE 'followup!_%' ESCAPE '!'
@@ -87,7 +89,7 @@ class RecapRepository:
         active_window: dt.timedelta,
         follow_up: dt.timedelta,
     ) -> dict[str, int]:
-        """Every count of `bot.indicators.MonthIndicators` for one group and month, by name."""
+        """Every count of `MonthIndicators` (bot.reports.indicators) for a group and month."""
         since = end - active_window
         params = {
             "group": group_id,

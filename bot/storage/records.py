@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.models import Channel
+from bot.base.models import Channel
 
 
 class Sector(StrEnum):

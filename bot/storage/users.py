@@ -6,8 +6,8 @@ import datetime as dt
 
 import aiosqlite
 
-from bot.clock import from_db, to_db
-from bot.models import Channel
+from bot.base.clock import from_db, to_db
+from bot.base.models import Channel
 from bot.storage.records import User
 
 _COLUMNS = (

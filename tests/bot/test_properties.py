@@ -31,22 +31,22 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr, TypeAdapter, ValidationError
 
+from bot.app.demo import FISHERMEN_CODE, PLANTATION_CODE, persona_id, seed_demo
+from bot.base.models import MAX_TEXT_CHARS, Channel, ChoiceToken, Inbound, Location, Reply
+from bot.base.settings import Settings
+from bot.base.texts import Texts
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_updates import received
 from bot.channels.whatsapp import WhatsAppChannel
-from bot.demo import FISHERMEN_CODE, PLANTATION_CODE, persona_id, seed_demo
-from bot.engine import Engine
-from bot.inbox import Inbox
-from bot.models import MAX_TEXT_CHARS, Channel, ChoiceToken, Inbound, Location, Reply
-from bot.settings import Settings
+from bot.core.engine import Engine
+from bot.core.inbox import Inbox
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from handlers.commands import COMMANDS
 from handlers.incident_alerts import ACTION_EFFECT
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.reminders import materialise_reminders
-from tests.bot.test_permissions import Paced
+from tests.bot.domain.test_permissions import Paced
 from tests.conftest import DAY_BEFORE, FakeClock, add_meeting
 from tests.fakes import telegram_api, whatsapp_api
 from tests.fakes.telegram_api import FakeGroupChat, FakeTelegram, FakeUser

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.clock import utc_now
-from bot.demo import FISHERMEN_CODE, seed_demo
-from bot.models import Channel
-from bot.runner import run_bot
-from bot.settings import Settings
+from bot.app.demo import FISHERMEN_CODE, seed_demo
+from bot.app.runner import run_bot
+from bot.base.clock import utc_now
+from bot.base.models import Channel
+from bot.base.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
 from tests.conftest import CONSENTED, SCRIPTED_PACE

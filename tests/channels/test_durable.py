@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 
-from bot.settings import Settings
+from bot.base.settings import Settings
 from tests.channels.conftest import KADER
 from tests.channels.test_telegram import add_telegram_members, press, reply_to
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
@@ -50,7 +50,7 @@ async def posukk_run(settings: Settings, **extra: str) -> AsyncIterator[asyncio.
     }
     with (settings.data_dir.parent / "bot.log").open("ab") as log:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=env,
+            sys.executable, "-m", "bot.app.cli", "run", env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=log,
         )  # fmt: skip
         try:

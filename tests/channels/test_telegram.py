@@ -14,12 +14,12 @@ import pytest
 from pydantic import SecretStr
 from telegram import Bot
 
+from bot.app.demo import FISHERMEN_CODE
+from bot.base.clock import utc_now
+from bot.base.models import Channel, Reply
+from bot.base.settings import Settings
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.text import split_text
-from bot.clock import utc_now
-from bot.demo import FISHERMEN_CODE
-from bot.models import Channel, Reply
-from bot.settings import Settings
 from bot.storage.database import Database
 from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
 from tests.conftest import CONSENTED
@@ -132,7 +132,7 @@ async def test_a_restart_mid_conversation_resumes(telegram: FakeTelegram, bot: R
     await press(telegram, worker, "lang:id", "Apakah Anda setuju?")
     await press(telegram, worker, "consent:yes", "Siapa nama Anda?")
     await bot.shutdown()
-    again = await start_bot(bot.settings)
+    again = await start_bot(bot.base.settings)
     try:
         await reply_to(telegram, worker, "Sinta", "Nomor HP Anda?")
     finally:
@@ -287,7 +287,7 @@ def test_long_texts_are_split_below_the_limit() -> None:
 async def test_refuses_to_start_without_what_it_needs(settings: Settings, missing: str) -> None:
     import asyncio
 
-    from bot.runner import RunError, run_bot
+    from bot.app.runner import RunError, run_bot
 
     broken = (
         settings.model_copy(update={"telegram_token": None})
@@ -311,7 +311,7 @@ async def test_posukk_run_stops_cleanly_on_sigterm(
         "POSUKK_TELEGRAM_POLL_TIMEOUT": "1",
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env,
+        sys.executable, "-m", "bot.app.cli", "run", env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

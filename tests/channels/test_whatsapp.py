@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.app.demo import FISHERMEN_CODE, seed_demo
+from bot.app.runner import RunError, run_bot
+from bot.base.clock import utc_now
+from bot.base.models import Channel, Reply
+from bot.base.settings import Settings
+from bot.base.texts import Texts
 from bot.channels.whatsapp import WhatsAppChannel, split_updates
-from bot.clock import utc_now
-from bot.demo import FISHERMEN_CODE, seed_demo
-from bot.engine import Engine
-from bot.inbox import Inbox
-from bot.models import Channel, Reply
-from bot.runner import RunError, run_bot
-from bot.settings import Settings
+from bot.core.engine import Engine
+from bot.core.inbox import Inbox
 from bot.storage.database import Database
 from bot.storage.records import Role
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN

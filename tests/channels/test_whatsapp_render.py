@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.base.models import Choice, Reply
+from bot.base.texts import Texts
 from bot.channels.whatsapp import (
     MAX_BODY,
     GraphRedirect,
@@ -12,15 +14,13 @@ from bot.channels.whatsapp import (
     delivery_error,
     plan,
 )
-from bot.models import Choice, Reply
-from bot.outbound import (
+from bot.core.outbound import (
     NeedsTemplate,
     PermanentFailure,
     RetryLater,
     TemporaryFailure,
     Unreachable,
 )
-from bot.texts import Texts
 
 MORE = "Pilihan lain / More choices:"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.incident_codes import TOPIC_CODES
+from bot.domain.incident_codes import TOPIC_CODES
 from content.knowledge import Knowledge, pick
 from content.loader import TOPICS_DIR, ContentError, load_topics
 from content.schema import Sector

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.models import Channel, Reply
-from bot.outbound import DeliveryError
+from bot.base.models import Channel, Reply
+from bot.core.outbound import DeliveryError
 
 
 class ScriptedSender:

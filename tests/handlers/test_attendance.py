@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.engine import Engine
+from bot.core.engine import Engine
 from bot.storage.database import Database
 from tests.conftest import MEETING, FakeClock, RowCounter, add_meeting, person
 

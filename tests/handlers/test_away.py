@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.engine import Engine
+from bot.core.engine import Engine
 from handlers.away import absence_days
 from tests.conftest import START, RowCounter, person
 

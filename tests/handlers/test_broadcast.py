@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.audience import Audience, Scope
-from bot.demo import FISHERMEN_CODE, PLANTATION_CODE
-from bot.engine import Engine
-from bot.models import Channel, Choice
+from bot.app.demo import FISHERMEN_CODE, PLANTATION_CODE
+from bot.base.models import Channel, Choice
+from bot.base.texts import Texts
+from bot.core.engine import Engine
+from bot.domain.audience import Audience, Scope
 from bot.storage.broadcasts import CANCELLED
 from bot.storage.database import Database
 from bot.storage.records import NewGroup, Role, Sector
-from bot.texts import Texts
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from tests.conftest import CONSENTED, FakeClock, Person, RowCounter, person

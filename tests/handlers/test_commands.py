@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Engine
+from bot.core.engine import Engine
 from tests.conftest import Person, person
 
 

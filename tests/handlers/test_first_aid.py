@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.demo import FISHERMEN_CODE
-from bot.engine import Engine
+from bot.app.demo import FISHERMEN_CODE
+from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
 from content.schema import Sector

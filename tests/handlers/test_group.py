@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.demo import FISHERMEN_CODE, PLANTATION_CODE
-from bot.engine import Engine
-from bot.models import Channel
+from bot.app.demo import FISHERMEN_CODE, PLANTATION_CODE
+from bot.base.models import Channel
+from bot.core.engine import Engine
 from bot.storage.database import Database
 from bot.storage.records import Role
 from tests.conftest import START, Person, RowCounter, person

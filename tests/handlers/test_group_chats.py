@@ -6,17 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.clock import utc_now
-from bot.demo import FISHERMEN_CODE, PLANTATION_CODE, persona_id
-from bot.engine import Engine
-from bot.models import Channel, ChatEvent, ChatEventKind, Reply
-from bot.outbound import DeliveryError, Moved, Unreachable
+from bot.app.demo import FISHERMEN_CODE, PLANTATION_CODE, persona_id
+from bot.base.clock import utc_now
+from bot.base.models import Channel, ChatEvent, ChatEventKind, Reply
+from bot.base.texts import Texts
+from bot.core.engine import Engine
+from bot.core.outbound import DeliveryError, Moved, Unreachable
+from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from bot.storage.records import Role
-from bot.texts import Texts
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from scheduler.quiet import QuietHours
 from scheduler.reminders import materialise_reminders
 from tests.conftest import CONSENTED, DAY_BEFORE, FakeClock, RowCounter, add_meeting, person
 from tests.fakes.senders import ScriptedSender

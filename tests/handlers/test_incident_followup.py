@@ -6,10 +6,10 @@ import datetime as dt
 
 import openpyxl
 
-from bot.engine import Engine
-from bot.models import Channel
+from bot.base.models import Channel
+from bot.base.texts import Texts
+from bot.core.engine import Engine
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.escalation import escalate_unattended

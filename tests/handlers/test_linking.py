@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.engine import Engine
-from bot.models import Channel
+from bot.base.models import Channel
+from bot.core.engine import Engine
 from tests.conftest import FakeClock, Person, RowCounter, person
 
 WHATSAPP_REF = "ID.5550001"

@@ -9,14 +9,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.consent import consent_version
-from bot.demo import FISHERMEN_CODE
-from bot.engine import Engine
-from bot.models import Channel
-from bot.settings import Settings
+from bot.app.demo import FISHERMEN_CODE
+from bot.base.models import Channel
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.consent import consent_version
+from bot.core.engine import Engine
 from bot.storage.database import Database
 from bot.storage.inbox import Received
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from tests.conftest import CONSENTED, START, FakeClock, Person, RowCounter, person
 from tests.handlers.test_report import report_cut_on_the_boat

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.engine import Engine
-from bot.group_status import StatusRules
+from bot.base.status_rules import StatusRules
+from bot.base.texts import Texts
+from bot.core.engine import Engine
 from bot.storage.database import Database
-from bot.texts import Texts
 from handlers.achievement import suggestion
-from tests.bot.test_charts import assert_phone_sized
-from tests.bot.test_indicators import a_month, a_month_of_work
+from tests.bot.reports.test_charts import assert_phone_sized
+from tests.bot.reports.test_indicators import a_month, a_month_of_work
 from tests.conftest import FakeClock, RowCounter, person
 
 END_OF_NOVEMBER = dt.datetime(2026, 11, 30, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 WITA

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.demo import FISHERMEN_CODE
-from bot.engine import Engine
+from bot.app.demo import FISHERMEN_CODE
+from bot.core.engine import Engine
 from tests.conftest import CONSENTED, Person, RowCounter
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bot.engine import Engine
+from bot.base.texts import Texts
+from bot.core.engine import Engine
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from tests.conftest import FakeClock, Person, RowCounter, person
 

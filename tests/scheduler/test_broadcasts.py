@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.audience import Audience, resolve
-from bot.broadcast_message import recipient_messages
-from bot.clock import to_db
-from bot.demo import FISHERMEN_CODE
-from bot.engine import Engine
-from bot.models import Channel, Reply
-from bot.outbound import DeliveryError, NeedsTemplate
+from bot.app.demo import FISHERMEN_CODE
+from bot.base.clock import to_db
+from bot.base.models import Channel, Reply
+from bot.base.texts import Texts
+from bot.core.engine import Engine
+from bot.core.outbound import DeliveryError, NeedsTemplate
+from bot.domain.audience import Audience, resolve
+from bot.domain.broadcast_message import recipient_messages
 from bot.storage.broadcasts import CANCELLED, Recipients
 from bot.storage.database import Database
-from bot.texts import Texts
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.worker import DeliveryWorker

@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from bot.models import Channel, Reply
-from bot.outbound import PermanentFailure, TemporaryFailure, Unreachable
+from bot.base.models import Channel, Reply
+from bot.core.outbound import PermanentFailure, TemporaryFailure, Unreachable
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit, _ChannelState
 from tests.conftest import FakeClock, RowCounter

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.engine import Engine
-from bot.models import Channel
+from bot.base.keys import rsvp as rsvp_token
+from bot.base.models import Channel
+from bot.base.texts import Texts
+from bot.core.engine import Engine
 from bot.storage.database import Database
-from bot.texts import Texts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from scheduler.reminders import DROPPED, Offset, materialise_reminders, rsvp_token
+from scheduler.reminders import DROPPED, Offset, materialise_reminders
 from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,

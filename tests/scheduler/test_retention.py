@@ -6,10 +6,11 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from bot.attachments import ATTACHMENTS
-from bot.engine import Engine
-from bot.models import Channel, Reply
-from bot.notify import queue_reply, recipient_key
+from bot.base import keys
+from bot.base.models import Channel, Reply
+from bot.core.engine import Engine
+from bot.core.notify import queue_reply
+from bot.storage.attachments import ATTACHMENTS
 from bot.storage.database import Database
 from scheduler.retention import forget_old_data, years_before
 from tests.conftest import FakeClock, Person, RowCounter, person
@@ -96,6 +97,9 @@ def test_a_leap_day_goes_back_to_the_28th() -> None:
     assert years_before(dt.datetime(2026, 11, 23, tzinfo=dt.UTC), 5).year == 2021
 
 
+NAMES = ("queued", "sent")
+
+
 async def test_attachments_stay_while_a_queued_message_needs_them(
     database: Database, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -106,12 +110,13 @@ async def test_attachments_stay_while_a_queued_message_needs_them(
     async with database.unit_of_work() as uow:
         sari = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
         assert sari is not None
-        for name in ("queued", "sent"):
+        events = {name: keys.monthly_recap(n, dt.date(2026, 11, 1)) for n, name in enumerate(NAMES)}
+        for name, event in events.items():
             reply = Reply(
                 key="recap.monthly", text="Rekap", photo=str(folder / f"capaian-2026-11-{name}.png")
             )
-            await queue_reply(uow, sari, reply, kind="recap", dedupe_key=name, now=clock())
-        sent = await uow.outbox.id_of(recipient_key("sent", sari.id))
+            await queue_reply(uow, sari, reply, kind="recap", dedupe_key=event, now=clock())
+        sent = await uow.outbox.id_of(keys.recipient_key(events["sent"], sari.id))
         assert sent is not None
         await uow.outbox.mark_sent(sent, clock(), "m1")
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import Channel, Reply
-from bot.settings import Settings
+from bot.base.models import Channel, Reply
+from bot.base.settings import Settings
+from bot.base.texts import Texts
 from bot.storage.database import Database
-from bot.texts import Texts
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.summaries import latest_monthly_slot, latest_weekly_slot, queue_summaries
-from tests.bot.test_charts import assert_phone_sized
+from tests.bot.reports.test_charts import assert_phone_sized
 from tests.conftest import FakeClock, RowCounter
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_recaps import picture

@@ -1,0 +1,1 @@
+"""The programs: command line, bot runner, admin, backup, demo data."""

@@ -1,0 +1,337 @@
+"""`posukk admin`: create groups, list them with their join codes, and grant or revoke roles."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.base.clock import utc_now
+from bot.domain.joinlinks import join_link, write_qr_poster
+from bot.storage.database import Database, UnitOfWork
+from bot.storage.records import Group, NewGroup, Role, Sector
+
+ADMIN_ACTOR = "admin-cli"
+
+
+class AdminError(Exception):
+    """A command-line request that cannot be carried out; the message says why."""
+
+
+def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = commands.add_parser("admin", help="manage groups and roles")
+    admin.add_argument("--db", help="database file (default: the user's data directory)")
+    actions = admin.add_subparsers(dest="action", required=True)
+
+    create = actions.add_parser(
+        "group-create", help="create a Pos UKK group and print its join code"
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--sector", required=True, choices=[s.value for s in Sector])
+    create.add_argument("--village", required=True)
+    create.add_argument("--district", required=True)
+    create.add_argument("--regency", required=True)
+    create.add_argument("--puskesmas", required=True, help="Puskesmas name")
+    create.add_argument("--puskesmas-phone")
+    create.add_argument("--timezone", default="Asia/Makassar", help="IANA zone (WITA default)")
+
+    contacts = actions.add_parser(
+        "group-contacts", help="set the local numbers shown on a group's emergency card"
+    )
+    contacts.add_argument("--group", required=True, help="join code of the group")
+    contacts.add_argument("--puskesmas-phone")
+    contacts.add_argument("--ambulance-phone", help="the regency's PSC 119 ambulance")
+    contacts.add_argument("--hospital", help="nearest hospital with antivenom (SABU)")
+    contacts.add_argument("--hospital-phone")
+
+    actions.add_parser("groups", help="list groups with their join codes")
+    qr = actions.add_parser("qr", help="write a printable QR poster with a group's Telegram link")
+    qr.add_argument("--group", required=True, help="join code of the group")
+    qr.add_argument("--out", type=Path, help="PNG file (default: posukk-<CODE>.png here)")
+
+    actions.add_parser("users", help="list registered people with their groups and roles")
+
+    kader = actions.add_parser("grant-kader", help="make a user kader of a group")
+    kader.add_argument("--user", type=int, required=True, help="user id (see `users`)")
+    kader.add_argument("--group", required=True, help="join code of the group")
+
+    officer = actions.add_parser("grant-officer", help="make a user officer of a regency or groups")
+    officer.add_argument("--user", type=int, required=True)
+    scope = officer.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--regency")
+    scope.add_argument("--group", action="append", help="join code; repeat for several groups")
+
+    admin_role = actions.add_parser("grant-admin", help="make a user admin: every group")
+    admin_role.add_argument("--user", type=int, required=True)
+
+    revoke = actions.add_parser("revoke", help="revoke every active grant of a role from a user")
+    revoke.add_argument("--user", type=int, required=True)
+    revoke.add_argument(
+        "--role", required=True, choices=[Role.KADER.value, Role.OFFICER.value, Role.ADMIN.value]
+    )
+
+    actions.add_parser(
+        "inbox", help="list the updates the bot could not handle (kept 14 days), with the reason"
+    )
+    audit = actions.add_parser("audit", help="show the latest audit log entries, newest first")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument(
+        "--action", dest="only_action", help="only this action, e.g. grant-role, export-incidents"
+    )
+    audit.add_argument(
+        "--subject", dest="only_subject", help="only this subject, e.g. user:12 or incident:3"
+    )
+
+
+async def run_admin(
+    database: Database, args: argparse.Namespace, out: TextIO, bot_username: str | None = None
+) -> None:
+    args.bot_username = bot_username
+    handlers: dict[str, Callable[[UnitOfWork, argparse.Namespace, TextIO], Awaitable[None]]] = {
+        "group-create": _group_create,
+        "group-contacts": _group_contacts,
+        "groups": _groups,
+        "qr": _qr,
+        "users": _users,
+        "grant-kader": _grant_kader,
+        "grant-officer": _grant_officer,
+        "grant-admin": _grant_admin,
+        "revoke": _revoke,
+        "audit": _audit,
+        "inbox": _inbox,
+    }
+    async with database.unit_of_work() as uow:
+        await handlers[args.action](uow, args, out)
+
+
+async def _group_create(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise AdminError(f"unknown time zone {args.timezone!r}") from exc
+    fields = {
+        name: getattr(args, name).strip()
+        for name in ("name", "village", "district", "regency", "puskesmas")
+    }
+    if not all(fields.values()):
+        raise AdminError("name, village, district, regency and puskesmas must not be empty")
+    now = utc_now()
+    group = await uow.groups.create(
+        NewGroup(
+            name=fields["name"],
+            sector=Sector(args.sector),
+            village=fields["village"],
+            district=fields["district"],
+            regency=fields["regency"],
+            puskesmas_name=fields["puskesmas"],
+            puskesmas_phone=args.puskesmas_phone,
+            timezone=args.timezone,
+        ),
+        now,
+    )
+    await uow.audit.record(
+        actor=ADMIN_ACTOR,
+        action="create-group",
+        subject=f"group:{group.id}",
+        now=now,
+        code=group.join_code,
+    )
+    print(f"created group {group.id} {group.name!r}, join code {group.join_code}", file=out)
+
+
+async def _group_contacts(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    """Change only the numbers given; an empty string clears one."""
+    group = await _group_by_code(uow, args.group)
+    given = {
+        "puskesmas_phone": args.puskesmas_phone,
+        "ambulance_phone": args.ambulance_phone,
+        "hospital_name": args.hospital,
+        "hospital_phone": args.hospital_phone,
+    }
+    if all(value is None for value in given.values()):
+        raise AdminError("give at least one of the numbers to set")
+    current = {name: getattr(group, name) for name in given}
+    merged = {
+        name: (value.strip() or None) if value is not None else current[name]
+        for name, value in given.items()
+    }
+    await uow.groups.set_contacts(group.id, **merged)
+    await uow.audit.record(
+        actor=ADMIN_ACTOR,
+        action="set-contacts",
+        subject=f"group:{group.id}",
+        now=utc_now(),
+        **merged,
+    )
+    print(f"emergency contacts of {group.name} updated", file=out)
+
+
+async def _groups(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    groups = await uow.groups.all()
+    if not groups:
+        print("no groups yet: create one with `posukk admin group-create`", file=out)
+    for group in groups:
+        members = await uow.memberships.count(group.id)
+        link = f"  {join_link(args.bot_username, group)}" if args.bot_username else ""
+        print(
+            f"{group.join_code}  {group.name} ({group.sector.value}) - {group.village},"
+            f" {group.district},"
+            f" {group.regency} - {group.puskesmas_name} - {group.timezone} - {members} members"
+            f"{link}",
+            file=out,
+        )
+
+
+async def _qr(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    if not args.bot_username:
+        raise AdminError("set POSUKK_TELEGRAM_BOT_USERNAME (the bot's @name from BotFather) first")
+    group = await _group_by_code(uow, args.group)
+    link = join_link(args.bot_username, group)
+    path = write_qr_poster(link, group, args.out or Path(f"posukk-{group.join_code}.png"))
+    print(f"{link}\nQR poster written to {path}", file=out)
+
+
+async def _users(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    for user in await uow.users.all():
+        group_id = await uow.memberships.active_group_id(user.id)
+        group = await uow.groups.get(group_id) if group_id is not None else None
+        grants = await uow.roles.active(user.id)
+        roles = ", ".join(
+            f"{g.role.value}:{g.regency or g.group_id}" if g.role is not Role.ADMIN else "admin"
+            for g in grants
+        )
+        print(
+            f"{user.id:>5}  {user.name}  [{user.channel.value}]"
+            f"  group={group.join_code if group else '-'}"
+            f"  roles={roles or 'worker'}",
+            file=out,
+        )
+
+
+async def _group_by_code(uow: UnitOfWork, code: str) -> Group:
+    group = await uow.groups.by_code(code)
+    if group is None:
+        raise AdminError(f"no group with join code {code!r}")
+    return group
+
+
+async def _require_user(uow: UnitOfWork, user_id: int) -> str:
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise AdminError(f"no user with id {user_id}")
+    return user.name
+
+
+async def _grant_kader(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    name = await _require_user(uow, args.user)
+    group = await _group_by_code(uow, args.group)
+    if any(
+        g.role is Role.KADER and g.group_id == group.id for g in await uow.roles.active(args.user)
+    ):
+        raise AdminError(f"{name} is already kader of {group.name}")
+    now = utc_now()
+    await uow.roles.grant(
+        user_id=args.user, role=Role.KADER, group_id=group.id, granted_by=ADMIN_ACTOR, now=now
+    )
+    if await uow.memberships.active_group_id(args.user) is None:
+        await uow.memberships.join(args.user, group.id, now)
+    await uow.audit.record(
+        actor=ADMIN_ACTOR,
+        action="grant-role",
+        subject=f"user:{args.user}",
+        now=now,
+        role="kader",
+        group=group.id,
+    )
+    print(f"{name} is now kader of {group.name}", file=out)
+
+
+async def _grant_officer(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    name = await _require_user(uow, args.user)
+    now = utc_now()
+    if args.regency:
+        regency = args.regency.strip()
+        if not any(group.regency == regency for group in await uow.groups.all()):
+            raise AdminError(
+                f"no group is in regency {regency!r}; check the spelling with `groups`"
+            )
+        await uow.roles.grant(
+            user_id=args.user, role=Role.OFFICER, regency=regency, granted_by=ADMIN_ACTOR, now=now
+        )
+        await uow.audit.record(
+            actor=ADMIN_ACTOR,
+            action="grant-role",
+            subject=f"user:{args.user}",
+            now=now,
+            role="officer",
+            regency=regency,
+        )
+        print(f"{name} is now officer of regency {regency}", file=out)
+        return
+    for code in args.group:
+        group = await _group_by_code(uow, code)
+        await uow.roles.grant(
+            user_id=args.user, role=Role.OFFICER, group_id=group.id, granted_by=ADMIN_ACTOR, now=now
+        )
+        await uow.audit.record(
+            actor=ADMIN_ACTOR,
+            action="grant-role",
+            subject=f"user:{args.user}",
+            now=now,
+            role="officer",
+            group=group.id,
+        )
+        print(f"{name} is now officer of {group.name}", file=out)
+
+
+async def _grant_admin(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    name = await _require_user(uow, args.user)
+    if any(g.role is Role.ADMIN for g in await uow.roles.active(args.user)):
+        raise AdminError(f"{name} is already admin")
+    now = utc_now()
+    await uow.roles.grant(user_id=args.user, role=Role.ADMIN, granted_by=ADMIN_ACTOR, now=now)
+    await uow.audit.record(
+        actor=ADMIN_ACTOR, action="grant-role", subject=f"user:{args.user}", now=now, role="admin"
+    )
+    print(f"{name} is now admin", file=out)
+
+
+async def _revoke(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    name = await _require_user(uow, args.user)
+    role = Role(args.role)
+    now = utc_now()
+    revoked = [g for g in await uow.roles.active(args.user) if g.role is role]
+    if not revoked:
+        raise AdminError(f"{name} holds no {role.value} role")
+    for grant in revoked:
+        await uow.roles.revoke(grant.id, now)
+        await uow.audit.record(
+            actor=ADMIN_ACTOR,
+            action="revoke-role",
+            subject=f"user:{args.user}",
+            now=now,
+            role=role.value,
+            group=grant.group_id,
+            regency=grant.regency,
+        )
+    print(f"revoked {len(revoked)} {role.value} grant(s) from {name}", file=out)
+
+
+async def _audit(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    for entry in await uow.audit.recent(
+        args.limit, action=args.only_action, subject=args.only_subject
+    ):
+        detail = " ".join(f"{k}={v}" for k, v in entry.detail.items() if v is not None)
+        print(
+            f"{entry.at:%Y-%m-%d %H:%M:%S}Z  {entry.actor}  {entry.action}"
+            f"  {entry.subject}  {detail}",
+            file=out,
+        )
+
+
+async def _inbox(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
+    """The updates kept as failed: when they came, from which app, and why they failed."""
+    for row, reason in await uow.inbox.failed():
+        print(f"#{row.id}  {row.received_at:%Y-%m-%d %H:%M:%S}Z  {row.channel}  {reason}", file=out)

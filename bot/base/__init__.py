@@ -1,0 +1,1 @@
+"""Shared by every layer: message models, settings, clock, texts, stored formats."""

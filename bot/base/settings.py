@@ -1,0 +1,116 @@
+"""Settings from environment variables (prefix POSUKK_) or a `.env` file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.base.status_rules import StatusRules
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("posukk", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="POSUKK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    db_path: Path | None = None
+    session_ttl_hours: float = Field(default=24.0, gt=0)
+    default_language: str = "id"
+    default_timezone: str = "Asia/Makassar"
+    """For people in no group yet; everyone else follows their group's time zone."""
+    quiet_hours: str = Field(default="21:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    """Local hours when only urgent messages (SOS, emergencies) are delivered."""
+    reminders: str = "1d@17:00,2h"
+    """When activity reminders go out: `Nd@HH:MM` (days before, at local time), `Nh`, `Nm`."""
+    followup_hours: list[int] = Field(default=[24, 72], min_length=1, max_length=5)
+    """Hours after a report when the worker is asked how the injury is (JSON list, e.g. [24,72])."""
+    escalate_after_hours: float = Field(default=24.0, gt=0)
+    """A report no kader acted on for this long goes to the officers."""
+    inbound_per_minute: int = Field(default=30, ge=1)
+    """Messages one person may send in a minute (a tap every two seconds for a whole minute);
+    beyond it they are warned once, then ignored for `inbound_pause_seconds` (SOS and shared
+    locations always get through)."""
+    inbound_pause_seconds: float = Field(default=60.0, ge=0)
+    status_rules: StatusRules = Field(default_factory=StatusRules)
+    """Thresholds and score weights for a group's monthly status (JSON; see docs/indicators.md)."""
+    scheduled_summaries: bool = True
+    """Send the weekly summary to officers and the monthly recap to kader (false: neither)."""
+    weekly_summary_day: int = Field(default=0, ge=0, le=6)
+    """The weekday officers get their weekly summary: 0 Monday ... 6 Sunday."""
+    summary_time: dt.time = dt.time(8, 0)
+    """Local time of the weekly summary to officers and the monthly recap to kader (on the 1st)."""
+    retention_years: int = Field(default=5, ge=1, le=30)
+    """How long a report keeps the names, words, place and photo in it; afterwards only its
+    codes and counts remain. The consent text states it, so changing it asks everyone again."""
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_bot_username: str | None = None
+    """For deep links and QR codes (`t.me/<username>?start=<code>`)."""
+    telegram_webhook_url: str | None = None
+    """Public HTTPS URL; when set, Telegram pushes updates there instead of long polling."""
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_poll_timeout: int = Field(default=20, ge=0)
+    """Seconds a long poll waits for updates; also how long a clean stop may take at most."""
+    telegram_per_second: float = Field(default=30.0, gt=0)
+    telegram_per_chat_interval: float = Field(default=1.0, ge=0)
+    telegram_per_group_chat_interval: float = Field(default=3.0, ge=0)
+    """Seconds between two posts to one group chat: Telegram allows 20 a minute per group."""
+    whatsapp_phone_id: str | None = None
+    """The WhatsApp Business phone number id (Meta app dashboard, WhatsApp > API Setup)."""
+    whatsapp_token: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    """Any string; type the same one in the app dashboard's webhook setup."""
+    whatsapp_app_secret: SecretStr | None = None
+    """Checks the signature of every webhook; WhatsApp does not start without it."""
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_webhook_listen: str = "0.0.0.0"
+    whatsapp_webhook_port: int = 8080
+    whatsapp_webhook_path: str = "/whatsapp"
+    whatsapp_per_second: float = Field(default=80.0, gt=0)
+    """Meta's default throughput per phone number."""
+    max_photo_bytes: int = 10 * 1024 * 1024
+    max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
+    """The largest webhook body read (Telegram's and WhatsApp's updates are a few kilobytes);
+    a larger one is refused unread."""
+    whatsapp_templates: dict[str, str] = Field(
+        default={
+            "reminder": "posukk_pengingat",
+            "alert": "posukk_pemberitahuan",
+            "followup": "posukk_tindak_lanjut",
+            "broadcast": "posukk_siaran",
+        }
+    )
+    """Approved WhatsApp templates (JSON) per kind of message, used outside the 24-hour window;
+    each has one body parameter, the message's text. See the README for their wording."""
+
+    def _whatsapp_settings(self) -> dict[str, object]:
+        """The four settings WhatsApp needs, all of them or none."""
+        return {
+            "POSUKK_WHATSAPP_PHONE_ID": self.whatsapp_phone_id,
+            "POSUKK_WHATSAPP_TOKEN": self.whatsapp_token,
+            "POSUKK_WHATSAPP_VERIFY_TOKEN": self.whatsapp_verify_token,
+            "POSUKK_WHATSAPP_APP_SECRET": self.whatsapp_app_secret,
+        }
+
+    def missing_whatsapp_settings(self) -> list[str]:
+        """The WhatsApp settings still unset."""
+        return [name for name, value in self._whatsapp_settings().items() if not value]
+
+    def whatsapp_wanted(self) -> bool:
+        """Whether any WhatsApp setting is given (then all must be)."""
+        return any(self._whatsapp_settings().values())
+
+    @property
+    def database(self) -> Path:
+        return self.db_path or self.data_dir / "posukk.sqlite3"

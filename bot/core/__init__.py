@@ -1,0 +1,1 @@
+"""The path of a message: conversation, engine, commands, inbox, notify, outbound."""

@@ -1,0 +1,432 @@
+"""The conversation engine: one inbound in, replies out, everything committed in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.base.clock import utc_now
+from bot.base.models import ChatEvent, ChatEventKind, Inbound, Reply, Unreadable, Unsent
+from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.core.choices import match_offered
+from bot.core.consent import consent_version
+from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
+from bot.core.flood import FloodGuard, Verdict
+from bot.core.inbox import settle
+from bot.core.locks import KeyedLocks
+from bot.core.notify import queue_unsent
+from bot.storage.database import Database, UnitOfWork
+from bot.storage.records import Session
+from content.knowledge import Knowledge
+from handlers import FLOWS
+from handlers.commands import run_command
+from handlers.consent import FLOW_NAME as CONSENT_FLOW
+from handlers.emergency import emergency_card
+from handlers.erasure import FLOW_NAME as ERASE_FLOW
+from handlers.first_aid import FLOW_NAME as FIRST_AID_FLOW
+from handlers.first_aid import newcomer_first_aid, short_answer
+from handlers.group_chats import ChatTurn, on_chat_event
+from handlers.linking import FLOW_NAME as LINK_FLOW
+from handlers.linking import start_linking
+from handlers.sos import start_sos
+from handlers.standing import Handler, standing_handler
+
+log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"^/([a-z0-9]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+# Bare words that act like their slash command, for people who never type a slash.
+_WORD_COMMANDS = {
+    "menu": "menu",
+    "batal": "batal",
+    "cancel": "batal",
+    "bantuan": "bantuan",
+    "help": "bantuan",
+    "sos": "sos",
+}
+_COMMAND_ALIASES = {
+    "help": "bantuan",
+    "cancel": "batal",
+    "language": "bahasa",
+    "tolong": "sos",
+    "link": "tautkan",
+}
+MENU_FLOW = "menu"
+REGISTRATION_FLOW = "registration"
+STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW, FIRST_AID_FLOW})
+"""The only conversations someone not registered can be in: first aid needs no registration."""
+SOS_FLOW = "sos"
+WITHOUT_CONSENT_FLOWS = frozenset({ERASE_FLOW, SOS_FLOW})
+"""What someone who has not agreed to the current consent text may still finish..."""
+WITHOUT_CONSENT_COMMANDS = frozenset({"sos", "hapusdata", "datasaya"})
+"""...and may still type: emergencies, and their rights over the data already kept."""
+
+
+@dataclass
+class _Turn:
+    ctx: StepContext
+    session: Session | None
+
+
+def _always_answered(inbound: Inbound) -> bool:
+    """SOS and a shared location get through even a flood: they may be an emergency."""
+    if inbound.location is not None:
+        return True
+    command = parse_command(inbound.text) if inbound.text else None
+    return command is not None and command[0] == "sos"
+
+
+def parse_command(text: str) -> tuple[str, str] | None:
+    """`/start ABC123` -> ("start", "ABC123"); bare words like `batal` count too."""
+    found = _COMMAND.match(text)
+    if found:
+        name = found.group(1).lower()
+        return _COMMAND_ALIASES.get(name, name), (found.group(2) or "").strip()
+    word = text.strip().lower()
+    return (_WORD_COMMANDS[word], "") if word in _WORD_COMMANDS else None
+
+
+class Engine:
+    def __init__(
+        self,
+        database: Database,
+        texts: Texts,
+        settings: Settings,
+        knowledge: Knowledge,
+        clock: Callable[[], dt.datetime] = utc_now,
+        flows: Mapping[str, Flow] = FLOWS,
+    ) -> None:
+        self.database = database
+        self.texts = texts
+        self.knowledge = knowledge
+        self.settings = settings
+        self.clock = clock
+        self.flows = flows
+        self.consent_version = consent_version(texts, settings)
+        self._locks = KeyedLocks()
+        self._flood = FloodGuard(
+            settings.inbound_per_minute, dt.timedelta(seconds=settings.inbound_pause_seconds)
+        )
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Answer one inbound; a repeated message id, or a flood from one sender, gets no answer
+        and changes nothing."""
+        verdict = self._flood.check((inbound.channel, inbound.user_ref), self.clock())
+        if verdict is not Verdict.ANSWER and not _always_answered(inbound):
+            log.warning(
+                "too many messages from one %s sender: %s (%d senders tracked)",
+                inbound.channel,
+                verdict.value,
+                self._flood.tracked(),
+            )
+            if verdict is Verdict.IGNORE:
+                return []
+            text = self.texts.get(self.settings.default_language, "common.slow_down")
+            return [Reply(key="common.slow_down", text=text)]
+        sender = (inbound.channel, inbound.user_ref)
+        async with self._locks.hold(sender):
+            async with self.database.unit_of_work() as uow:
+                now = self.clock()
+                if not await uow.inbound.first_time(
+                    inbound.channel, inbound.message_id, inbound.user_ref, now
+                ):
+                    log.info("dropping repeated inbound %s/%s", inbound.channel, inbound.message_id)
+                    await settle(uow)
+                    return []
+                turn = await self._load(uow, inbound, now)
+                replies = await self._route(turn, inbound)
+                await self._save(turn)
+                await settle(uow, Unsent.answering(inbound, replies))
+            # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
+            self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
+            for work in turn.ctx.after_commit:
+                await work(self.database)
+            return replies
+
+    async def handle_chat_event(self, event: ChatEvent) -> list[Reply]:
+        """Answer something that happened in a group chat (see `handlers.group_chats`)."""
+        command = parse_command(_CONTROL_CHARS.sub("", event.text).strip())
+        if event.kind is ChatEventKind.COMMAND and command is None:
+            return []
+        async with self.database.unit_of_work() as uow:
+            await settle(uow)
+            user = (
+                await uow.users.by_platform(event.channel, event.user_ref)
+                if event.user_ref
+                else None
+            )
+            turn = ChatTurn(
+                uow=uow,
+                texts=self.texts,
+                event=event,
+                now=self.clock(),
+                language=user.language if user else self.settings.default_language,
+                user=user,
+                grants=await uow.roles.active(user.id) if user else [],
+            )
+            return await on_chat_event(turn, command)
+
+    async def queue_replies(self, unsent: Unsent, start: int) -> int:
+        """Hand replies the platform refused for now (rate limit, network), from number `start`
+        on, to the outbox, urgent, so they arrive a little late rather than never; how many."""
+        async with self.database.unit_of_work() as uow:
+            queued = await queue_unsent(uow, unsent, self.clock(), start)
+        if not queued:
+            log.warning("a reply to an unregistered person could not be sent; dropping it")
+        return queued
+
+    async def _load(self, uow: UnitOfWork, inbound: Inbound, now: dt.datetime) -> _Turn:
+        user = await uow.users.by_platform(inbound.channel, inbound.user_ref)
+        if user is not None and (user.channel, user.platform_id) != (
+            inbound.channel,
+            inbound.user_ref,
+        ):  # a linked identity: messages follow the person to the app they use now
+            await uow.identities.prefer(user.id, inbound.channel, inbound.user_ref)
+            user = await uow.users.get(user.id)
+        session = await uow.sessions.load(inbound.channel, inbound.user_ref)
+        grants = await uow.roles.active(user.id) if user else []
+        group_id = await uow.memberships.active_group_id(user.id) if user else None
+        group = await uow.groups.get(group_id) if group_id is not None else None
+        language = (
+            user.language
+            if user
+            else session.language
+            if session
+            else self.settings.default_language
+        )
+        ctx = StepContext(
+            uow=uow,
+            texts=self.texts,
+            knowledge=self.knowledge,
+            now=now,
+            language=language,
+            channel_user=(inbound.channel, inbound.user_ref),
+            user=user,
+            grants=grants,
+            group=group,
+            settings=self.settings,
+            draft=dict(session.draft) if session else {},
+        )
+        return _Turn(ctx, session)
+
+    async def _route(self, turn: _Turn, inbound: Inbound) -> list[Reply]:
+        ctx = turn.ctx
+        notes: list[Reply] = []
+        text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
+        if turn.session and self._expired(turn.session, ctx.now):
+            stale_flow = turn.session.flow
+            turn.session = None
+            ctx.draft = {}
+            if stale_flow != MENU_FLOW:
+                notes.append(ctx.reply("session.expired"))
+            standing = inbound.choice and await self._standing_offer(ctx, inbound.choice)
+            if (inbound.choice is not None and not standing) or (text or "").isdigit():
+                # A tap or a number answered the old question: start afresh instead of guessing.
+                fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
+                return notes + await self._start_flow(turn, fresh, {})
+        command = parse_command(text) if text else None
+        if self._consent_outdated(turn, command):
+            # As for strangers: first aid still comes first, and the question comes back.
+            urgent = short_answer(ctx, text) if text else []
+            if urgent or turn.session is None or turn.session.flow != CONSENT_FLOW:
+                return notes + urgent + await self._ask_consent(turn)
+        if command is not None:
+            return notes + await self._command(turn, *command)
+        if ctx.user is None:
+            if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
+                # Help first: an injury typed before registering gets first aid, registration
+                # is offered after.
+                helped = await newcomer_first_aid(ctx, text) if text else None
+                if helped is not None:
+                    return notes + await self._apply(turn, helped)
+                return notes + await self._start_flow(turn, REGISTRATION_FLOW, {})
+            if turn.session.flow != FIRST_AID_FLOW:
+                # Mid-registration an injury is never a name or a phone number: answer it,
+                # then ask the registration question again.
+                urgent = short_answer(ctx, text) if text else []
+                if urgent:
+                    return [*notes, *urgent, await self._ask(turn)]
+        if turn.session is None:
+            turn.session = self._new_session(
+                REGISTRATION_FLOW if ctx.user is None else MENU_FLOW, ctx
+            )
+        offered = turn.session.offered
+        if inbound.unreadable is not None or (
+            inbound.voice_ref is not None and not self.flows[turn.session.flow].takes_voice
+        ):
+            unreadable = inbound.unreadable or Unreadable.VOICE
+            return [*notes, ctx.reply(f"unreadable.{unreadable}"), await self._ask(turn)]
+        if inbound.choice is not None:
+            if inbound.choice not in {option["token"] for option in offered}:
+                standing = await self._standing_offer(ctx, inbound.choice)
+                if standing is not None:
+                    result = await standing(ctx, inbound.choice)
+                    if isinstance(result, Reply):
+                        return [*notes, result, await self._ask(turn)]
+                    return notes + await self._apply(turn, result)
+                log.warning("rejecting a choice token that was not offered")
+                return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
+            answer = Answer(choice=inbound.choice)
+        else:
+            matched = match_offered(text, offered) if text else None
+            answer = Answer(
+                text=text or None,
+                choice=matched,
+                location=inbound.location,
+                contact_phone=inbound.contact_phone,
+                photo_ref=inbound.photo_ref,
+                voice_ref=inbound.voice_ref,
+            )
+        flow = self.flows[turn.session.flow]
+        outcome = await flow.steps[turn.session.step].handle(ctx, answer)
+        return notes + await self._apply(turn, outcome)
+
+    def _consent_outdated(self, turn: _Turn, command: tuple[str, str] | None) -> bool:
+        """Whether a registered person has yet to agree to a changed consent text."""
+        user = turn.ctx.user
+        if user is None or user.consent_version == self.consent_version:
+            return False
+        if command is not None:
+            return command[0] not in WITHOUT_CONSENT_COMMANDS
+        return turn.session is None or turn.session.flow not in WITHOUT_CONSENT_FLOWS
+
+    async def _ask_consent(self, turn: _Turn) -> list[Reply]:
+        if turn.session is not None and turn.session.flow == CONSENT_FLOW:
+            return [await self._ask(turn)]
+        return await self._start_flow(turn, CONSENT_FLOW, {})
+
+    async def _standing_offer(self, ctx: StepContext, token: str) -> Handler | None:
+        """The handler of a button from a message the bot sent on its own, if still valid."""
+        handler = standing_handler(token)
+        if handler is None or ctx.user is None:
+            return None
+        return handler if await ctx.uow.offers.valid(ctx.user.id, token, ctx.now) else None
+
+    async def _command(self, turn: _Turn, name: str, args: str) -> list[Reply]:
+        ctx = turn.ctx
+        if name == "start":
+            if ctx.user is None:
+                return await self._start_flow(
+                    turn, REGISTRATION_FLOW, {"join_code": args} if args else {}
+                )
+            if args:
+                return await self._start_with_code(turn, args)
+            return await self._apply(turn, Finish([ctx.reply("start.again", name=ctx.user.name)]))
+        if name == "batal":
+            ctx.draft = {}
+            if ctx.user is None:
+                turn.session = None
+                return [ctx.reply("common.cancelled_unregistered")]
+            return await self._apply(turn, Finish([ctx.reply("common.cancelled")]))
+        if name == "sos":
+            return await self._sos(turn)
+        if name == "tautkan":
+            started = await start_linking(ctx, args)
+            if isinstance(started, list):
+                return started + ([await self._ask(turn)] if turn.session else [])
+            return await self._apply(turn, started)
+        if ctx.user is None:
+            return await self._registration_first(turn)
+        if name == "menu":
+            return await self._apply(turn, Finish())
+        return await self._apply(turn, await run_command(ctx, name, args))
+
+    async def _sos(self, turn: _Turn) -> list[Reply]:
+        """SOS works from anywhere; the interrupted flow resumes after it."""
+        ctx = turn.ctx
+        if ctx.user is None:
+            card = emergency_card(ctx, None, [])
+            if turn.session is None:
+                return [card]
+            return [card, await self._ask(turn)]
+        session = turn.session
+        interrupted = None
+        if session is not None and session.flow not in (MENU_FLOW, SOS_FLOW):
+            interrupted = {"flow": session.flow, "step": session.step, "draft": ctx.draft}
+        return await self._apply(turn, start_sos(interrupted))
+
+    async def _registration_first(self, turn: _Turn) -> list[Reply]:
+        """Someone not registered typed a command: keep their registration answers, ask again."""
+        if turn.session is None or turn.session.flow != REGISTRATION_FLOW:
+            return await self._start_flow(turn, REGISTRATION_FLOW, {})
+        return [turn.ctx.reply("registration.finish_first"), await self._ask(turn)]
+
+    async def _start_with_code(self, turn: _Turn, code: str) -> list[Reply]:
+        """A registered person opened a group's join link."""
+        ctx = turn.ctx
+        group = await ctx.uow.groups.by_code(code)
+        if group is None:
+            return await self._apply(turn, Finish([ctx.reply("registration.code_invalid")]))
+        if ctx.group is not None and ctx.group.id == group.id:
+            return await self._apply(
+                turn, Finish([ctx.reply("group.already_member", group=group.name)])
+            )
+        return await self._apply(
+            turn, StartFlow("group", {"group_id": group.id}, step="confirm_join")
+        )
+
+    async def _apply(self, turn: _Turn, outcome: Outcome) -> list[Reply]:
+        ctx = turn.ctx
+        match outcome:
+            case Goto(step=step, replies=replies):
+                assert turn.session is not None
+                turn.session.step = step
+                return [*replies, await self._ask(turn)]
+            case Retry(reply=reply):
+                return [reply, await self._ask(turn)]
+            case Finish(replies=replies):
+                ctx.draft = {}
+                if ctx.user is None:
+                    turn.session = None
+                    return list(replies)
+                return [*replies, *await self._start_flow(turn, MENU_FLOW, {})]
+            case StartFlow(flow=flow, draft=draft, replies=replies, step=step):
+                return [*replies, *await self._start_flow(turn, flow, draft, step)]
+        raise AssertionError(f"unknown outcome {outcome!r}")
+
+    async def _start_flow(
+        self, turn: _Turn, flow: str, draft: dict[str, object], step: str | None = None
+    ) -> list[Reply]:
+        turn.ctx.draft = dict(draft)
+        turn.session = self._new_session(flow, turn.ctx, step)
+        return [await self._ask(turn)]
+
+    def _new_session(self, flow: str, ctx: StepContext, step: str | None = None) -> Session:
+        return Session(
+            flow=flow,
+            step=step or self.flows[flow].first,
+            language=ctx.language,
+            draft=ctx.draft,
+            offered=[],
+            updated_at=ctx.now,
+        )
+
+    async def _ask(self, turn: _Turn) -> Reply:
+        """Ask the current step's question and remember which choices were offered."""
+        assert turn.session is not None
+        step = self.flows[turn.session.flow].steps[turn.session.step]
+        prompt = await step.ask(turn.ctx)
+        turn.session.offered = [{"token": c.token, "label": c.label} for c in prompt.choices]
+        return prompt
+
+    def _expired(self, session: Session, now: dt.datetime) -> bool:
+        return now - session.updated_at > dt.timedelta(hours=self.settings.session_ttl_hours)
+
+    async def _save(self, turn: _Turn) -> None:
+        ctx = turn.ctx
+        channel, platform_id = ctx.channel_user
+        if turn.session is None:
+            await ctx.uow.sessions.delete(channel, platform_id)
+        else:
+            turn.session.draft = ctx.draft
+            turn.session.language = ctx.language
+            turn.session.updated_at = ctx.now
+            await ctx.uow.sessions.save(channel, platform_id, turn.session)
+        if ctx.user is not None:
+            await ctx.uow.users.touch(ctx.user.id, ctx.now)
+            await ctx.uow.recaps.note_day(ctx.user.id, ctx.now)

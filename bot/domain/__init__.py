@@ -1,0 +1,1 @@
+"""Rules of the domain: access, audiences, recurrence, dates, phones, codes, quiet hours."""

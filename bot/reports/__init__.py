@@ -1,0 +1,1 @@
+"""Indicators, group status, charts, exports and workbooks."""

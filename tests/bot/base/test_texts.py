@@ -1,0 +1,69 @@
+"""The text catalogs: complete in both languages, consistent, and short where buttons need it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.base.texts import LANGUAGES, Texts, placeholders
+
+ROOT = Path(__file__).resolve().parents[2]
+CODE_DIRS = ("bot", "handlers", "scheduler")
+WHATSAPP_BUTTON_TITLE = 20
+_KEY_LITERAL = re.compile(r"\"([a-z_]+\.[a-z_0-9]+)\"")
+_LABEL_KEY = re.compile(
+    r"choice\(\s*[^,()]+,\s*\"([a-z_]+\.[a-z_0-9]+)\"|Command\(\s*\"\w+\",\s*\"([a-z_.]+)\""
+)
+
+
+def code_sources() -> str:
+    return "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in CODE_DIRS
+        for path in (ROOT / folder).rglob("*.py")
+    )
+
+
+def test_both_languages_have_the_same_keys(texts: Texts) -> None:
+    indonesian, english = (set(texts.catalogs[language]) for language in LANGUAGES)
+    assert indonesian - english == set(), "missing in English"
+    assert english - indonesian == set(), "missing in Indonesian"
+
+
+def test_placeholders_match_between_languages(texts: Texts) -> None:
+    for key, template in texts.catalogs["id"].items():
+        assert placeholders(template) == placeholders(texts.catalogs["en"][key]), key
+
+
+def test_no_text_is_empty(texts: Texts) -> None:
+    for language in LANGUAGES:
+        assert all(text.strip() for text in texts.catalogs[language].values()), language
+
+
+def test_every_key_the_code_uses_exists(texts: Texts) -> None:
+    sections = {key.split(".")[0] for key in texts.catalogs["id"]}
+    used = {key for key in _KEY_LITERAL.findall(code_sources()) if key.split(".")[0] in sections}
+    assert used, "the scan found no keys: the pattern is broken"
+    assert used - set(texts.catalogs["id"]) == set()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_button_labels_fit_a_whatsapp_button(texts: Texts, language: str) -> None:
+    label_keys = {a or b for a, b in _LABEL_KEY.findall(code_sources())}
+    label_keys |= {f"language.name_{code}" for code in LANGUAGES}
+    assert len(label_keys) > 10, "the scan found too few labels: the pattern is broken"
+    too_long = {
+        key: texts.catalogs[language][key]
+        for key in label_keys
+        if len(texts.catalogs[language][key]) > WHATSAPP_BUTTON_TITLE
+    }
+    assert too_long == {}
+
+
+def test_boolean_looking_keys_are_refused(tmp_path: Path) -> None:
+    from bot.base.texts import _flatten
+
+    with pytest.raises(ValueError, match="plain word"):
+        _flatten({"common": {True: "Ya"}})

@@ -1,0 +1,44 @@
+"""The consent text and its version move together: a changed text needs a new version, so that
+everyone is asked again and the words each person agreed to can be found."""
+
+from __future__ import annotations
+
+import hashlib
+
+from bot.base.texts import LANGUAGES, Texts
+
+AGREED_WORDS = {
+    "2026-11-2": "552ff5dc9032459ebade6e6c89f500a7ae4e9d9c4d2e7ced3229e2b61f66f0c2",
+}
+"""SHA-256 of the Indonesian and English consent texts of each version. After changing the
+text, give `consent.version` a new value in both catalogs and add its line here."""
+
+
+def fingerprint(texts: Texts) -> str:
+    words = "\n".join(texts.catalogs[language]["registration.consent"] for language in LANGUAGES)
+    return hashlib.sha256(words.encode()).hexdigest()
+
+
+def test_both_languages_name_the_same_version() -> None:
+    texts = Texts.load()
+    assert len({texts.get(language, "consent.version") for language in LANGUAGES}) == 1
+
+
+def test_the_consent_text_has_not_changed_without_a_new_version() -> None:
+    texts = Texts.load()
+    version = texts.get(LANGUAGES[0], "consent.version")
+    assert version in AGREED_WORDS, f"add version {version} and its fingerprint to AGREED_WORDS"
+    assert fingerprint(texts) == AGREED_WORDS[version], (
+        "the consent text changed: give consent.version a new value (everyone will be asked "
+        f"again) and record {fingerprint(texts)} for it"
+    )
+
+
+def test_the_consent_text_names_the_rights_and_the_retention_period() -> None:
+    texts = Texts.load()
+    for language in LANGUAGES:
+        words = texts.get(language, "registration.consent", years=5)
+        for command in ("/datasaya", "/ubahdata", "/hapusdata"):
+            assert command in words
+        assert "UU 27/2022" in words
+        assert " 5 " in words
