@@ -489,8 +489,8 @@ class _Generator:
             people = self.known.kader if audience == "kader" else self.known.members
             for offset in offsets:
                 due = offset.remind_at(start)
-                key = keys.recipient_key(keys.reminder_at(activity_id, start, offset.spec), "")
-                rows += [self.message(user_id, "reminder", f"{key}{user_id}", due)
+                event = keys.reminder_at(activity_id, start, offset.spec)
+                rows += [self.message(user_id, "reminder", keys.recipient_key(event, user_id), due)
                          for user_id in people[group_id] if due <= NOW]  # fmt: skip
         return rows
 

@@ -1,1 +1,2 @@
-"""Pos UKK bot: conversation engine, storage, texts, channel adapters and the command line."""
+"""Pos UKK bot, by layer: base, storage, domain, reports, core, channels, app (see
+docs/architecture.md, "The layers")."""

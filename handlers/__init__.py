@@ -1,6 +1,7 @@
-"""Conversation flows, one module each; the engine finds them here by name."""
+"""Conversation flows, one module each; the engine gets them, and the few entry points it needs,
+as `CONVERSATIONS` (the app hands it over: nothing below imports `handlers`)."""
 
-from bot.core.conversation import Flow
+from bot.core.conversation import Conversations, Flow
 from handlers import (
     activities,
     attendance,
@@ -21,7 +22,12 @@ from handlers import (
     registration,
     report,
     sos,
+    standing,
 )
+from handlers.commands import run_command, start
+from handlers.emergency import emergency_card
+from handlers.group_chats import on_chat_event
+from handlers.linking import start_linking
 
 FLOWS: dict[str, Flow] = {
     flow.name: flow
@@ -49,3 +55,16 @@ FLOWS: dict[str, Flow] = {
         profile.FLOW,
     )
 }
+
+CONVERSATIONS = Conversations(
+    flows=FLOWS,
+    run_command=run_command,
+    start=start,
+    standing=standing.standing_handler,
+    on_chat_event=on_chat_event,
+    newcomer_first_aid=first_aid.newcomer_first_aid,
+    short_answer=first_aid.short_answer,
+    emergency_card=lambda ctx: emergency_card(ctx, None, []),
+    start_sos=sos.start_sos,
+    start_linking=start_linking,
+)

@@ -6,22 +6,12 @@ The same message, for the month just ended, is the recap each kader gets on the 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from functools import partial
-from pathlib import Path
-
 from bot.base.models import Reply
-from bot.base.status_rules import StatusRules
-from bot.base.texts import Texts
-from bot.base.timefmt import month_label, period_label
 from bot.core.conversation import Finish, Outcome, StepContext
-from bot.reports.charts import Progress, progress_chart
-from bot.reports.group_status import score, status
-from bot.reports.indicators import MonthIndicators, month_indicators
-from bot.storage.attachments import keep_attachment
+from bot.reports.achievement import achievement_reply, with_chart
+from bot.reports.indicators import local_month, month_indicators
 from bot.storage.records import Group, Role
-from handlers.recap_month import asked_month, local_month
+from handlers.recap_month import asked_month
 
 COMMAND = "capaian"
 
@@ -34,97 +24,15 @@ async def show_achievement(ctx: StepContext, args: str) -> Outcome:
     if isinstance(month, Reply):
         return Finish([month])
     indicators = await month_indicators(ctx.uow, group, month, until=ctx.now)
-    reply = await achievement_reply(
-        ctx.texts, ctx.language, indicators, ctx.settings.status_rules, ctx.settings.data_dir
-    )
-    return Finish([reply])
+    reply = achievement_reply(ctx.texts, ctx.language, indicators, ctx.settings.status_rules)
+
+    async def chart(reply: Reply) -> Reply:
+        return await with_chart(reply, ctx.texts, ctx.language, indicators, ctx.settings.data_dir)
+
+    return Finish([ctx.rendered_after_commit(reply, chart)])
 
 
 async def _kader_group(ctx: StepContext) -> Group | None:
     """The group this person is kader of (a kader of several: the first granted)."""
     kader = [g.group_id for g in ctx.grants if g.role is Role.KADER and g.group_id is not None]
     return await ctx.uow.groups.get(kader[0]) if kader else None
-
-
-async def achievement_reply(
-    texts: Texts, language: str, month: MonthIndicators, rules: StatusRules, data_dir: Path
-) -> Reply:
-    """The month's lines, suggestion and chart, in `language`."""
-
-    t = partial(texts.get, language)
-
-    group = month.group
-    period = period_label(texts, language, month.month, month.until)
-    chart = await asyncio.to_thread(
-        progress_chart, t("recap.chart_title", group=group.name, period=period), _bars(t, month)
-    )
-    path = await keep_attachment(data_dir, f"capaian-{month.month:%Y-%m}", ".png", chart)
-    key = "recap.achievement"
-    return Reply(
-        key=key,
-        photo=path,
-        text=t(
-            key,
-            group=group.name,
-            period=period,
-            held=month.activities_held,
-            planned=month.activities_planned,
-            present=_average_present(month),
-            members=month.members,
-            active=month.active_members,
-            injuries=month.injuries,
-            followed=month.followed_up,
-            referrals=month.referrals,
-            status=t(f"recap.status_{status(month, rules).value}"),
-            score=score(month, rules),
-            suggestion=suggestion(texts, language, month, rules),
-        ),
-    )
-
-
-def suggestion(texts: Texts, language: str, month: MonthIndicators, rules: StatusRules) -> str:
-    """One concrete thing to do next, the most pressing first."""
-
-    t = partial(texts.get, language)
-
-    when = (
-        t("recap.this_month")
-        if month.until is not None
-        else t("recap.in_month", month=month_label(texts, language, month.month))
-    )
-    unhandled = month.injuries - month.followed_up
-    if month.members == 0:
-        return t("recap.tip_no_members", code=month.group.join_code)
-    if unhandled > 0:
-        return t("recap.tip_follow_up", count=unhandled)
-    if month.activities_held == 0:
-        key = "recap.tip_not_recorded" if month.activities_planned else "recap.tip_no_schedule"
-        return t(key, when=when)
-    if (month.active_share or 0.0) < rules.active_min_member_share:
-        return t("recap.tip_few_active", active=month.active_members, members=month.members)
-    return t("recap.tip_keep_going")
-
-
-def _bars(t: Callable[..., str], month: MonthIndicators) -> list[Progress]:
-    """Held, active, present and handled, each as a share of its whole."""
-    present = _average_present(month)
-
-    def bar(label: str, part: int, whole: int, nothing: str) -> Progress:
-        whole = max(whole, part)  # an activity held without a schedule still counts as done
-        if not whole:
-            return Progress(t(label), None, t(nothing))
-        return Progress(t(label), part / whole, t("recap.of", part=part, whole=whole))
-
-    return [
-        bar("recap.chart_held", month.activities_held, month.activities_planned,
-            "recap.none_planned"),
-        bar("recap.chart_active", month.active_members, month.members, "recap.no_members"),
-        bar("recap.chart_present", present, month.members if month.activities_held else 0,
-            "recap.none_held"),
-        bar("recap.chart_followed", month.followed_up, month.injuries, "recap.no_injuries"),
-    ]  # fmt: skip
-
-
-def _average_present(month: MonthIndicators) -> int:
-    """People present per activity held, rounded."""
-    return round(month.attendances / month.activities_held) if month.activities_held else 0

@@ -24,10 +24,10 @@ from bot.core.conversation import (
     StepContext,
 )
 from bot.domain.incident_codes import worsening_topic
+from bot.domain.incident_text import victim_label
 from bot.storage.incidents import Incident
 from content.knowledge import pick
 from handlers.first_aid import bullet_list
-from handlers.incident_alerts import victim_label
 
 FOLLOWUP_TOKEN = re.compile(r"^fu:(\d+):(\d):(better|same|worse)$")
 DAYS_MAX = 366

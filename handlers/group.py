@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    StartFlow,
+    Step,
+    StepContext,
+)
 from handlers.membership import is_kader_of, join_group
+
+
+async def join_by_code(ctx: StepContext, code: str) -> Outcome:
+    """A registered person opened a group's join link (`/start CODE`)."""
+    group = await ctx.uow.groups.by_code(code)
+    if group is None:
+        return Finish([ctx.reply("registration.code_invalid")])
+    if ctx.group is not None and ctx.group.id == group.id:
+        return Finish([ctx.reply("group.already_member", group=group.name)])
+    return StartFlow("group", {"group_id": group.id}, step="confirm_join")
 
 
 async def ask_overview(ctx: StepContext) -> Reply:

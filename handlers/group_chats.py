@@ -8,51 +8,19 @@ answers the few commands below; reports, names and first aid stay in private cha
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
-
-from bot.base.models import ChatEvent, ChatEventKind, Reply
-from bot.base.texts import Texts
+from bot.base.models import ChatEventKind, Reply
+from bot.core.conversation import ChatTurn
 from bot.core.notify import tell_kader_chat_gone
 from bot.domain.access import Action, allowed
-from bot.storage.database import UnitOfWork
-from bot.storage.records import Grant, Group, GroupChat, Role, User
-from handlers.commands import COMMANDS
+from bot.storage.records import Group, GroupChat, Role
 
 REMOVED = "the bot was removed from the group chat"
 UNLINKED = "the group chat was unlinked"
 
 
-@dataclass
-class ChatTurn:
-    uow: UnitOfWork
-    texts: Texts
-    event: ChatEvent
-    now: dt.datetime
-    language: str
-    user: User | None
-    grants: Sequence[Grant]
-
-    def reply(self, key: str, **params: object) -> list[Reply]:
-        return [Reply(key=key, text=self.texts.get(self.language, key, **params))]
-
-    @property
-    def actor(self) -> str:
-        if self.user is not None:
-            return f"user:{self.user.id}"
-        return f"{self.event.channel}:{self.event.user_ref or 'unknown'}"
-
-
-LINK_COMMANDS = frozenset({"hubungkan", "link"})
-UNLINK_COMMANDS = frozenset({"lepaskan", "unlink"})
-HELP_COMMANDS = frozenset({"start", "bantuan", "menu", *COMMANDS})
-"""Anything the bot answers in private gets, in a group chat, the hint to write in private."""
-
-
 async def on_chat_event(turn: ChatTurn, command: tuple[str, str] | None) -> list[Reply]:
     """What the bot posts in the group chat after `turn.event`, if anything; `command` is the
-    parsed (name, argument) of a typed command."""
+    typed command by its group-chat meaning (`bot.core.commands.group_chat_command`)."""
     event = turn.event
     linked = await turn.uow.group_chats.active(event.channel, event.chat_ref)
     match event.kind:
@@ -69,14 +37,14 @@ async def on_chat_event(turn: ChatTurn, command: tuple[str, str] | None) -> list
             return []
         case ChatEventKind.ADDED:
             return await _help(turn, linked)
-    name, argument = command or ("", "")
-    if name in LINK_COMMANDS:
+    if command is None:
+        return []  # another bot's command, most likely
+    name, argument = command
+    if name == "hubungkan":
         return await _link(turn, linked, argument)
-    if name in UNLINK_COMMANDS:
+    if name == "lepaskan":
         return await _unlink(turn, linked)
-    if name in HELP_COMMANDS:
-        return await _help(turn, linked)
-    return []  # another bot's command, most likely
+    return await _help(turn, linked)  # anything the bot answers in private: write in private
 
 
 async def _help(turn: ChatTurn, linked: GroupChat | None) -> list[Reply]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,17 +17,18 @@ from bot.base.models import Choice, Reply
 from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
 from bot.domain.access import Action, allowed, groups_in_scope, names_anonymous_reporters
 from bot.domain.incident_codes import STATUSES
-from bot.reports.exports import collect_reports, export_bytes, file_name
-from bot.storage.incidents import Incident, IncidentFilter
-from bot.storage.records import Group, Sector, User
-from handlers.incident_alerts import (
+from bot.domain.incident_text import (
     ACTION_EFFECT,
-    apply_action,
     describe,
     reporter_label,
     reporter_phone,
     victim_label,
 )
+from bot.reports.exports import Export, collect_reports, export_bytes, file_name
+from bot.storage.incidents import Incident, IncidentFilter
+from bot.storage.records import Group, Sector, User
+from content.schema import Topic
+from handlers.incident_alerts import apply_action
 
 EARLIEST = dt.date(2020, 1, 1)
 """Where an export of "all" reports starts: before any Pos UKK used this bot."""
@@ -173,8 +175,6 @@ async def _export(ctx: StepContext) -> Reply:
     export = await collect_reports(ctx.uow, groups, first, last, named)
     folder = ctx.settings.data_dir / "exports"
     path = folder / f"{ctx.registered_user.id}-{file_name(first, last, 'xlsx')}"
-    content = export_bytes(export, ctx.knowledge.topics, "xlsx")
-    await asyncio.to_thread(_write, path, content)
     await ctx.uow.audit.record(
         actor=f"user:{ctx.registered_user.id}",
         action="export-incidents",
@@ -184,18 +184,24 @@ async def _export(ctx: StepContext) -> Reply:
         last=last.isoformat(),
         reports=len(export.reports),
     )
-    return ctx.reply(
+    reply = ctx.reply(
         "reports.exported",
-        document=str(path),
         count=len(export.reports),
         first=first.strftime("%d-%m-%Y"),
         last=last.strftime("%d-%m-%Y"),
     )
 
+    async def workbook(reply: Reply) -> Reply:
+        await asyncio.to_thread(_write, path, export, ctx.knowledge.topics)
+        return reply.model_copy(update={"document": str(path)})
 
-def _write(path: Path, content: bytes) -> None:
+    return ctx.rendered_after_commit(reply, workbook)
+
+
+def _write(path: Path, export: Export, topics: Mapping[str, Topic]) -> None:
+    """The workbook, built and written in a worker thread after the commit."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
+    path.write_bytes(export_bytes(export, topics, "xlsx"))
 
 
 # -- filters -------------------------------------------------------------------------------------

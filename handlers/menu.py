@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.base.models import Reply
 from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 from handlers.away import absence_days, start_away
-from handlers.commands import menu_commands, run_command
+from handlers.commands import menu_entries, run_command
 from handlers.first_aid import GREETING, answer_triage, not_understood
 from handlers.rsvp import typed_rsvp
 
@@ -13,7 +13,7 @@ TOKEN_PREFIX = "cmd:"
 
 
 async def ask_menu(ctx: StepContext) -> Reply:
-    choices = [ctx.choice(f"{TOKEN_PREFIX}{c.name}", c.label_key) for c in menu_commands(ctx)]
+    choices = [ctx.choice(f"{TOKEN_PREFIX}{name}", label) for name, label in menu_entries(ctx)]
     return ctx.reply("menu.title", choices=choices)
 
 

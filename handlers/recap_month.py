@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 from bot.base.models import Reply
 from bot.core.conversation import StepContext
+from bot.reports.indicators import local_month
 
 _TYPED_MONTH = re.compile(r"^\s*(\d{4})\s*[-/.]\s*(\d{1,2})\s*$")
 FIRST_YEAR = 2020
-
-
-def local_month(moment: dt.datetime, zone: str) -> dt.date:
-    """The first day of the month `moment` falls in, in `zone`."""
-    return moment.astimezone(ZoneInfo(zone)).date().replace(day=1)
 
 
 def asked_month(ctx: StepContext, command: str, args: str, default: dt.date) -> dt.date | Reply:

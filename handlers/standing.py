@@ -7,18 +7,15 @@ current question is asked again) or with an outcome that starts a flow of its ow
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
-from bot.base.models import Reply
-from bot.core.conversation import Outcome, StepContext
+from bot.core.conversation import StandingHandler
 from handlers.broadcast_history import is_broadcast_control, take_broadcast_control
 from handlers.followup import is_followup, take_followup
 from handlers.incident_alerts import is_incident_action, take_incident_action
 from handlers.rsvp import is_rsvp, take_rsvp
 
-Handler = Callable[[StepContext, str], Awaitable[Reply | Outcome]]
-
-HANDLERS: tuple[tuple[Callable[[str], bool], Handler], ...] = (
+HANDLERS: tuple[tuple[Callable[[str], bool], StandingHandler], ...] = (
     (is_rsvp, take_rsvp),
     (is_incident_action, take_incident_action),
     (is_followup, take_followup),
@@ -26,5 +23,5 @@ HANDLERS: tuple[tuple[Callable[[str], bool], Handler], ...] = (
 )
 
 
-def standing_handler(token: str) -> Handler | None:
+def standing_handler(token: str) -> StandingHandler | None:
     return next((handler for matches, handler in HANDLERS if matches(token)), None)

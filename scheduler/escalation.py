@@ -8,9 +8,7 @@ import logging
 from bot.base import keys
 from bot.base.texts import Texts
 from bot.core.notify import notify
-from bot.storage.database import Database
-from content.knowledge import Knowledge
-from handlers.incident_alerts import (
+from bot.domain.incident_text import (
     ALERT_ACTIONS,
     BUTTONS_VALID,
     action_choices,
@@ -19,6 +17,8 @@ from handlers.incident_alerts import (
     reporter_phone,
     victim_label,
 )
+from bot.storage.database import Database
+from content.knowledge import Knowledge
 
 log = logging.getLogger(__name__)
 

@@ -13,17 +13,17 @@ import logging
 from zoneinfo import ZoneInfo
 
 from bot.base import keys
+from bot.base.models import Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.core.notify import queue_reply
 from bot.domain.access import groups_in_scope
-from bot.reports.indicators import month_indicators
+from bot.reports import achievement, area_summary
+from bot.reports.area_summary import LOOK_BACK, area_month, scope_label, summary_reply
+from bot.reports.indicators import local_month, month_indicators
 from bot.storage.database import Database
 from bot.storage.records import Group, Role, User
 from content.knowledge import Knowledge
-from handlers.achievement import achievement_reply
-from handlers.area_summary import LOOK_BACK, area_month, scope_label, summary_reply
-from handlers.recap_month import local_month
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,10 @@ async def _weekly_summaries(
             scope = scope_label(texts, officer.language, groups, grants)
             month = local_month(now - LOOK_BACK, zone)
             area = await area_month(uow, scope, groups, month, now)
-        reply = await summary_reply(
-            texts, officer.language, knowledge, area, settings.status_rules, settings.data_dir,
-            key="recap.weekly",
+        rules = settings.status_rules
+        reply = await area_summary.with_chart(
+            summary_reply(texts, officer.language, area, rules, key="recap.weekly"),
+            texts, officer.language, knowledge, area, rules, settings.data_dir,
         )  # fmt: skip
         async with database.unit_of_work() as uow:
             queued += await queue_reply(
@@ -127,11 +128,14 @@ async def _recap_for_kader(
         indicators = await month_indicators(uow, group, month)
     queued = 0
     for person in kader:
-        achievement = await achievement_reply(
-            texts, person.language, indicators, settings.status_rules, settings.data_dir
+        lines = achievement.achievement_reply(
+            texts, person.language, indicators, settings.status_rules
         )
-        text = texts.get(person.language, "recap.monthly", achievement=achievement.text)
-        reply = achievement.model_copy(update={"key": "recap.monthly", "text": text})
+        text = texts.get(person.language, "recap.monthly", achievement=lines.text)
+        reply = await achievement.with_chart(
+            Reply(key="recap.monthly", text=text),
+            texts, person.language, indicators, settings.data_dir,
+        )  # fmt: skip
         async with database.unit_of_work() as uow:
             queued += await queue_reply(uow, person, reply, kind="recap", dedupe_key=event, now=now)
     if queued:

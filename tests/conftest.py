@@ -20,6 +20,7 @@ from bot.core.engine import Engine
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 CONSENTED = consent_version(Texts.load(), Settings())
@@ -127,7 +128,7 @@ def engine(
     database: Database, texts: Texts, clock: FakeClock, knowledge: Knowledge, tmp_path: Path
 ) -> Engine:
     settings = Settings(data_dir=tmp_path, inbound_per_minute=SCRIPTED_PACE)
-    return Engine(database, texts, settings, knowledge, clock=clock)
+    return Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=clock)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.app.admin import ADMIN_ACTOR, AdminError, add_admin_parser, run_admin
 from bot.app.backup import BackupError, backup_database
+from bot.app.chat import ConsoleChat, DemoClock, is_interactive, run_console
 from bot.app.content_commands import add_content_parsers, run_content, run_match
 from bot.app.demo import seed_demo
 from bot.app.logsafe import install_log_redaction
@@ -22,7 +23,6 @@ from bot.app.runner import RunError, run_forever
 from bot.base.clock import utc_now
 from bot.base.settings import Settings
 from bot.base.texts import Texts
-from bot.channels.console import ConsoleChat, DemoClock, is_interactive, run_console
 from bot.core.engine import Engine
 from bot.reports.exports import FORMATS, Export, collect_reports, export_bytes, file_name
 from bot.reports.indicators import MonthIndicators, month_indicators
@@ -31,6 +31,7 @@ from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Group
 from content.knowledge import Knowledge
 from content.loader import ContentError, load_topics
+from handlers import CONVERSATIONS
 
 
 class ExportError(Exception):
@@ -101,7 +102,9 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
     database = await Database.open(_database_path(settings, args.db))
     try:
         await seed_demo(database, utc_now())
-        engine = Engine(database, Texts.load(), settings, Knowledge.load(), clock=DemoClock())
+        engine = Engine(
+            database, Texts.load(), settings, Knowledge.load(), CONVERSATIONS, clock=DemoClock()
+        )
         chat = ConsoleChat(
             engine, database, sys.stdout, args.persona.lower(), quiet_hours=settings.quiet_hours
         )

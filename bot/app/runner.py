@@ -27,6 +27,7 @@ from bot.core.outbound import Sender
 from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.jobs import run_due_jobs
@@ -85,7 +86,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
     database = await Database.open(settings.database)
     try:
         texts = Texts.load()
-        engine = Engine(database, texts, settings, Knowledge.load())
+        engine = Engine(database, texts, settings, Knowledge.load(), CONVERSATIONS)
         inbox = Inbox(database)
         telegram = (
             TelegramChannel(engine, settings, texts, inbox) if settings.telegram_token else None

@@ -73,14 +73,12 @@ from bot.base.settings import Settings
 from bot.base.texts import LANGUAGES, Texts
 from bot.channels.answering import deliver
 from bot.channels.text import clean_text, split_text
+from bot.core.commands import group_chat_menu, platform_menu
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox, failed
 from bot.core.outbound import Moved, PermanentFailure, RetryLater, TemporaryFailure, Unreachable
-from bot.domain.access import main_role
 from bot.storage.inbox import InboxRow
 from bot.storage.photos import keep_media
-from bot.storage.records import Role
-from handlers.commands import command_list
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +87,6 @@ INVALID_TOKEN = "invalid"
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't initiate")
 _GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-GROUP_COMMANDS = (
-    ("hubungkan", "chat.command_link"),
-    ("lepaskan", "chat.command_unlink"),
-    ("bantuan", "chat.command_help"),
-)
-"""The command menu in group chats, where the bot only links the chat and explains itself."""
 
 
 def inline_keyboard(choices: tuple[Choice, ...]) -> InlineKeyboardMarkup:
@@ -433,28 +425,24 @@ class TelegramChannel:
         bot = self.application.bot
         for language in LANGUAGES:
             await bot.set_my_commands(
-                self._commands(Role.WORKER, language),
+                self._commands(platform_menu(), language),
                 scope=BotCommandScopeDefault(),
                 language_code=language,
             )
-        async with self.engine.database.unit_of_work() as uow:
-            staff = []
-            for user in await uow.users.staff(Channel.TELEGRAM):
-                grants = await uow.roles.active(user.id)
-                staff.append((int(user.platform_id), main_role(grants), user.language))
         for language in LANGUAGES:
             await bot.set_my_commands(
-                [BotCommand(name, self.texts.get(language, key)) for name, key in GROUP_COMMANDS],
+                self._commands(group_chat_menu(), language),
                 scope=BotCommandScopeAllGroupChats(),
                 language_code=language,
             )
-        for chat_id, role, language in staff:
+        for staff in await self.engine.staff_menus(Channel.TELEGRAM):
             await bot.set_my_commands(
-                self._commands(role, language), scope=BotCommandScopeChat(chat_id)
+                self._commands(staff.menu, staff.language),
+                scope=BotCommandScopeChat(int(staff.platform_id)),
             )
 
-    def _commands(self, role: Role, language: str) -> list[BotCommand]:
-        return [BotCommand(name, self.texts.get(language, key)) for name, key in command_list(role)]
+    def _commands(self, menu: list[tuple[str, str]], language: str) -> list[BotCommand]:
+        return [BotCommand(name, self.texts.get(language, key)) for name, key in menu]
 
 
 def _photo(photo_ref: str | None) -> dict[str, object]:

@@ -43,7 +43,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.base.clock import utc_now
 from bot.base.models import (
     Channel,
     Choice,
@@ -60,7 +59,7 @@ from bot.channels.answering import deliver
 from bot.channels.text import clean_text, split_text
 from bot.channels.webhook import TooLarge, capped_body
 from bot.core.engine import Engine
-from bot.core.inbox import Inbox, failed, later, settle
+from bot.core.inbox import Inbox, failed
 from bot.core.outbound import (
     DeliveryError,
     NeedsTemplate,
@@ -69,7 +68,7 @@ from bot.core.outbound import (
     TemporaryFailure,
     Unreachable,
 )
-from bot.storage.database import UnitOfWork
+from bot.core.receipts import Receipt, State
 from bot.storage.inbox import InboxRow, Received
 from bot.storage.photos import keep_media
 
@@ -101,6 +100,13 @@ _TEMPORARY = frozenset({131000, 131016, 131056, 131057, 135000, 1, 2})
 """Meta's "something went wrong", service unavailable, too many to one person, maintenance."""
 _NEEDS_TEMPLATE = 131047
 """Re-engagement: the 24-hour window is closed, only a template may go."""
+
+
+_STATES = {
+    MessageStatusType.DELIVERED: State.DELIVERED,
+    MessageStatusType.READ: State.READ,
+    MessageStatusType.FAILED: State.FAILED,
+}
 
 
 def delivery_error(code: int, message: str) -> DeliveryError:
@@ -391,38 +397,22 @@ class WhatsAppChannel:
         )
 
     async def on_status(self, client: object, status: MessageStatus[str]) -> None:
-        """Meta's word on a message we sent: delivered, read, or failed after all (then it goes
-        again, as a template if the window had closed, or the person is unreachable). One
-        about a message whose id is still being written comes back a little later."""
-        async with self.engine.database.unit_of_work() as uow:
-            known = await self._apply_status(uow, status)
-            person = status.from_user.bsuid
-            if known:
-                await settle(uow)
-            elif person and await uow.outbox.in_flight_to(Channel.WHATSAPP, person, utc_now()):
-                later()
-        if known and status.status == MessageStatusType.FAILED:
-            self.on_outbox()
-
-    async def _apply_status(self, uow: UnitOfWork, status: MessageStatus[str]) -> bool:
-        """Whether the message is known (a direct answer to someone writing in is not)."""
-        if status.status == MessageStatusType.DELIVERED:
-            return await uow.outbox.mark_delivered(status.id, status.timestamp)
-        if status.status == MessageStatusType.READ:
-            return await uow.outbox.mark_read(status.id, status.timestamp)
-        if status.status != MessageStatusType.FAILED:
-            return True  # "sent": the delivery job already knows
-        code = status.error.code if status.error else 0
-        outcome = delivery_error(code, status.error.message if status.error else "failed")
-        user_id = await uow.outbox.failed_after_send(
-            status.id,
-            str(outcome),
-            again=isinstance(outcome, NeedsTemplate | TemporaryFailure | RetryLater),
-            as_template=isinstance(outcome, NeedsTemplate),
+        """Meta's word on a message we sent (`bot.core.receipts`); a failure wakes the delivery
+        job, which sends it again or gives up."""
+        failure = None
+        if status.status == MessageStatusType.FAILED:
+            code = status.error.code if status.error else 0
+            failure = delivery_error(code, status.error.message if status.error else "failed")
+        receipt = Receipt(
+            channel=Channel.WHATSAPP,
+            message_id=status.id,
+            recipient=status.from_user.bsuid,
+            state=_STATES.get(status.status, State.SENT),
+            at=status.timestamp,
+            failure=failure,
         )
-        if isinstance(outcome, Unreachable) and user_id is not None:
-            await uow.outbox.mark_recipient_unreachable(user_id, status.timestamp, str(outcome))
-        return user_id is not None
+        if await self.engine.take_receipt(receipt) and failure is not None:
+            self.on_outbox()
 
     async def _answer(self, inbound: Inbound) -> None:
         async def send(reply: Reply) -> str:

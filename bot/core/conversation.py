@@ -1,23 +1,26 @@
 """The building blocks of a flow: a step asks one question and handles its answer.
 
 Steps get a `StepContext` and an `Answer`, and return an outcome; they never touch a chat library,
-never sleep and never send. Anything for other people goes to the outbox through `ctx.uow.outbox`.
+never sleep and never send. Anything for other people goes to the outbox through `ctx.notify`.
+The flows themselves live in `handlers/`, which hands them to the engine as one `Conversations`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from bot.base.models import Channel, Choice, Location, Reply
+from bot.base.models import Channel, ChatEvent, Choice, Location, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.core.notify import notify
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Grant, Group, User
 from content.knowledge import Knowledge
+
+Render = Callable[[Reply], Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,19 @@ class StepContext:
     draft: dict[str, Any] = field(default_factory=dict)
     after_commit: list[Callable[[Database], Awaitable[None]]] = field(default_factory=list)
     """Work for after this turn's transaction commits (deleting files, wiping the log)."""
+    renders: dict[int, Render] = field(default_factory=dict)
+    """Replies finished after the commit (`rendered_after_commit`), by identity."""
 
     def t(self, key: str, **params: object) -> str:
         return self.texts.get(self.language, key, **params)
+
+    def rendered_after_commit(self, reply: Reply, render: Render) -> Reply:
+        """`reply` as it goes out once this turn's transaction is in: `render` adds what takes
+        time (a chart, a workbook, an export) from data already read, so no other person waits
+        on the write lock meanwhile. If the bot stops before it is sent, `reply` as it is now
+        is what goes out after the restart."""
+        self.renders[id(reply)] = render
+        return reply
 
     def reply(
         self,
@@ -161,3 +174,64 @@ class Flow:
     steps: dict[str, Step]
     takes_voice: bool = False
     """Whether its steps get voice notes; elsewhere a voice note is answered as unreadable."""
+
+
+MENU_FLOW = "menu"
+REGISTRATION_FLOW = "registration"
+CONSENT_FLOW = "consent"
+FIRST_AID_FLOW = "first_aid"
+SOS_FLOW = "sos"
+ERASE_FLOW = "erase"
+LINK_FLOW = "link"
+"""The flows the engine itself starts or lets through; names are stored in sessions."""
+
+
+@dataclass
+class ChatTurn:
+    """Something that happened in a group chat, with who did it; there is no conversation."""
+
+    uow: UnitOfWork
+    texts: Texts
+    event: ChatEvent
+    now: dt.datetime
+    language: str
+    user: User | None
+    grants: Sequence[Grant]
+
+    def reply(self, key: str, **params: object) -> list[Reply]:
+        return [Reply(key=key, text=self.texts.get(self.language, key, **params))]
+
+    @property
+    def actor(self) -> str:
+        if self.user is not None:
+            return f"user:{self.user.id}"
+        return f"{self.event.channel}:{self.event.user_ref or 'unknown'}"
+
+
+CommandRun = Callable[[StepContext, str], Awaitable[Outcome]]
+StandingHandler = Callable[[StepContext, str], Awaitable[Reply | Outcome]]
+"""A button in a message the bot sent on its own: a reply (the current question is asked
+again), or an outcome that starts a flow of its own."""
+
+
+@dataclass(frozen=True)
+class Conversations:
+    """Everything the engine needs from the flows. `handlers.CONVERSATIONS` is the one there is:
+    the engine imports no flow, so the flows can use everything below them."""
+
+    flows: Mapping[str, Flow]
+    run_command: Callable[[StepContext, str, str], Awaitable[Outcome]]
+    """A command of `bot.core.commands` by name, with its argument, if this person may; the
+    engine runs `start`, `batal`, `menu`, `sos` and `tautkan` itself."""
+    start: CommandRun
+    """`/start [CODE]`: registration, or joining a group by its code."""
+    standing: Callable[[str], StandingHandler | None]
+    on_chat_event: Callable[[ChatTurn, tuple[str, str] | None], Awaitable[list[Reply]]]
+    newcomer_first_aid: Callable[[StepContext, str], Awaitable[Outcome | None]]
+    """First aid for someone not registered, when the message is plainly an injury."""
+    short_answer: Callable[[StepContext, str], list[Reply]]
+    """The first-aid answer without buttons, in the middle of another question."""
+    emergency_card: Callable[[StepContext], Reply]
+    start_sos: Callable[[dict[str, Any] | None], Outcome]
+    """An SOS, with the interrupted flow (flow, step, draft) to resume after it."""
+    start_linking: Callable[[StepContext, str], Awaitable[Outcome | list[Reply]]]

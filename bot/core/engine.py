@@ -5,66 +5,72 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.base.clock import utc_now
-from bot.base.models import ChatEvent, ChatEventKind, Inbound, Reply, Unreadable, Unsent
+from bot.base.models import (
+    Channel,
+    ChatEvent,
+    ChatEventKind,
+    Inbound,
+    Reply,
+    Unreadable,
+    Unsent,
+)
 from bot.base.settings import Settings
 from bot.base.texts import Texts
+from bot.core import commands
 from bot.core.choices import match_offered
 from bot.core.consent import consent_version
-from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, StartFlow, StepContext
+from bot.core.conversation import (
+    CONSENT_FLOW,
+    ERASE_FLOW,
+    FIRST_AID_FLOW,
+    LINK_FLOW,
+    MENU_FLOW,
+    REGISTRATION_FLOW,
+    SOS_FLOW,
+    Answer,
+    ChatTurn,
+    Conversations,
+    Finish,
+    Goto,
+    Outcome,
+    Retry,
+    StandingHandler,
+    StartFlow,
+    StepContext,
+)
 from bot.core.flood import FloodGuard, Verdict
 from bot.core.inbox import settle
 from bot.core.locks import KeyedLocks
 from bot.core.notify import queue_unsent
+from bot.core.receipts import Receipt, take_receipt
+from bot.domain.access import main_role
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
 from content.knowledge import Knowledge
-from handlers import FLOWS
-from handlers.commands import run_command
-from handlers.consent import FLOW_NAME as CONSENT_FLOW
-from handlers.emergency import emergency_card
-from handlers.erasure import FLOW_NAME as ERASE_FLOW
-from handlers.first_aid import FLOW_NAME as FIRST_AID_FLOW
-from handlers.first_aid import newcomer_first_aid, short_answer
-from handlers.group_chats import ChatTurn, on_chat_event
-from handlers.linking import FLOW_NAME as LINK_FLOW
-from handlers.linking import start_linking
-from handlers.sos import start_sos
-from handlers.standing import Handler, standing_handler
 
 log = logging.getLogger(__name__)
 
-_COMMAND = re.compile(r"^/([a-z0-9]+)(?:@\w+)?(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
-# Bare words that act like their slash command, for people who never type a slash.
-_WORD_COMMANDS = {
-    "menu": "menu",
-    "batal": "batal",
-    "cancel": "batal",
-    "bantuan": "bantuan",
-    "help": "bantuan",
-    "sos": "sos",
-}
-_COMMAND_ALIASES = {
-    "help": "bantuan",
-    "cancel": "batal",
-    "language": "bahasa",
-    "tolong": "sos",
-    "link": "tautkan",
-}
-MENU_FLOW = "menu"
-REGISTRATION_FLOW = "registration"
 STRANGER_FLOWS = frozenset({REGISTRATION_FLOW, LINK_FLOW, FIRST_AID_FLOW})
 """The only conversations someone not registered can be in: first aid needs no registration."""
-SOS_FLOW = "sos"
 WITHOUT_CONSENT_FLOWS = frozenset({ERASE_FLOW, SOS_FLOW})
-"""What someone who has not agreed to the current consent text may still finish..."""
-WITHOUT_CONSENT_COMMANDS = frozenset({"sos", "hapusdata", "datasaya"})
-"""...and may still type: emergencies, and their rights over the data already kept."""
+"""What someone who has not agreed to the current consent text may still finish (and the
+commands the table marks `without_consent` they may still type): emergencies, and their rights
+over the data already kept."""
+
+
+@dataclass(frozen=True)
+class StaffMenu:
+    """The platform command menu of a kader, officer or admin, in their language."""
+
+    platform_id: str
+    language: str
+    menu: list[tuple[str, str]]
 
 
 @dataclass
@@ -77,18 +83,8 @@ def _always_answered(inbound: Inbound) -> bool:
     """SOS and a shared location get through even a flood: they may be an emergency."""
     if inbound.location is not None:
         return True
-    command = parse_command(inbound.text) if inbound.text else None
+    command = commands.parse(inbound.text) if inbound.text else None
     return command is not None and command[0] == "sos"
-
-
-def parse_command(text: str) -> tuple[str, str] | None:
-    """`/start ABC123` -> ("start", "ABC123"); bare words like `batal` count too."""
-    found = _COMMAND.match(text)
-    if found:
-        name = found.group(1).lower()
-        return _COMMAND_ALIASES.get(name, name), (found.group(2) or "").strip()
-    word = text.strip().lower()
-    return (_WORD_COMMANDS[word], "") if word in _WORD_COMMANDS else None
 
 
 class Engine:
@@ -98,15 +94,16 @@ class Engine:
         texts: Texts,
         settings: Settings,
         knowledge: Knowledge,
+        conversations: Conversations,
         clock: Callable[[], dt.datetime] = utc_now,
-        flows: Mapping[str, Flow] = FLOWS,
     ) -> None:
         self.database = database
         self.texts = texts
         self.knowledge = knowledge
         self.settings = settings
         self.clock = clock
-        self.flows = flows
+        self.conversations = conversations
+        self.flows = conversations.flows
         self.consent_version = consent_version(texts, settings)
         self._locks = KeyedLocks()
         self._flood = FloodGuard(
@@ -146,11 +143,22 @@ class Engine:
             self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
             for work in turn.ctx.after_commit:
                 await work(self.database)
-            return replies
+            return [await self._rendered(turn.ctx, reply) for reply in replies]
+
+    async def _rendered(self, ctx: StepContext, reply: Reply) -> Reply:
+        """A reply finished after the commit; as it was if that fails (it is logged)."""
+        render = ctx.renders.get(id(reply))
+        if render is None:
+            return reply
+        try:
+            return await render(reply)
+        except Exception as error:
+            log.error("could not finish the reply %s: %s", reply.key, type(error).__name__)
+            return reply
 
     async def handle_chat_event(self, event: ChatEvent) -> list[Reply]:
         """Answer something that happened in a group chat (see `handlers.group_chats`)."""
-        command = parse_command(_CONTROL_CHARS.sub("", event.text).strip())
+        command = commands.group_chat_command(_CONTROL_CHARS.sub("", event.text).strip())
         if event.kind is ChatEventKind.COMMAND and command is None:
             return []
         async with self.database.unit_of_work() as uow:
@@ -169,7 +177,22 @@ class Engine:
                 user=user,
                 grants=await uow.roles.active(user.id) if user else [],
             )
-            return await on_chat_event(turn, command)
+            return await self.conversations.on_chat_event(turn, command)
+
+    async def staff_menus(self, channel: Channel) -> list[StaffMenu]:
+        """The command menus of everyone on `channel` whose role has more commands than a
+        worker's (everyone else has the platform's default menu, a worker's)."""
+        async with self.database.unit_of_work() as uow:
+            menus = []
+            for user in await uow.users.staff(channel):
+                role = main_role(await uow.roles.active(user.id))
+                menu = commands.platform_menu(role)
+                menus.append(StaffMenu(user.platform_id, user.language, menu))
+            return menus
+
+    async def take_receipt(self, receipt: Receipt) -> bool:
+        """A platform's word on a message the bot sent; whether it was one of the outbox."""
+        return await take_receipt(self.database, receipt, self.clock())
 
     async def queue_replies(self, unsent: Unsent, start: int) -> int:
         """Hand replies the platform refused for now (rate limit, network), from number `start`
@@ -229,10 +252,10 @@ class Engine:
                 # A tap or a number answered the old question: start afresh instead of guessing.
                 fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
                 return notes + await self._start_flow(turn, fresh, {})
-        command = parse_command(text) if text else None
+        command = commands.parse(text) if text else None
         if self._consent_outdated(turn, command):
             # As for strangers: first aid still comes first, and the question comes back.
-            urgent = short_answer(ctx, text) if text else []
+            urgent = self.conversations.short_answer(ctx, text) if text else []
             if urgent or turn.session is None or turn.session.flow != CONSENT_FLOW:
                 return notes + urgent + await self._ask_consent(turn)
         if command is not None:
@@ -241,14 +264,14 @@ class Engine:
             if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
                 # Help first: an injury typed before registering gets first aid, registration
                 # is offered after.
-                helped = await newcomer_first_aid(ctx, text) if text else None
+                helped = await self.conversations.newcomer_first_aid(ctx, text) if text else None
                 if helped is not None:
                     return notes + await self._apply(turn, helped)
                 return notes + await self._start_flow(turn, REGISTRATION_FLOW, {})
             if turn.session.flow != FIRST_AID_FLOW:
                 # Mid-registration an injury is never a name or a phone number: answer it,
                 # then ask the registration question again.
-                urgent = short_answer(ctx, text) if text else []
+                urgent = self.conversations.short_answer(ctx, text) if text else []
                 if urgent:
                     return [*notes, *urgent, await self._ask(turn)]
         if turn.session is None:
@@ -292,7 +315,8 @@ class Engine:
         if user is None or user.consent_version == self.consent_version:
             return False
         if command is not None:
-            return command[0] not in WITHOUT_CONSENT_COMMANDS
+            known = commands.COMMANDS.get(command[0])
+            return known is None or not known.without_consent
         return turn.session is None or turn.session.flow not in WITHOUT_CONSENT_FLOWS
 
     async def _ask_consent(self, turn: _Turn) -> list[Reply]:
@@ -300,9 +324,9 @@ class Engine:
             return [await self._ask(turn)]
         return await self._start_flow(turn, CONSENT_FLOW, {})
 
-    async def _standing_offer(self, ctx: StepContext, token: str) -> Handler | None:
+    async def _standing_offer(self, ctx: StepContext, token: str) -> StandingHandler | None:
         """The handler of a button from a message the bot sent on its own, if still valid."""
-        handler = standing_handler(token)
+        handler = self.conversations.standing(token)
         if handler is None or ctx.user is None:
             return None
         return handler if await ctx.uow.offers.valid(ctx.user.id, token, ctx.now) else None
@@ -310,13 +334,7 @@ class Engine:
     async def _command(self, turn: _Turn, name: str, args: str) -> list[Reply]:
         ctx = turn.ctx
         if name == "start":
-            if ctx.user is None:
-                return await self._start_flow(
-                    turn, REGISTRATION_FLOW, {"join_code": args} if args else {}
-                )
-            if args:
-                return await self._start_with_code(turn, args)
-            return await self._apply(turn, Finish([ctx.reply("start.again", name=ctx.user.name)]))
+            return await self._apply(turn, await self.conversations.start(ctx, args))
         if name == "batal":
             ctx.draft = {}
             if ctx.user is None:
@@ -326,7 +344,7 @@ class Engine:
         if name == "sos":
             return await self._sos(turn)
         if name == "tautkan":
-            started = await start_linking(ctx, args)
+            started = await self.conversations.start_linking(ctx, args)
             if isinstance(started, list):
                 return started + ([await self._ask(turn)] if turn.session else [])
             return await self._apply(turn, started)
@@ -334,13 +352,13 @@ class Engine:
             return await self._registration_first(turn)
         if name == "menu":
             return await self._apply(turn, Finish())
-        return await self._apply(turn, await run_command(ctx, name, args))
+        return await self._apply(turn, await self.conversations.run_command(ctx, name, args))
 
     async def _sos(self, turn: _Turn) -> list[Reply]:
         """SOS works from anywhere; the interrupted flow resumes after it."""
         ctx = turn.ctx
         if ctx.user is None:
-            card = emergency_card(ctx, None, [])
+            card = self.conversations.emergency_card(ctx)
             if turn.session is None:
                 return [card]
             return [card, await self._ask(turn)]
@@ -348,27 +366,13 @@ class Engine:
         interrupted = None
         if session is not None and session.flow not in (MENU_FLOW, SOS_FLOW):
             interrupted = {"flow": session.flow, "step": session.step, "draft": ctx.draft}
-        return await self._apply(turn, start_sos(interrupted))
+        return await self._apply(turn, self.conversations.start_sos(interrupted))
 
     async def _registration_first(self, turn: _Turn) -> list[Reply]:
         """Someone not registered typed a command: keep their registration answers, ask again."""
         if turn.session is None or turn.session.flow != REGISTRATION_FLOW:
             return await self._start_flow(turn, REGISTRATION_FLOW, {})
         return [turn.ctx.reply("registration.finish_first"), await self._ask(turn)]
-
-    async def _start_with_code(self, turn: _Turn, code: str) -> list[Reply]:
-        """A registered person opened a group's join link."""
-        ctx = turn.ctx
-        group = await ctx.uow.groups.by_code(code)
-        if group is None:
-            return await self._apply(turn, Finish([ctx.reply("registration.code_invalid")]))
-        if ctx.group is not None and ctx.group.id == group.id:
-            return await self._apply(
-                turn, Finish([ctx.reply("group.already_member", group=group.name)])
-            )
-        return await self._apply(
-            turn, StartFlow("group", {"group_id": group.id}, step="confirm_join")
-        )
 
     async def _apply(self, turn: _Turn, outcome: Outcome) -> list[Reply]:
         ctx = turn.ctx

@@ -119,3 +119,8 @@ async def month_indicators(
 
 _TICK = dt.timedelta(microseconds=1)
 """`Recurrence.occurrences` starts after its bound; this makes the month's first instant count."""
+
+
+def local_month(moment: dt.datetime, zone: str) -> dt.date:
+    """The first day of the month `moment` falls in, in `zone`."""
+    return moment.astimezone(ZoneInfo(zone)).date().replace(day=1)

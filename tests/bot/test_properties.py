@@ -40,10 +40,11 @@ from bot.channels.telegram_updates import received
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox
+from bot.domain.incident_text import ACTION_EFFECT
 from bot.storage.database import Database
 from content.knowledge import Knowledge
-from handlers.commands import COMMANDS
-from handlers.incident_alerts import ACTION_EFFECT
+from handlers import CONVERSATIONS
+from handlers.commands import RUNS as COMMANDS
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.reminders import materialise_reminders
 from tests.bot.domain.test_permissions import Paced
@@ -91,7 +92,9 @@ async def _build_world(path: Path, data_dir: Path) -> dt.datetime:
     try:
         clock = FakeClock()
         await seed_demo(database, clock())
-        engine = Engine(database, TEXTS, Settings(data_dir=data_dir), KNOWLEDGE, clock=clock)
+        engine = Engine(
+            database, TEXTS, Settings(data_dir=data_dir), KNOWLEDGE, CONVERSATIONS, clock=clock
+        )
         wati = Paced(engine, "t:wati")
         await wati.register(name="Wati", code=PLANTATION_CODE)
         await _report(Paced(engine, persona_id("budi")))
@@ -143,7 +146,7 @@ async def running(world: World) -> AsyncIterator[tuple[Engine, Path]]:
         try:
             clock = FakeClock(world.now)
             settings_ = Settings(data_dir=Path(folder))
-            yield Engine(database, TEXTS, settings_, KNOWLEDGE, clock=clock), path
+            yield Engine(database, TEXTS, settings_, KNOWLEDGE, CONVERSATIONS, clock=clock), path
         finally:
             await database.close()
 

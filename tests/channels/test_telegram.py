@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from telegram import Bot
 
 from bot.app.demo import FISHERMEN_CODE
+from bot.base import keys
 from bot.base.clock import utc_now
 from bot.base.models import Channel, Reply
 from bot.base.settings import Settings
@@ -132,7 +133,7 @@ async def test_a_restart_mid_conversation_resumes(telegram: FakeTelegram, bot: R
     await press(telegram, worker, "lang:id", "Apakah Anda setuju?")
     await press(telegram, worker, "consent:yes", "Siapa nama Anda?")
     await bot.shutdown()
-    again = await start_bot(bot.base.settings)
+    again = await start_bot(bot.settings)
     try:
         await reply_to(telegram, worker, "Sinta", "Nomor HP Anda?")
     finally:
@@ -157,7 +158,11 @@ async def queue(settings: Settings, recipients: dict[int, int]) -> list[str]:
                 texts.append(text)
                 payload = Reply(key="t", text=text).model_dump_json()
                 await uow.outbox.enqueue(
-                    user_id=user.id, kind="test", payload=payload, dedupe_key=text, now=now
+                    user_id=user.id,
+                    kind="test",
+                    payload=payload,
+                    dedupe_key=keys.queued_reply("test", text, 0),
+                    now=now,
                 )
     await database.close()
     return texts

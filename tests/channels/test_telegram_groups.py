@@ -180,7 +180,7 @@ async def add_activity(settings: Settings, title: str, audience: str) -> None:
 async def restart(bot: RunningBot, **changes: object) -> RunningBot:
     """Stop the bot and start it again; its first job tick queues what is due."""
     await bot.shutdown()
-    return await start_bot(bot.base.settings.model_copy(update=changes))
+    return await start_bot(bot.settings.model_copy(update=changes))
 
 
 # -- linking ----------------------------------------------------------------------------------
@@ -270,7 +270,7 @@ async def test_a_broadcast_is_posted_once_in_the_linked_group_chat_without_butto
 async def test_a_reminder_is_posted_in_the_group_chat_without_answer_buttons(
     telegram: FakeTelegram, members: None, linked: FakeGroupChat, bot: RunningBot
 ) -> None:
-    await add_activity(bot.base.settings, "Senam pagi bersama", "all")
+    await add_activity(bot.settings, "Senam pagi bersama", "all")
     # Only the 2-hours-before reminder: with the default offsets the day-before one is due at
     # once too (both still useful after downtime), and would be posted a second time.
     again = await restart(bot, reminders="2h")
@@ -296,7 +296,7 @@ async def test_a_reminder_is_posted_in_the_group_chat_without_answer_buttons(
 async def test_a_kader_meeting_is_not_announced_in_the_group_chat(
     telegram: FakeTelegram, linked: FakeGroupChat, bot: RunningBot
 ) -> None:
-    await add_activity(bot.base.settings, "Rapat kader", "kader")
+    await add_activity(bot.settings, "Rapat kader", "kader")
     before = len(telegram.texts_to(linked.id))
     again = await restart(bot, reminders="2h")
     try:
@@ -304,7 +304,7 @@ async def test_a_kader_meeting_is_not_announced_in_the_group_chat(
     finally:
         await again.shutdown()
     assert telegram.texts_to(linked.id)[before:] == []
-    assert rows(bot.base.settings, "SELECT kind FROM outbox WHERE group_chat_id IS NOT NULL") == []
+    assert rows(bot.settings, "SELECT kind FROM outbox WHERE group_chat_id IS NOT NULL") == []
 
 
 async def test_an_incident_report_never_reaches_the_group_chat(
@@ -374,11 +374,11 @@ async def test_the_kader_is_told_when_a_refused_post_ends_the_link(
 ) -> None:
     """Removed while the bot was down for over a day (Telegram keeps updates for 24 hours), or
     while a post was on its way: the 403 ends the link, and the kader should hear of it."""
-    await add_activity(bot.base.settings, "Senam pagi bersama", "all")
+    await add_activity(bot.settings, "Senam pagi bersama", "all")
     telegram.remove_bot(linked, by=KADER, announce=False)
     again = await restart(bot, reminders="2h")
     try:
-        await telegram.wait_for(lambda: links(bot.base.settings)[0][3] == 0, 20)
+        await telegram.wait_for(lambda: links(bot.settings)[0][3] == 0, 20)
         assert [(r.chat_id, r.status, r.description) for r in telegram.refusals] == [
             (GROUP.id, 403, KICKED)
         ]
@@ -440,12 +440,12 @@ async def test_an_upgraded_group_linked_again_under_its_new_id_is_not_retried_fo
     the supergroup may be handled before the service message, and then it asks for /hubungkan)."""
     supergroup = telegram.migrate(linked, SUPERGROUP_ID, by=KADER, announce=False)
     await say_in_group(telegram, KADER, supergroup, "/hubungkan", "sekarang terhubung")
-    await add_activity(bot.base.settings, "Senam pagi bersama", "all")
+    await add_activity(bot.settings, "Senam pagi bersama", "all")
     again = await restart(bot, reminders="2h")
     try:
         await telegram.wait_for(lambda: count_in(telegram, SUPERGROUP_ID, "Senam pagi") == 1, 20)
         await telegram.wait_for(
-            lambda: [status for *_, status in group_posts(bot.base.settings)].count("pending") == 0,
+            lambda: [status for *_, status in group_posts(bot.settings)].count("pending") == 0,
             4,
         )
     finally:

@@ -62,8 +62,8 @@ async def test_a_double_tap_is_answered_without_an_error(
         lambda: any("sudah tidak berlaku" in t for t in telegram.texts_to(KADER.id))
     )
     assert str(menu["text"]).count("➡️") == 1
-    await telegram.wait_for(lambda: count(bot.base.settings, "SELECT COUNT(*) FROM inbox") == 0)
-    assert count(bot.base.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 0
+    await telegram.wait_for(lambda: count(bot.settings, "SELECT COUNT(*) FROM inbox") == 0)
+    assert count(bot.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 0
 
 
 async def test_an_update_no_one_can_read_is_kept_once_and_everyone_else_answered(
@@ -75,7 +75,7 @@ async def test_an_update_no_one_can_read_is_kept_once_and_everyone_else_answered
         await reply_to(telegram, KADER, "/menu", "Menu utama")
         other = FakeUser(8400, "Dewi")
         await reply_to(telegram, other, "/start", "Pilih bahasa")
-    assert count(bot.base.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 1
+    assert count(bot.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 1
     failures = [r for r in caplog.records if "kept as failed" in r.getMessage()]
     assert len(failures) == 1, "logged once, not at every poll"
     assert all(secret not in r.getMessage() for r in caplog.records)
@@ -133,8 +133,8 @@ async def test_a_text_too_long_for_telegram_is_read_up_to_its_limit(
 ) -> None:
     telegram.send_text(KADER, "kena kail " * 500 + "\ud800")
     await telegram.wait_for(lambda: bool(telegram.texts_to(KADER.id)))
-    await telegram.wait_for(lambda: count(bot.base.settings, "SELECT COUNT(*) FROM inbox") == 0)
-    assert count(bot.base.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 0
+    await telegram.wait_for(lambda: count(bot.settings, "SELECT COUNT(*) FROM inbox") == 0)
+    assert count(bot.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 0
 
 
 async def test_the_webhook_checks_the_secret_first_and_caps_the_body(

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from bot.app.demo import FISHERMEN_CODE, seed_demo
 from bot.app.runner import RunError, run_bot
+from bot.base import keys
 from bot.base.clock import utc_now
 from bot.base.models import Channel, Reply
 from bot.base.settings import Settings
@@ -29,6 +30,7 @@ from bot.core.inbox import Inbox
 from bot.storage.database import Database
 from bot.storage.records import Role
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
@@ -250,14 +252,18 @@ async def test_a_status_that_overtakes_the_sent_mark_is_recorded_all_the_same(
     try:
         texts = Texts.load()
         inbox = Inbox(database)
-        channel = WhatsAppChannel(Engine(database, texts, settings, Knowledge.load()), settings,
-                                  texts, inbox)  # fmt: skip
+        engine = Engine(database, texts, settings, Knowledge.load(), CONVERSATIONS)
+        channel = WhatsAppChannel(engine, settings, texts, inbox)
         async with database.unit_of_work() as uow:
             kader = await uow.users.by_platform(Channel.WHATSAPP, KADER.bsuid)
             assert kader is not None
             payload = Reply(key="t", text="x").model_dump_json()
             await uow.outbox.enqueue(
-                user_id=kader.id, kind="t", dedupe_key="t", now=utc_now(), payload=payload
+                user_id=kader.id,
+                kind="t",
+                dedupe_key=keys.queued_reply("test", "t", 0),
+                now=utc_now(),
+                payload=payload,
             )
             (message,) = await uow.outbox.claim(
                 Channel.WHATSAPP, utc_now(), utc_now() + dt.timedelta(minutes=1), 10

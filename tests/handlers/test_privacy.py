@@ -18,6 +18,7 @@ from bot.core.engine import Engine
 from bot.storage.database import Database
 from bot.storage.inbox import Received
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from tests.conftest import CONSENTED, START, FakeClock, Person, RowCounter, person
 from tests.handlers.test_report import report_cut_on_the_boat
 
@@ -33,7 +34,14 @@ def renewed(
         language: {**catalog, "consent.version": "2099-1"}
         for language, catalog in texts.catalogs.items()
     }
-    return Engine(database, Texts(catalogs), Settings(data_dir=tmp_path), knowledge, clock=clock)
+    return Engine(
+        database,
+        Texts(catalogs),
+        Settings(data_dir=tmp_path),
+        knowledge,
+        CONVERSATIONS,
+        clock=clock,
+    )
 
 
 async def register_with_phone(engine: Engine, ref: str) -> Person:
@@ -81,7 +89,7 @@ async def test_a_new_retention_period_asks_again(
 ) -> None:
     settings = Settings(data_dir=tmp_path, retention_years=10)
     assert consent_version(texts, settings) != CONSENTED
-    engine = Engine(database, texts, settings, knowledge, clock=clock)
+    engine = Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=clock)
     sari = person(engine, "sari")
     await sari.say("/kegiatan")
     assert sari.keys == ["consent.changed"]

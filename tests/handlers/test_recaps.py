@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from bot.base.status_rules import StatusRules
 from bot.base.texts import Texts
 from bot.core.engine import Engine
+from bot.reports.achievement import suggestion
 from bot.storage.database import Database
-from handlers.achievement import suggestion
 from tests.bot.reports.test_charts import assert_phone_sized
 from tests.bot.reports.test_indicators import a_month, a_month_of_work
 from tests.conftest import FakeClock, RowCounter, person

@@ -9,6 +9,7 @@ from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from tests.conftest import FakeClock, Person, RowCounter, person
 
 
@@ -262,7 +263,7 @@ async def test_a_report_survives_a_restart_midway(
     await budi.say("/lapor")
     await budi.tap("rep:who:self")
     await budi.tap("rep:sex:L")
-    restarted = Engine(database, texts, engine.settings, knowledge, clock=clock)
+    restarted = Engine(database, texts, engine.settings, knowledge, CONVERSATIONS, clock=clock)
     again = Person(restarted, budi.ref)
     await again.say("35")
     assert again.keys == ["report.ask_employment"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.demo import FISHERMEN_CODE
+from bot.base import keys as bot_keys
 from bot.base.clock import to_db
 from bot.base.models import Channel, Reply
 from bot.base.texts import Texts
@@ -240,7 +241,7 @@ async def test_messages_queued_after_a_broadcast_still_go_before_it(
         reminder = Reply(key="activity.reminder", text="Besok pertemuan rutin")
         await uow.outbox.enqueue(
             user_id=budi.id, kind="reminder", payload=reminder.model_dump_json(),
-            dedupe_key="reminder:test", now=clock(),
+            dedupe_key=bot_keys.reminder(0) + "test", now=clock(),
         )  # fmt: skip
     sender = ScriptedSender()
     await delivery(database, clock, {Channel.TERMINAL: sender}).deliver_all()

@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from bot.base import keys
 from bot.base.models import Channel, Reply
 from bot.core.outbound import PermanentFailure, TemporaryFailure, Unreachable
 from bot.storage.database import Database
@@ -24,7 +25,8 @@ async def queue(
         for text in texts:
             await uow.outbox.enqueue(
                 user_id=user.id, kind="t", payload=Reply(key="t", text=text).model_dump_json(),
-                dedupe_key=f"{persona}:{text}", now=clock(), urgent=urgent,
+                dedupe_key=keys.queued_reply("test", f"{persona}:{text}", 0), now=clock(),
+                urgent=urgent,
             )  # fmt: skip
 
 

@@ -185,7 +185,7 @@ def test_match_readable_and_content_commands() -> None:
     review = posukk("content", "review-list")
     assert review.returncode == 0
     assert "snakebite" in review.stdout
-    dev_set = Path(__file__).resolve().parents[1] / "data" / "triage_dev.jsonl"
+    dev_set = Path(__file__).resolve().parents[2] / "data" / "triage_dev.jsonl"
     measured = posukk("content", "evaluate", str(dev_set))
     assert measured.stdout.startswith("465 messages: top-1 ")
     field_set = dev_set.with_name("field_messages.tsv")

@@ -11,9 +11,11 @@ from pydantic import ValidationError
 from bot.app.demo import FISHERMEN_CODE
 from bot.base.settings import Settings
 from bot.base.texts import Texts
-from bot.core.engine import Engine, parse_command
+from bot.core.commands import parse as parse_command
+from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from tests.conftest import FakeClock, Person, RowCounter
 
 
@@ -66,7 +68,9 @@ async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
 ) -> None:
     """After a restart the person continues exactly where they were."""
     settings = Settings(data_dir=Path("/nonexistent"))
-    worker = Person(Engine(database, texts, settings, knowledge, clock=clock), "restart")
+    worker = Person(
+        Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=clock), "restart"
+    )
     await worker.say("/start")
     await worker.tap("lang:en")
     await worker.tap("consent:yes")
@@ -75,7 +79,7 @@ async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
 
     reopened = await Database.open(db_path)
     try:
-        worker.engine = Engine(reopened, texts, settings, knowledge, clock=clock)
+        worker.engine = Engine(reopened, texts, settings, knowledge, CONVERSATIONS, clock=clock)
         await worker.say("skip")
         await worker.say(FISHERMEN_CODE)
         assert worker.keys == ["registration.done", "menu.title"]

@@ -11,6 +11,7 @@ from bot.core.engine import Engine
 from bot.core.flood import FloodGuard, Verdict
 from bot.storage.database import Database
 from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from tests.conftest import START, FakeClock, RowCounter, person
 
 
@@ -19,7 +20,7 @@ async def test_a_flood_is_warned_once_then_ignored_without_slowing_others(
     rows: RowCounter,
 ) -> None:  # fmt: skip
     settings = Settings(data_dir=tmp_path, inbound_per_minute=5, inbound_pause_seconds=60)
-    engine = Engine(database, texts, settings, knowledge, clock=clock)
+    engine = Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=clock)
     budi, sari = person(engine, "budi"), person(engine, "sari")
     for _ in range(5):
         assert await budi.say("menu")
@@ -81,7 +82,7 @@ async def test_an_sos_after_a_flood_gets_its_typed_place_through_and_the_kader_a
     """From /sos until its alert is queued, nothing the person sends is taken for a flood;
     afterwards the pause holds again."""
     settings = Settings(data_dir=tmp_path, inbound_per_minute=30, inbound_pause_seconds=60)
-    engine = Engine(database, texts, settings, knowledge, clock=clock)
+    engine = Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=clock)
     budi = person(engine, "budi")
     for _ in range(35):
         await budi.say("menu")
@@ -101,7 +102,7 @@ async def test_lewati_after_a_flood_still_sends_the_sos(
     rows: RowCounter,
 ) -> None:  # fmt: skip
     settings = Settings(data_dir=tmp_path, inbound_per_minute=5, inbound_pause_seconds=60)
-    engine = Engine(database, texts, settings, knowledge, clock=clock)
+    engine = Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=clock)
     budi = person(engine, "budi")
     for _ in range(10):
         await budi.say("menu")

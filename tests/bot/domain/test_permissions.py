@@ -27,7 +27,8 @@ from bot.domain.access import Action, allowed
 from bot.storage.database import Database
 from bot.storage.records import Grant, Group, Role, Sector
 from content.knowledge import Knowledge
-from handlers.commands import COMMANDS
+from handlers import CONVERSATIONS
+from handlers.commands import RUNS as COMMANDS
 from scheduler.broadcasts import advance_broadcasts
 from tests.conftest import START, FakeClock, Person, RowCounter
 
@@ -187,7 +188,9 @@ async def _build_world(path: Path, data_dir: Path) -> None:
     try:
         clock = FakeClock()
         await seed_demo(database, clock())
-        engine = Engine(database, TEXTS, Settings(data_dir=data_dir), KNOWLEDGE, clock=clock)
+        engine = Engine(
+            database, TEXTS, Settings(data_dir=data_dir), KNOWLEDGE, CONVERSATIONS, clock=clock
+        )
         await Person(engine, ADMIN_REF).register(name="Admin Dinas", code=None)
         async with database.unit_of_work() as uow:
             admin = await uow.users.by_platform(Channel.TERMINAL, ADMIN_REF)
@@ -221,7 +224,9 @@ async def bot(world: Path, tmp_path: Path) -> AsyncIterator[Bot]:
     shutil.copyfile(world, path)
     database = await Database.open(path)
     clock = FakeClock()
-    engine = Engine(database, TEXTS, Settings(data_dir=tmp_path), KNOWLEDGE, clock=clock)
+    engine = Engine(
+        database, TEXTS, Settings(data_dir=tmp_path), KNOWLEDGE, CONVERSATIONS, clock=clock
+    )
     yield Bot(engine, database, clock, RowCounter(path), tmp_path)
     await database.close()
 
@@ -328,7 +333,7 @@ COMMAND_CELLS = [(command, persona) for command in OWN_FIRST_REPLY for persona i
 )
 async def test_command(bot: Bot, command: str, persona: str) -> None:
     ref = f"t:stranger-{uuid.uuid4().hex[:8]}" if persona == "stranger" else ref_of(persona)
-    who = Person(bot.core.engine, ref)
+    who = Person(bot.engine, ref)
     before = snapshot(bot.rows.path, ref)
     await who.say(f"/{command}")
     expected = expected_first(command, persona)
@@ -340,7 +345,7 @@ async def test_command(bot: Bot, command: str, persona: str) -> None:
 
 @pytest.mark.parametrize("persona", PERSONAS[1:])
 async def test_every_menu_entry_is_allowed_to_whoever_sees_it(bot: Bot, persona: str) -> None:
-    who = paced(bot.core.engine, persona)
+    who = paced(bot.engine, persona)
     await who.say("menu")
     entries = [token for token in who.tokens if token.startswith("cmd:")]
     assert entries
@@ -355,7 +360,7 @@ async def test_every_menu_entry_is_allowed_to_whoever_sees_it(bot: Bot, persona:
 async def budi_reports(bot: Bot, *, danger: bool = False) -> int:
     """Budi (fishermen group) reports a hook wound; the id of his report. With `danger`, he
     names a danger sign: the report is severe and the officers are alerted too."""
-    budi = paced(bot.core.engine, "budi")
+    budi = paced(bot.engine, "budi")
     await budi.say("/lapor")
     answers = (
         "rep:who:self", "L", "42", "usaha sendiri", "kena kail di jari", "rep:body:hand",
@@ -399,7 +404,7 @@ async def test_a_kader_cannot_act_on_another_groups_report_with_the_alerts_butto
     incident = await budi_reports(bot)
     sari_buttons = offered_to(bot, persona_id("sari"))
     assert f"inc:{incident}:closed" in sari_buttons, "the alert went to Budi's kader"
-    rahmat = paced(bot.core.engine, "rahmat")
+    rahmat = paced(bot.engine, "rahmat")
     for token in sari_buttons:
         await refused(bot, rahmat, token, "common.choice_not_offered")
     assert bot.rows("SELECT status FROM incidents WHERE id = ?", incident) == [("open",)]
@@ -427,7 +432,7 @@ async def test_a_kader_moved_to_another_group_cannot_use_the_buttons_he_still_ho
     assert f"inc:{incident}:closed" in held
     async with bot.database.unit_of_work() as uow:
         assert await uow.roles.revoke(grant.id, START)
-    rahmat = paced(bot.core.engine, "rahmat")
+    rahmat = paced(bot.engine, "rahmat")
     for token in held:
         await refused(bot, rahmat, token, DENIED)
     assert bot.rows("SELECT status FROM incidents WHERE id = ?", incident) == [("open",)]
@@ -435,7 +440,7 @@ async def test_a_kader_moved_to_another_group_cannot_use_the_buttons_he_still_ho
 
 async def test_an_officer_moved_to_another_regency_cannot_use_an_old_alert(bot: Bot) -> None:
     """An officer of Kota Bontang gets the severe alert, then is moved to Kutai Timur."""
-    officer = Paced(bot.core.engine, "t:officer-moved")
+    officer = Paced(bot.engine, "t:officer-moved")
     await officer.register(name="Pak Hendra", code=None)
     async with bot.database.unit_of_work() as uow:
         user = await uow.users.by_platform(Channel.TERMINAL, officer.ref)
@@ -457,7 +462,7 @@ async def test_an_officer_moved_to_another_regency_cannot_use_an_old_alert(bot: 
 
 async def test_a_worker_cannot_use_kader_buttons(bot: Bot) -> None:
     incident = await budi_reports(bot)
-    budi = paced(bot.core.engine, "budi")
+    budi = paced(bot.engine, "budi")
     for action in ("contacted", "treated", "referred", "closed"):
         await refused(bot, budi, f"inc:{incident}:{action}", "common.choice_not_offered")
     for token in ("cmd:anggota", "cmd:siaran", "cmd:daftargrup", f"rv:{incident}", "rv:export"):
@@ -466,7 +471,7 @@ async def test_a_worker_cannot_use_kader_buttons(bot: Bot) -> None:
 
 async def test_a_worker_who_was_kader_cannot_use_the_buttons_he_kept(bot: Bot) -> None:
     """A new worker is briefly made kader of the fishermen, then the role ends."""
-    wati = Paced(bot.core.engine, "t:wati")
+    wati = Paced(bot.engine, "t:wati")
     await wati.register(name="Wati", code=FISHERMEN_CODE)
     async with bot.database.unit_of_work() as uow:
         user = await uow.users.by_platform(Channel.TERMINAL, wati.ref)
@@ -489,7 +494,7 @@ async def test_a_worker_who_was_kader_cannot_use_the_buttons_he_kept(bot: Bot) -
 
 async def test_a_kader_sees_neither_members_nor_reports_of_another_group(bot: Bot) -> None:
     incident = await budi_reports(bot)
-    rahmat = paced(bot.core.engine, "rahmat")
+    rahmat = paced(bot.engine, "rahmat")
     await rahmat.say("/anggota")
     assert rahmat.keys == ["members.list", "menu.title"]
     assert PLANTATION_CODE in rahmat.last[0].text
@@ -502,21 +507,21 @@ async def test_a_kader_sees_neither_members_nor_reports_of_another_group(bot: Bo
 
 
 async def test_a_kader_cannot_steer_another_kaders_broadcast(bot: Bot) -> None:
-    wati = Paced(bot.core.engine, "t:wati")
+    wati = Paced(bot.engine, "t:wati")
     await wati.register(name="Wati", code=PLANTATION_CODE)
-    rahmat = paced(bot.core.engine, "rahmat")
+    rahmat = paced(bot.engine, "rahmat")
     await rahmat.say("/siaran")
     await rahmat.say("Besok kerja bakti jam 7 pagi.")
     await rahmat.tap("bc:nophoto")
     await rahmat.tap("bc:send")
     assert rahmat.keys[0] == "broadcast.queued", rahmat.keys
     queued = await advance_broadcasts(
-        bot.database, TEXTS, bot.data_dir, bot.base.clock(), (Channel.TERMINAL,)
+        bot.database, TEXTS, bot.data_dir, bot.clock(), (Channel.TERMINAL,)
     )
     assert queued == 1, "Wati"
     controls = [t for t in offered_to(bot, persona_id("rahmat")) if t.startswith("bc:")]
     assert controls, "the author holds pause / resume / cancel"
     controls += [t for t in offered_to(bot, wati.ref) if t.startswith("bc:")]
-    sari = paced(bot.core.engine, "sari")
+    sari = paced(bot.engine, "sari")
     for token in controls:
         await refused(bot, sari, token, "common.choice_not_offered")

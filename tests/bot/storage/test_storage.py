@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.base import keys
 from bot.base.models import Channel
 from bot.storage.database import Database
 from bot.storage.groups import JOIN_CODE_ALPHABET, new_join_code, normalise_join_code
 from tests.conftest import START, RowCounter
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 async def test_migrations_apply_once_and_pragmas_are_set(tmp_path: Path) -> None:
@@ -56,15 +57,18 @@ async def test_foreign_keys_are_enforced(database: Database) -> None:
             await uow.memberships.join(user_id=9999, group_id=9999, now=START)
 
 
+KEY = keys.queued_reply("test", "k", 0)
+
+
 async def test_outbox_dedupe_key_keeps_one_row(database: Database, rows: RowCounter) -> None:
     async with database.unit_of_work() as uow:
         user = await uow.users.by_platform(Channel.TERMINAL, "demo:sari")
         assert user is not None
         first = await uow.outbox.enqueue(
-            user_id=user.id, kind="t", payload="{}", dedupe_key="k", now=START
+            user_id=user.id, kind="t", payload="{}", dedupe_key=KEY, now=START
         )
         second = await uow.outbox.enqueue(
-            user_id=user.id, kind="t", payload="{}", dedupe_key="k", now=START
+            user_id=user.id, kind="t", payload="{}", dedupe_key=KEY, now=START
         )
     assert (first, second) == (True, False)
     assert rows.count("outbox") == 1
