@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
-from content.classifier import NO_TOPIC, Example
+import numpy as np
+
+from content.classifier import NO_TOPIC, Example, TopicClassifier
 from content.concepts import load_vocabulary
 from content.loader import load_topics
 from content.matcher import Matcher
 from content.schema import Category, Localized, Topic
 
-TRAINING_FILE = Path(__file__).parent / "training" / "messages.jsonl"
+HERE = Path(__file__).parent
+TRAINING_FILE = HERE / "training" / "messages.jsonl"
+CACHE_PREFIX = "triage-"
+_LOADED: dict[str, Knowledge] = {}
+"""The content already built in this process, by `content_hash`."""
 
 
 @dataclass(frozen=True)
@@ -22,9 +32,21 @@ class Knowledge:
     matcher: Matcher
 
     @classmethod
-    def load(cls) -> Knowledge:
-        topics = load_topics()
-        return cls(topics, Matcher(topics, load_vocabulary(), load_examples()))
+    def load(cls, cache_dir: Path | None = None) -> Knowledge:
+        """The content as it is on disk now. Built once per process for the same files; with
+        `cache_dir`, the trained classifier is kept there by the hash of the content and the
+        code it came from, so the next process skips the training (about 3 s)."""
+        digest = content_hash()
+        loaded = _LOADED.get(digest)
+        if loaded is None:
+            topics = load_topics()
+            vocabulary, examples = load_vocabulary(), load_examples()
+            cached = _read_cache(cache_dir, digest) if cache_dir else None
+            matcher = Matcher(topics, vocabulary, examples, trained=cached)
+            if cache_dir and cached is None:
+                _write_cache(cache_dir, digest, matcher.classifier)
+            loaded = _LOADED[digest] = cls(topics, matcher)
+        return loaded
 
     def in_category(self, category: Category) -> list[Topic]:
         return sorted(
@@ -45,6 +67,45 @@ def load_examples(path: Path = TRAINING_FILE) -> list[Example]:
                 raise ValueError(f"{path.name}:{number}: a line needs a text")
             examples.append(Example(raw["text"], raw.get("topic") or NO_TOPIC))
     return examples
+
+
+def content_hash() -> str:
+    """The hash of everything the matcher is built from: the package's code and data files,
+    and the versions of the libraries that read them."""
+    digest = hashlib.sha256()
+    for library in ("numpy", "PySastrawi"):
+        digest.update(f"{library}={metadata.version(library)};".encode())
+    for path in sorted(HERE.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".jsonl") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(HERE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _read_cache(folder: Path, digest: str) -> TopicClassifier | None:
+    path = folder / f"{CACHE_PREFIX}{digest}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return TopicClassifier.trained(
+                saved["labels"].tolist(), saved["names"].tolist(), saved["idf"], saved["weights"]
+            )
+    except (OSError, KeyError, ValueError):  # none yet, or unreadable: train again
+        return None
+
+
+def _write_cache(folder: Path, digest: str, classifier: TopicClassifier) -> None:
+    """Keep the trained weights, replacing those of older content; a cache that cannot be
+    written is no error."""
+    labels, names, idf, weights = classifier.state()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as file:
+            np.savez(file, labels=np.array(labels), names=np.array(names), idf=idf, weights=weights)
+        os.replace(file.name, folder / f"{CACHE_PREFIX}{digest}.npz")
+        for old in folder.glob(f"{CACHE_PREFIX}*.npz"):
+            if old.name != f"{CACHE_PREFIX}{digest}.npz":
+                old.unlink(missing_ok=True)
+    except OSError:
+        return
 
 
 def pick(text: Localized, language: str) -> str:

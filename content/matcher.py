@@ -95,8 +95,14 @@ class Matcher:
     """Built once from the content; `triage(text)` is then pure and fast."""
 
     def __init__(
-        self, topics: Mapping[str, Topic], vocabulary: Vocabulary, examples: Sequence[Example]
+        self,
+        topics: Mapping[str, Topic],
+        vocabulary: Vocabulary,
+        examples: Sequence[Example],
+        trained: TopicClassifier | None = None,
     ) -> None:
+        """Check the rules and train the classifier on `examples`, unless it is given `trained`
+        (on these same examples and content, from a cache)."""
         self.topics = topics
         self.finder = ConceptFinder(vocabulary)
         self.keywords = KeywordIndex(topics)
@@ -104,11 +110,12 @@ class Matcher:
         unknown = sorted({e.label for e in examples} - {NO_TOPIC, *topics})
         if unknown:
             raise RuleError(f"training messages name unknown topics {unknown}")
-        training = [
-            (self._features(example.text, self.finder.find(example.text)), example.label)
-            for example in [*examples, *_topic_examples(topics)]
-        ]
-        self.classifier = TopicClassifier(training)
+        self.classifier = trained or TopicClassifier(
+            [
+                (self._features(example.text, self.finder.find(example.text)), example.label)
+                for example in [*examples, *_topic_examples(topics)]
+            ]
+        )
 
     def triage(self, text: str) -> Triage:
         findings = self.finder.find(text)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,20 @@ CONSENTED = consent_version(Texts.load(), Settings())
 SCRIPTED_PACE = 10_000
 """`inbound_per_minute` for scripted conversations, which answer many questions in no time;
 tests/bot/test_flood.py tests the limit itself."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def triage_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of the trained triage classifier for every `posukk` process the tests start
+    (`Knowledge.load`), so each does not train it again."""
+    folder = tmp_path_factory.mktemp("cache")
+    before = os.environ.get("POSUKK_CACHE_DIR")
+    os.environ["POSUKK_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["POSUKK_CACHE_DIR"]
+    else:
+        os.environ["POSUKK_CACHE_DIR"] = before
 
 
 class FakeClock:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.app.errors import CommandError
 from bot.base.clock import utc_now
+from bot.base.settings import Settings
 from bot.domain.joinlinks import join_link, write_qr_poster
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Group, NewGroup, Role, Sector
@@ -16,79 +19,30 @@ from bot.storage.records import Group, NewGroup, Role, Sector
 ADMIN_ACTOR = "admin-cli"
 
 
-class AdminError(Exception):
+class AdminError(CommandError):
     """A command-line request that cannot be carried out; the message says why."""
 
 
-def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    admin = commands.add_parser("admin", help="manage groups and roles")
-    admin.add_argument("--db", help="database file (default: the user's data directory)")
-    actions = admin.add_subparsers(dest="action", required=True)
-
-    create = actions.add_parser(
-        "group-create", help="create a Pos UKK group and print its join code"
-    )
-    create.add_argument("--name", required=True)
-    create.add_argument("--sector", required=True, choices=[s.value for s in Sector])
-    create.add_argument("--village", required=True)
-    create.add_argument("--district", required=True)
-    create.add_argument("--regency", required=True)
-    create.add_argument("--puskesmas", required=True, help="Puskesmas name")
-    create.add_argument("--puskesmas-phone")
-    create.add_argument("--timezone", default="Asia/Makassar", help="IANA zone (WITA default)")
-
-    contacts = actions.add_parser(
-        "group-contacts", help="set the local numbers shown on a group's emergency card"
-    )
-    contacts.add_argument("--group", required=True, help="join code of the group")
-    contacts.add_argument("--puskesmas-phone")
-    contacts.add_argument("--ambulance-phone", help="the regency's PSC 119 ambulance")
-    contacts.add_argument("--hospital", help="nearest hospital with antivenom (SABU)")
-    contacts.add_argument("--hospital-phone")
-
-    actions.add_parser("groups", help="list groups with their join codes")
-    qr = actions.add_parser("qr", help="write a printable QR poster with a group's Telegram link")
-    qr.add_argument("--group", required=True, help="join code of the group")
-    qr.add_argument("--out", type=Path, help="PNG file (default: posukk-<CODE>.png here)")
-
-    actions.add_parser("users", help="list registered people with their groups and roles")
-
-    kader = actions.add_parser("grant-kader", help="make a user kader of a group")
-    kader.add_argument("--user", type=int, required=True, help="user id (see `users`)")
-    kader.add_argument("--group", required=True, help="join code of the group")
-
-    officer = actions.add_parser("grant-officer", help="make a user officer of a regency or groups")
-    officer.add_argument("--user", type=int, required=True)
-    scope = officer.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--regency")
-    scope.add_argument("--group", action="append", help="join code; repeat for several groups")
-
-    admin_role = actions.add_parser("grant-admin", help="make a user admin: every group")
-    admin_role.add_argument("--user", type=int, required=True)
-
-    revoke = actions.add_parser("revoke", help="revoke every active grant of a role from a user")
-    revoke.add_argument("--user", type=int, required=True)
-    revoke.add_argument(
-        "--role", required=True, choices=[Role.KADER.value, Role.OFFICER.value, Role.ADMIN.value]
-    )
-
-    actions.add_parser(
-        "inbox", help="list the updates the bot could not handle (kept 14 days), with the reason"
-    )
-    audit = actions.add_parser("audit", help="show the latest audit log entries, newest first")
-    audit.add_argument("--limit", type=int, default=50)
-    audit.add_argument(
-        "--action", dest="only_action", help="only this action, e.g. grant-role, export-incidents"
-    )
-    audit.add_argument(
-        "--subject", dest="only_subject", help="only this subject, e.g. user:12 or incident:3"
-    )
+async def admin_command(settings: Settings, args: argparse.Namespace) -> None:
+    database = await Database.open(settings.database_at(args.db))
+    try:
+        await run_admin(
+            database, args, sys.stdout, settings.telegram_bot_username, settings.default_timezone
+        )
+    finally:
+        await database.close()
 
 
 async def run_admin(
-    database: Database, args: argparse.Namespace, out: TextIO, bot_username: str | None = None
+    database: Database,
+    args: argparse.Namespace,
+    out: TextIO,
+    bot_username: str | None = None,
+    default_timezone: str = "UTC",
 ) -> None:
     args.bot_username = bot_username
+    if getattr(args, "timezone", "") is None:
+        args.timezone = default_timezone
     handlers: dict[str, Callable[[UnitOfWork, argparse.Namespace, TextIO], Awaitable[None]]] = {
         "group-create": _group_create,
         "group-contacts": _group_contacts,

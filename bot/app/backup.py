@@ -9,6 +9,7 @@ Restore: stop the bot, copy the backup file over the database file, delete the `
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import tempfile
@@ -16,10 +17,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.app.errors import CommandError
+from bot.base.settings import Settings
+
 BUSY_TIMEOUT_S = 5.0
 
 
-class BackupError(Exception):
+class BackupError(CommandError):
     """A backup that cannot be made; the message says why."""
 
 
@@ -84,3 +88,12 @@ def _copy(source: Path, copy: Path) -> tuple[int, int, int]:
 
 def _count(connection: sqlite3.Connection, table: str) -> int:
     return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def backup_command(settings: Settings, args: argparse.Namespace) -> None:
+    """`posukk db backup PATH`."""
+    made = backup_database(settings.database_at(args.db), args.path, force=args.force)
+    print(
+        f"wrote {made.path} ({made.size} bytes): {made.users} users, {made.groups} groups,"
+        f" {made.incidents} incidents"
+    )

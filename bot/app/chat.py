@@ -14,13 +14,17 @@ import uuid
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.app.demo import PERSONAS, persona_id
+from bot.app.demo import PERSONAS, persona_id, seed_demo
 from bot.base.clock import utc_now
 from bot.base.models import Channel, Inbound
+from bot.base.settings import Settings
+from bot.base.texts import Texts
 from bot.channels.console import ConsoleSender, render
 from bot.core.engine import Engine
 from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
+from content.knowledge import Knowledge
+from handlers import CONVERSATIONS
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.jobs import run_due_jobs
 
@@ -168,3 +172,20 @@ async def run_console(chat: ConsoleChat, stdin: TextIO, interactive: bool) -> No
 
 def is_interactive(stdin: TextIO) -> bool:
     return stdin.isatty() and sys.stdout.isatty()
+
+
+async def chat_command(settings: Settings, db: str | None, persona: str) -> None:
+    """`posukk chat`: the demo data on first use, then the chat until end of input."""
+    database = await Database.open(settings.database_at(db))
+    try:
+        await seed_demo(database, utc_now())
+        knowledge = Knowledge.load(settings.cache_dir)
+        engine = Engine(
+            database, Texts.load(), settings, knowledge, CONVERSATIONS, clock=DemoClock()
+        )
+        chat = ConsoleChat(
+            engine, database, sys.stdout, persona.lower(), quiet_hours=settings.quiet_hours
+        )
+        await run_console(chat, sys.stdin, is_interactive(sys.stdin))
+    finally:
+        await database.close()

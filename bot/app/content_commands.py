@@ -4,38 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import textwrap
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TextIO
 
+from bot.app.errors import CommandError
+from bot.base.settings import Settings
 from content.evaluation import evaluate, load_cases
 from content.knowledge import Knowledge
+from content.loader import ContentError
 from content.schema import Topic
 
 REVIEW_WIDTH = 100
-
-
-def add_content_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    match = commands.add_parser("match", help="show which first-aid topics a message matches")
-    match.add_argument("text", help='the message, or "-" to read one message per line from stdin')
-    match.add_argument("--json", action="store_true", help="one JSON object per message")
-    content = commands.add_parser("content", help="check the first-aid topics")
-    actions = content.add_subparsers(dest="action", required=True)
-    actions.add_parser("check", help="validate every topic file")
-    review = actions.add_parser(
-        "review-list", help="for a clinician: each topic to check, what to check and its sources"
-    )
-    review.add_argument(
-        "--all",
-        action="store_true",
-        help="also topics already signed off that still carry review notes",
-    )
-    measure = actions.add_parser("evaluate", help="triage accuracy on a labelled JSONL message set")
-    measure.add_argument("path", type=Path)
-    measure.add_argument(
-        "--misses", action="store_true", help="list every message answered wrongly"
-    )
 
 
 def run_match(knowledge: Knowledge, args: argparse.Namespace, stdin: TextIO, out: TextIO) -> None:
@@ -139,3 +120,15 @@ def _print_review_entry(topic: Topic, out: TextIO) -> None:
     for number, source in enumerate(topic.sources, start=1):
         print(wrapped(f"{number}. {source.title}", "    ", "       "), file=out)
         print(f"       {source.url}", file=out)
+
+
+def content_command(settings: Settings, args: argparse.Namespace) -> None:
+    """`posukk match` and `posukk content`; a topic file that does not load is the error."""
+    try:
+        knowledge = Knowledge.load(settings.cache_dir)
+        if args.command == "match":
+            run_match(knowledge, args, sys.stdin, sys.stdout)
+        else:
+            run_content(knowledge, args, sys.stdout)
+    except ContentError as error:
+        raise CommandError(str(error)) from error

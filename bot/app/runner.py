@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app.errors import CommandError
 from bot.app.private_files import keep_private
 from bot.base.clock import utc_now
 from bot.base.models import Channel
@@ -54,7 +55,7 @@ IN_HAND_SECONDS = 10.0
 """On stop, how long the updates in hand may take; the rest are handled at the next start."""
 
 
-class RunError(Exception):
+class RunError(CommandError):
     """The bot cannot start with these settings; the message says what to set."""
 
 
@@ -86,7 +87,9 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
     database = await Database.open(settings.database)
     try:
         texts = Texts.load()
-        engine = Engine(database, texts, settings, Knowledge.load(), CONVERSATIONS)
+        engine = Engine(
+            database, texts, settings, Knowledge.load(settings.cache_dir), CONVERSATIONS
+        )
         inbox = Inbox(database)
         telegram = (
             TelegramChannel(engine, settings, texts, inbox) if settings.telegram_token else None

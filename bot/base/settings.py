@@ -16,11 +16,17 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("posukk", appauthor=False))
 
 
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("posukk", appauthor=False))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSUKK_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default_factory=default_data_dir)
     db_path: Path | None = None
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    """Where the trained triage classifier is kept between starts (by the content's hash)."""
     session_ttl_hours: float = Field(default=24.0, gt=0)
     default_language: str = "id"
     default_timezone: str = "Asia/Makassar"
@@ -114,3 +120,7 @@ class Settings(BaseSettings):
     @property
     def database(self) -> Path:
         return self.db_path or self.data_dir / "posukk.sqlite3"
+
+    def database_at(self, override: str | None) -> Path:
+        """The database a command names with `--db`, else the configured one."""
+        return Path(override) if override else self.database

@@ -240,3 +240,27 @@ def test_admin_lists_the_updates_the_bot_could_not_handle(tmp_path: Path) -> Non
     assert len(listed) == 1
     assert "telegram" in listed[0]
     assert "KeyError: date" in listed[0]
+
+
+HEAVY = ("matplotlib", "openpyxl", "telegram", "pywa", "pywa_async", "apscheduler", "handlers")
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["match", "--json", "kena kail"], ["content", "check"]]
+)
+def test_a_command_loads_only_what_it_uses(args: list[str]) -> None:
+    """`posukk --help` and `posukk match` start fast: no chat library, no charts, no workbooks,
+    no flows are imported for them."""
+    script = (
+        "import sys\n"
+        "from bot.app.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "LOADED []" in result.stdout
