@@ -34,7 +34,8 @@ class Category(StrEnum):
 
 
 class Sector(StrEnum):
-    """A trade. `umum` (general) also stands for a reader with no group or of another trade."""
+    """A trade: of a Pos UKK group, of a reader, of a step's wording. `umum` (general) is a group
+    of another trade, and a reader with no group. The one sector enum of the project."""
 
     FISHING = "nelayan"
     PLANTATION = "sawit"

@@ -35,7 +35,7 @@ async def show_summary(ctx: StepContext, args: str) -> Outcome:
     groups = await groups_in_scope(ctx.uow, ctx.grants)
     if not groups:
         return Finish([ctx.reply("recap.no_groups")])
-    zone = ctx.settings.default_timezone
+    zone = ctx.timezone
     month = asked_month(ctx, COMMAND, args, local_month(ctx.now - LOOK_BACK, zone))
     if isinstance(month, Reply):
         return Finish([month])

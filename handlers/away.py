@@ -67,7 +67,7 @@ def _until(ctx: StepContext) -> dt.datetime:
 
 
 def _local_date(ctx: StepContext, moment: dt.datetime) -> str:
-    zone = ZoneInfo(ctx.group.timezone if ctx.group else "Asia/Makassar")
+    zone = ZoneInfo(ctx.timezone)
     local = moment.astimezone(zone)
     weekday = ctx.t(f"weekday.{local.weekday()}")
     return f"{weekday} {local:%d-%m-%Y %H:%M}"

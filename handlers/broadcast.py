@@ -21,7 +21,6 @@ from bot.storage.records import Group
 from handlers.broadcast_history import (
     HISTORY_STEPS,
     ask_compose_extras,
-    author_zone,
     take_compose_extras,
 )
 
@@ -188,7 +187,7 @@ async def ask_preview(ctx: StepContext) -> Reply:
         for channel, n in sorted(count.by_channel.items())
     )
     send_at = _send_at(ctx)
-    zone = author_zone(ctx)
+    zone = ctx.timezone
     if send_at is not None:
         when = timefmt.local_label(ctx.texts, ctx.language, send_at, zone)
     elif QuietHours.parse(ctx.settings.quiet_hours).contains(
@@ -281,7 +280,7 @@ async def _save(ctx: StepContext) -> Outcome:
     total = thousands(count.reachable, ctx.language)
     if send_at is None:
         return Finish([ctx.reply("broadcast.queued", id=broadcast_id, total=total)])
-    when = timefmt.local_label(ctx.texts, ctx.language, send_at, author_zone(ctx))
+    when = timefmt.local_label(ctx.texts, ctx.language, send_at, ctx.timezone)
     return Finish([ctx.reply("broadcast.scheduled", id=broadcast_id, total=total, when=when)])
 
 
@@ -310,7 +309,7 @@ async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "bc:now":
         ctx.draft.pop("send_at", None)
         return Goto("preview")
-    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(author_zone(ctx))))
+    parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(ctx.timezone)))
     if parsed.moment is None:
         problem = parsed.problem.value if parsed.problem else "invalid"
         return Retry(ctx.reply(f"activity.when_{problem}"))

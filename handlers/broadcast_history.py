@@ -77,11 +77,6 @@ def _excerpt(text: str, length: int) -> str:
     return flat if len(flat) <= length else flat[: length - 1] + "…"
 
 
-def author_zone(ctx: StepContext) -> str:
-    """Times shown to a broadcast's author: their group's zone, or the default for officers."""
-    return ctx.group.timezone if ctx.group else ctx.settings.default_timezone
-
-
 # -- the writing step's extra buttons ---------------------------------------------------------
 async def ask_compose_extras(ctx: StepContext) -> list[Choice]:
     unread = await ctx.uow.broadcasts.unread_replies(ctx.registered_user.id)
@@ -107,7 +102,7 @@ async def ask_history(ctx: StepContext) -> Reply:
         return ctx.reply("broadcast.history_empty", choices=[new])
     lines, choices = [], []
     for broadcast in broadcasts:
-        when = timefmt.local_label(ctx.texts, ctx.language, broadcast.send_at, author_zone(ctx))
+        when = timefmt.local_label(ctx.texts, ctx.language, broadcast.send_at, ctx.timezone)
         status = ctx.t(f"broadcast.status_{broadcast.status}")
         lines.append(f"#{broadcast.id} · {when} · {status}\n   {_excerpt(broadcast.text, 60)}")
         label = f"#{broadcast.id} {_excerpt(broadcast.text, 18)}"
@@ -135,7 +130,7 @@ async def ask_detail(ctx: StepContext) -> Reply:
     )
     tally = await ctx.uow.broadcasts.tally(broadcast.id)
     author = await ctx.uow.users.get(broadcast.author_id)
-    zone = author_zone(ctx)
+    zone = ctx.timezone
     return ctx.reply(
         "broadcast.detail",
         choices=[*controls(ctx.texts, ctx.language, broadcast), back],
@@ -209,7 +204,7 @@ async def ask_inbox(ctx: StepContext) -> Reply:
         person = people.get(answer.user_id)
         group_id = await ctx.uow.memberships.active_group_id(answer.user_id)
         group = await ctx.uow.groups.get(group_id) if group_id is not None else None
-        when = timefmt.local_label(ctx.texts, ctx.language, answer.created_at, author_zone(ctx))
+        when = timefmt.local_label(ctx.texts, ctx.language, answer.created_at, ctx.timezone)
         new = "🆕 " if answer.read_at is None else ""
         name = person.name if person else "-"
         where = f" ({group.name})" if group else ""

@@ -8,14 +8,11 @@ from content.knowledge import pick
 from content.schema import Sector, Topic, TopicStep
 
 FIRST_ACTIONS = 3
-GROUP_TRADES = {"nelayan": Sector.FISHING, "sawit": Sector.PLANTATION}
-"""A group's sector whose steps have their own wording; any other reads the general steps."""
 
 
 def reader_sector(ctx: StepContext) -> Sector:
     """The trade whose step wording fits the reader: their group's, else the general words."""
-    group = ctx.group
-    return GROUP_TRADES.get(group.sector.value, Sector.GENERAL) if group else Sector.GENERAL
+    return ctx.group.sector if ctx.group else Sector.GENERAL
 
 
 def reader_steps(ctx: StepContext, topic: Topic) -> list[TopicStep]:

@@ -27,8 +27,9 @@ from bot.domain.incident_text import (
     victim_label,
 )
 from bot.storage.incidents import Incident, NewIncident
-from bot.storage.records import Group, Sector, User
+from bot.storage.records import Group, User
 from content.knowledge import pick
+from content.schema import Sector
 from handlers.emergency import emergency_card
 
 FOLLOWUP_ANSWER_VALID = dt.timedelta(days=7)
@@ -91,7 +92,7 @@ def _new_incident(ctx: StepContext) -> NewIncident:
         victim_sex=None if near_miss else draft.get("sex"),
         victim_age=None if near_miss else draft.get("age"),
         employment=None if near_miss else draft.get("employment"),
-        occupation=OCCUPATION[group.sector if group else Sector.OTHER],
+        occupation=OCCUPATION[group.sector if group else Sector.GENERAL],
         topic_id=None if near_miss else topic_id,
         injury_type=None if near_miss else injury_type,
         material_agent=None if near_miss else agent,

@@ -26,8 +26,8 @@ from bot.domain.incident_text import (
 )
 from bot.reports.exports import Export, collect_reports, export_bytes, file_name
 from bot.storage.incidents import Incident, IncidentFilter
-from bot.storage.records import Group, Sector, User
-from content.schema import Topic
+from bot.storage.records import Group, User
+from content.schema import Sector, Topic
 from handlers.incident_alerts import apply_action
 
 EARLIEST = dt.date(2020, 1, 1)
@@ -51,9 +51,11 @@ def _month_start(local: dt.datetime) -> dt.datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def period_bounds(period: str, now: dt.datetime) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(since, until) of a period in East Kalimantan time; None where it is open-ended."""
-    local = now.astimezone(ZoneInfo("Asia/Makassar"))
+def period_bounds(
+    period: str, now: dt.datetime, zone: str
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """(since, until) of a period in the time zone `zone`; None where it is open-ended."""
+    local = now.astimezone(ZoneInfo(zone))
     if period == "30d":
         return now - dt.timedelta(days=30), None
     if period == "month":
@@ -75,18 +77,24 @@ async def _filtered_groups(ctx: StepContext) -> list[Group]:
 
 
 async def _in_scope(ctx: StepContext) -> list[Incident]:
-    groups = await _filtered_groups(ctx)
+    """The reports of the chosen period, newest first; "this month" is each group's own."""
     draft = ctx.draft
     period = str(draft.get("period", "open"))
-    since, until = period_bounds(period, ctx.now)
-    where = IncidentFilter(
-        group_ids=[g.id for g in groups],
-        since=since,
-        until=until,
-        statuses=[s for s in STATUSES if s != "closed"] if period == "open" else (),
-        kind=draft.get("kind"),
-    )
-    return await ctx.uow.incidents.find(where)
+    by_zone: dict[str, list[int]] = {}
+    for group in await _filtered_groups(ctx):
+        by_zone.setdefault(group.timezone, []).append(group.id)
+    found = []
+    for zone, group_ids in by_zone.items():
+        since, until = period_bounds(period, ctx.now, zone)
+        where = IncidentFilter(
+            group_ids=group_ids,
+            since=since,
+            until=until,
+            statuses=[s for s in STATUSES if s != "closed"] if period == "open" else (),
+            kind=draft.get("kind"),
+        )
+        found += await ctx.uow.incidents.find(where)
+    return sorted(found, key=lambda incident: incident.id, reverse=True)
 
 
 async def _reporters(ctx: StepContext, incidents: list[Incident]) -> dict[int, User]:
@@ -167,8 +175,8 @@ async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
 async def _export(ctx: StepContext) -> Reply:
     """The reports of the chosen period and groups as an Excel file (with the LBKP-1 sheet)."""
     groups = await _filtered_groups(ctx)
-    since, until = period_bounds(str(ctx.draft.get("period", "all")), ctx.now)
-    today = ctx.now.astimezone(ZoneInfo("Asia/Makassar")).date()
+    since, until = period_bounds(str(ctx.draft.get("period", "all")), ctx.now, ctx.timezone)
+    today = ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
     first = since.date() if since else EARLIEST
     last = (until - dt.timedelta(days=1)).date() if until else today
     named = [g.id for g in groups if names_anonymous_reporters(ctx.grants, g)]
@@ -267,7 +275,7 @@ async def ask_detail(ctx: StepContext) -> Reply:
     group = await ctx.uow.groups.get(incident.group_id or 0)
     named = names_anonymous_reporters(ctx.grants, group)
     shown = reporter_label(ctx.texts, ctx.language, incident, reporter, named=named)
-    zone = ZoneInfo(group.timezone if group else "Asia/Makassar")
+    zone = ZoneInfo(group.timezone if group else ctx.settings.default_timezone)
     events = await ctx.uow.incidents.events(incident.id)
     actors = await ctx.uow.users.many(sorted({e.actor_id for e in events if e.actor_id}))
     names = {a.id: a.name for a in actors}

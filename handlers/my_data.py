@@ -45,7 +45,7 @@ def _write(path: Path, content: str) -> None:
 async def show_my_data(ctx: StepContext, args: str) -> Outcome:
     user = ctx.registered_user
     rows = _readable(await ctx.uow.privacy.everything_about(user.id))
-    zone = ZoneInfo(ctx.group.timezone if ctx.group else ctx.settings.default_timezone)
+    zone = ZoneInfo(ctx.timezone)
     apps = sorted({user.channel.value} | {str(i["channel"]) for i in rows["user_identities"]})
     roles = dict.fromkeys(ctx.t(f"my_data.role_{grant.role.value}") for grant in ctx.grants)
     reports = [

@@ -19,7 +19,7 @@ def asked_month(ctx: StepContext, command: str, args: str, default: dt.date) -> 
     if not args.strip():
         return default
     typed = _TYPED_MONTH.match(args)
-    latest = local_month(ctx.now, ctx.settings.default_timezone)
+    latest = local_month(ctx.now, ctx.timezone)
     if typed is not None:
         year, number = int(typed[1]), int(typed[2])
         if 1 <= number <= 12 and year >= FIRST_YEAR:

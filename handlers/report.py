@@ -23,8 +23,8 @@ from bot.domain.incident_codes import (
     OTHER,
     PLACES,
 )
-from bot.storage.records import Sector
 from content.knowledge import pick
+from content.schema import Sector
 from handlers.first_aid import TOPIC_TOKEN, bullet_list, topic_choice
 from handlers.incident_alerts import raise_alarm, submit
 
@@ -36,7 +36,7 @@ Handle = Callable[[StepContext, Answer], Awaitable[Outcome]]
 
 
 def _sector(ctx: StepContext) -> Sector:
-    return ctx.group.sector if ctx.group else Sector.OTHER
+    return ctx.group.sector if ctx.group else Sector.GENERAL
 
 
 def _near_miss(ctx: StepContext) -> bool:
@@ -234,7 +234,7 @@ def _set_topic(ctx: StepContext, topic_id: str | None) -> None:
 
 # -- when and where ------------------------------------------------------------------------------
 def _local_now(ctx: StepContext) -> dt.datetime:
-    zone = ctx.group.timezone if ctx.group else "Asia/Makassar"
+    zone = ctx.timezone
     return ctx.now.astimezone(ZoneInfo(zone))
 
 

@@ -25,6 +25,8 @@ from handlers import CONVERSATIONS
 
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 CONSENTED = consent_version(Texts.load(), Settings())
+ZONE = Settings().default_timezone
+"""The demo groups' time zone, and everyone else's."""
 """The consent version of people created directly in the database by a test."""
 SCRIPTED_PACE = 10_000
 """`inbound_per_minute` for scripted conversations, which answer many questions in no time;

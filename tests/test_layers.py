@@ -15,7 +15,7 @@ LOWER = ("bot.base", "bot.storage", "bot.domain", "content")
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "content": (),
     "bot.base": ("content",),
-    "bot.storage": ("bot.base",),
+    "bot.storage": ("bot.base", "content"),
     "bot.domain": ("bot.base", "bot.storage", "content"),
     "bot.reports": (*LOWER,),
     "bot.core": (*LOWER,),

@@ -14,7 +14,8 @@ from bot.base.clock import utc_now
 from bot.base.settings import Settings
 from bot.domain.joinlinks import join_link, write_qr_poster
 from bot.storage.database import Database, UnitOfWork
-from bot.storage.records import Group, NewGroup, Role, Sector
+from bot.storage.records import Group, NewGroup, Role
+from content.schema import Sector
 
 ADMIN_ACTOR = "admin-cli"
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.storage.records import Role, Sector
+from bot.storage.records import Role
+from content.schema import Sector
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,8 @@ from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.core.consent import consent_version
 from bot.storage.database import Database
-from bot.storage.records import NewGroup, Role, Sector
+from bot.storage.records import NewGroup, Role
+from content.schema import Sector
 
 DEMO_ACTOR = "demo-seed"
 

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 from bot.base.texts import Texts
 
-ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
 
 def local_label(texts: Texts, language: str, moment: dt.datetime, zone: str) -> str:
-    """ "Senin 30-11-2026 08:00 WITA": the weekday always, so a wrong date is noticed."""
+    """ "Senin 30-11-2026 08:00 WITA": the weekday always, so a wrong date is noticed; the zone
+    by its abbreviation (WIB, WITA, WIT), or its name where it has none."""
     local = moment.astimezone(ZoneInfo(zone))
     weekday = texts.get(language, f"weekday.{local.weekday()}")
-    return f"{weekday} {local:%d-%m-%Y %H:%M} {ZONE_NAMES.get(zone, zone)}"
+    name = local.tzname() or zone
+    return f"{weekday} {local:%d-%m-%Y %H:%M} {zone if name[0] in '+-' else name}"
 
 
 def month_label(texts: Texts, language: str, month: dt.date) -> str:

@@ -117,6 +117,11 @@ class StepContext:
         )
 
     @property
+    def timezone(self) -> str:
+        """The person's time zone: their group's, else `POSUKK_DEFAULT_TIMEZONE`."""
+        return self.group.timezone if self.group else self.settings.default_timezone
+
+    @property
     def registered_user(self) -> User:
         """The user, for steps that only run once someone has registered."""
         if self.user is None:

@@ -76,6 +76,9 @@ class _DateFound:
     named: bool = True  # False: the text names no date, so today is assumed
 
 
+ROLL_WEEK = dt.timedelta(days=7)
+
+
 def simplify(text: str) -> str:
     """Lower case, no accents or commas, single spaces; keeps / - . : for dates and times."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -142,11 +145,11 @@ def _find_date(text: str, today: dt.date, *, past: bool = False) -> _DateFound:
             if past:  # the latest such day, today included
                 back = (today.weekday() - weekday) % 7
                 return _DateFound(today - dt.timedelta(days=back), _cut(text, found))
+            if found.group(1):  # "Senin depan": the Monday of next week, whatever today is
+                next_week = today + dt.timedelta(days=7 - today.weekday())
+                return _DateFound(next_week + dt.timedelta(days=weekday), _cut(text, found))
             ahead = (weekday - today.weekday()) % 7
-            if found.group(1):  # "Senin depan": the Monday of next week
-                ahead += 7
-            roll = None if found.group(1) else dt.timedelta(days=7)
-            return _DateFound(today + dt.timedelta(days=ahead), _cut(text, found), roll)
+            return _DateFound(today + dt.timedelta(days=ahead), _cut(text, found), ROLL_WEEK)
     return _DateFound(today, text, dt.timedelta(days=1), named=False)  # a time alone
 
 

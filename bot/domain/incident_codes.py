@@ -7,7 +7,7 @@ confirmed (see the research brief, part D). Labels live in the text catalogs und
 
 from __future__ import annotations
 
-from bot.storage.records import Sector
+from content.schema import Sector
 
 BODY_PARTS = ("head", "eye", "hand", "arm", "trunk", "leg", "several")
 ILO_BODY_CODE = {"head": "1", "eye": "12", "hand": "4", "arm": "4", "trunk": "3"}
@@ -20,27 +20,27 @@ STATUSES = ("open", "contacted", "treated", "referred", "closed")
 ACTIVITIES = {
     Sector.FISHING: ("net", "line", "dive", "engine", "carry"),
     Sector.PLANTATION: ("harvest", "spray", "fertilise", "carry"),
-    Sector.OTHER: ("net", "line", "dive", "engine", "harvest", "spray", "fertilise", "carry"),
+    Sector.GENERAL: ("net", "line", "dive", "engine", "harvest", "spray", "fertilise", "carry"),
 }
 COMMUTE = "commute"
 OTHER = "other"
 OCCUPATION = {
     Sector.FISHING: "nelayan",
     Sector.PLANTATION: "pekerja sawit",
-    Sector.OTHER: "lainnya",
+    Sector.GENERAL: "lainnya",
 }
 
 PLACES = {
     Sector.FISHING: ("boat", "dock", "home"),
     Sector.PLANTATION: ("field", "road", "collection"),
-    Sector.OTHER: ("boat", "dock", "field", "home"),
+    Sector.GENERAL: ("boat", "dock", "field", "home"),
 }
 
 COMMON_TOPICS = {
     Sector.FISHING: ("cut", "fish-hook", "venomous-fish", "jellyfish", "burn", "fall-from-height"),
     Sector.PLANTATION: ("cut", "palm-thorn", "eye-foreign-body", "pesticide-poisoning",
                         "snakebite", "fall-from-height"),
-    Sector.OTHER: ("cut", "puncture-wound", "burn", "fall-from-height", "sprain",
+    Sector.GENERAL: ("cut", "puncture-wound", "burn", "fall-from-height", "sprain",
                    "eye-foreign-body"),
 }  # fmt: skip
 """The injuries offered as buttons first, per sector; anything else is typed."""

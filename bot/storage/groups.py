@@ -8,7 +8,8 @@ import secrets
 import aiosqlite
 
 from bot.base.clock import to_db
-from bot.storage.records import Group, NewGroup, Sector
+from bot.storage.records import Group, NewGroup
+from content.schema import Sector
 
 # No 0/O, 1/I/L: codes are read aloud and copied from paper.
 JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -18,6 +19,15 @@ _COLUMNS = (
     "id, name, sector, village, district, regency, puskesmas_name, puskesmas_phone, timezone,"
     " join_code, ambulance_phone, hospital_name, hospital_phone"
 )
+
+
+_STORED_AS = {Sector.GENERAL: "lainnya"}
+"""A group of another trade is `lainnya` in the database (migration 0001's check)."""
+_READ_AS = {stored: sector for sector, stored in _STORED_AS.items()}
+
+
+def stored_sector(sector: Sector) -> str:
+    return _STORED_AS.get(sector, sector.value)
 
 
 def new_join_code() -> str:
@@ -33,7 +43,7 @@ def _group(row: aiosqlite.Row) -> Group:
     return Group(
         id=row["id"],
         name=row["name"],
-        sector=Sector(row["sector"]),
+        sector=_READ_AS.get(row["sector"]) or Sector(row["sector"]),
         village=row["village"],
         district=row["district"],
         regency=row["regency"],
@@ -61,7 +71,7 @@ class GroupRepository:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 group.name,
-                group.sector.value,
+                stored_sector(group.sector),
                 group.village,
                 group.district,
                 group.regency,

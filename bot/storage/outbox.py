@@ -92,7 +92,7 @@ class OutboxRepository:
         now: dt.datetime,
         lease_until: dt.datetime,
         limit: int,
-        default_timezone: str = "Asia/Makassar",
+        default_timezone: str = "UTC",
     ) -> list[OutboxMessage]:
         """Take up to `limit` due rows for `channel` until `lease_until`: urgent ones first,
         broadcasts (bulk) last, rows of a paused broadcast not at all.

@@ -8,12 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.base.models import Channel
-
-
-class Sector(StrEnum):
-    FISHING = "nelayan"
-    PLANTATION = "sawit"
-    OTHER = "lainnya"
+from content.schema import Sector
 
 
 class Role(StrEnum):
@@ -112,7 +107,8 @@ class OutboxMessage:
     language: str = "id"
     last_seen_at: dt.datetime | None = None
     """When the recipient last wrote to the bot (WhatsApp's 24-hour window opens then)."""
-    timezone: str = "Asia/Makassar"
+    timezone: str = "UTC"
+    """The recipient's (their group's, else the default); the claim always sets it."""
     away_until: dt.datetime | None = None
     group_chat_id: int | None = None
     template_only: bool = False

@@ -13,7 +13,6 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,7 +26,6 @@ from bot.base.models import Channel
 from bot.base.settings import Settings
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
-from content.knowledge import Knowledge
 from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
 from tests.channels.test_telegram import add_telegram_members
 from tests.fakes.telegram_api import (
@@ -49,10 +47,8 @@ WORKER = FakeUser(8501, "Bambang")
 
 
 @pytest.fixture(autouse=True)
-def quicker(monkeypatch: pytest.MonkeyPatch, knowledge: Knowledge) -> None:
-    """Each (re)start of the bot reuses the session's first-aid knowledge instead of loading it
-    for a second, and confirmed broadcasts start within half a second rather than five."""
-    monkeypatch.setattr(runner, "Knowledge", SimpleNamespace(load=lambda: knowledge))
+def quicker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Confirmed broadcasts start within half a second rather than five."""
     monkeypatch.setattr(runner, "BROADCAST_TICK_SECONDS", 0.5)
 
 

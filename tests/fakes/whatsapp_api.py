@@ -337,7 +337,7 @@ class FakeWhatsApp:
         self._released = asyncio.Event()
         self.enforce_window = False
         """Refuse non-template messages with 131047 to users who did not write (a webhook posted
-        by `post`) within the last 24 hours, by the wall clock (so time-machine moves it)."""
+        by `post`) within the last 24 hours, by the wall clock."""
         self.approved_templates: set[str] | None = None
         """If set, templates by any other name are refused with 132001."""
         self.media_host: str | None = None

@@ -23,10 +23,11 @@ from bot.core.engine import Engine
 from bot.domain.audience import Audience, Scope
 from bot.storage.broadcasts import CANCELLED
 from bot.storage.database import Database
-from bot.storage.records import NewGroup, Role, Sector
+from bot.storage.records import NewGroup, Role
+from content.schema import Sector
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from tests.conftest import CONSENTED, FakeClock, Person, RowCounter, person
+from tests.conftest import CONSENTED, ZONE, FakeClock, Person, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 
 MESSAGE = "Besok ada cek kesehatan gratis di balai desa. Bawa KTP."
@@ -160,7 +161,9 @@ def session_of(rows: RowCounter, who: Person) -> tuple[str, str, dict[str, objec
 
 def deliverer(database: Database, clock: FakeClock, sender: ScriptedSender) -> OutboxDelivery:
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    return OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock)
+    return OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    )
 
 
 async def drain(database: Database, clock: FakeClock, sender: ScriptedSender) -> None:

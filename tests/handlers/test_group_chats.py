@@ -18,7 +18,7 @@ from bot.storage.records import Role
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.reminders import materialise_reminders
-from tests.conftest import CONSENTED, DAY_BEFORE, FakeClock, RowCounter, add_meeting, person
+from tests.conftest import CONSENTED, DAY_BEFORE, ZONE, FakeClock, RowCounter, add_meeting, person
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_report import report_cut_on_the_boat
 from tests.scheduler.test_broadcasts import FakeTime, officer_broadcast
@@ -272,6 +272,7 @@ def paced_delivery(
         {Channel.TERMINAL: sender},
         limits,
         clock=clock,
+        default_timezone=ZONE,
         monotonic=time,
         sleep=time.sleep,
         quiet=QuietHours.parse("00:00-00:00"),

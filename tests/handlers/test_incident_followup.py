@@ -13,7 +13,7 @@ from bot.storage.database import Database
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.escalation import escalate_unattended
-from tests.conftest import FakeClock, Person, RowCounter, person
+from tests.conftest import ZONE, FakeClock, Person, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_report import report_cut_on_the_boat
 
@@ -29,7 +29,9 @@ async def reported(engine: Engine) -> Person:
 async def deliver(database: Database, clock: FakeClock) -> list[tuple[str, str]]:
     sender = ScriptedSender()
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
+    await OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    ).deliver_all()
     return sender.delivered
 
 

@@ -25,7 +25,7 @@ from bot.storage.database import Database
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.worker import DeliveryWorker
-from tests.conftest import FakeClock, RowCounter, person
+from tests.conftest import ZONE, FakeClock, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 
 ALL = tuple(Channel)
@@ -89,7 +89,7 @@ def delivery(
     **options: object,
 ) -> OutboxDelivery:
     limits = dict.fromkeys(senders, limit or RateLimit(per_second=10_000))
-    return OutboxDelivery(database, senders, limits, clock=clock, **options)  # type: ignore[arg-type]
+    return OutboxDelivery(database, senders, limits, clock=clock, default_timezone=ZONE, **options)  # type: ignore[arg-type]
 
 
 async def drain(job: OutboxDelivery) -> int:

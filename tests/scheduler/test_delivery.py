@@ -12,7 +12,7 @@ from bot.base.models import Channel, Reply
 from bot.core.outbound import PermanentFailure, TemporaryFailure, Unreachable
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery, RateLimit, _ChannelState
-from tests.conftest import FakeClock, RowCounter
+from tests.conftest import ZONE, FakeClock, RowCounter
 from tests.fakes.senders import ScriptedSender
 
 
@@ -34,7 +34,8 @@ def delivery(
     database: Database, clock: FakeClock, sender: ScriptedSender, **options: object
 ) -> OutboxDelivery:
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    return OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock, **options)  # type: ignore[arg-type]
+    senders = {Channel.TERMINAL: sender}
+    return OutboxDelivery(database, senders, limits, clock=clock, default_timezone=ZONE, **options)  # type: ignore[arg-type]
 
 
 async def test_urgent_first_and_each_message_once(database: Database, clock: FakeClock) -> None:
@@ -135,7 +136,9 @@ async def test_per_chat_interval_defers_without_counting_an_attempt(
     await queue(database, clock, "budi", ["1", "2"])
     sender = ScriptedSender()
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000, per_chat_interval=interval)}
-    job = OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock)
+    job = OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    )
     stats = await job.deliver_all()
     assert (stats.sent, stats.deferred) == (1, 1)
     assert sorted(rows("SELECT status, attempts FROM outbox")) == [("pending", 0), ("sent", 1)]
@@ -206,7 +209,7 @@ async def test_overall_rate_limit_counted_per_simulated_second(
 
     limits = {Channel.TERMINAL: RateLimit(per_second=30)}
     job = OutboxDelivery(
-        database, {Channel.TERMINAL: Timed()}, limits, clock=clock,
+        database, {Channel.TERMINAL: Timed()}, limits, clock=clock, default_timezone=ZONE,
         monotonic=virtual.monotonic, sleep=virtual.sleep, batch=200,
     )  # fmt: skip
     while (await job.deliver_all()).handled:
@@ -233,7 +236,7 @@ async def test_per_chat_limit_spaces_messages_to_one_person(
 
     limits = {Channel.TERMINAL: RateLimit(per_second=30, per_chat_interval=1.0)}
     job = OutboxDelivery(
-        database, {Channel.TERMINAL: Timed()}, limits, clock=clock,
+        database, {Channel.TERMINAL: Timed()}, limits, clock=clock, default_timezone=ZONE,
         monotonic=virtual.monotonic, sleep=virtual.sleep,
     )  # fmt: skip
     for _ in range(20):

@@ -22,6 +22,7 @@ from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,
     MEETING,
+    ZONE,
     FakeClock,
     RowCounter,
     add_meeting,
@@ -163,7 +164,9 @@ async def reminded_at_day_before(
     await materialise_reminders(database, texts, clock())
     sender = ScriptedSender()
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
+    await OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    ).deliver_all()
     return sender.delivered
 
 
@@ -228,7 +231,9 @@ async def test_renaming_tells_those_reminded_and_rewords_the_reminders_still_que
     await materialise_reminders(database, texts, clock())
     sender = ScriptedSender()
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    delivery = OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock)
+    delivery = OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    )
     await delivery.deliver_all()
     clock.now = HOURS_BEFORE
     await materialise_reminders(database, texts, clock())  # queued, not delivered yet

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,11 +15,12 @@ from bot.base.models import Channel, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.storage.database import Database
+from bot.storage.incidents import NewIncident
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.summaries import latest_monthly_slot, latest_weekly_slot, queue_summaries
 from tests.bot.reports.test_charts import assert_phone_sized
-from tests.conftest import FakeClock, RowCounter
+from tests.conftest import ZONE, FakeClock, RowCounter
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_recaps import picture
 
@@ -126,7 +128,9 @@ async def test_summaries_reach_people_with_their_chart_in_their_language(
     sender = ScriptedSender()
     clock.now = FIRST_0805.astimezone(dt.UTC)
     limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    await OutboxDelivery(database, {Channel.TERMINAL: sender}, limits, clock=clock).deliver_all()
+    await OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    ).deliver_all()
 
     replies: dict[str, Reply] = {reply.key: reply for _, reply in sender.replies}
     assert sorted(replies) == ["recap.monthly", "recap.weekly"]
@@ -167,3 +171,55 @@ async def test_scheduled_summaries_can_be_turned_off(
     off = Settings(data_dir=tmp_path, scheduled_summaries=False)
     assert await run(database, texts, knowledge, off, MONDAY_0805) == 0
     assert await run(database, texts, knowledge, off, FIRST_0805) == 0
+
+
+def an_injury(group_id: int, reporter_id: int) -> NewIncident:
+    return NewIncident(
+        group_id=group_id, reporter_id=reporter_id, kind="injury", victim="self",
+        victim_name=None, victim_sex=None, victim_age=None, employment=None, occupation="nelayan",
+        topic_id="cut", injury_type=None, material_agent=None, what_text="", body_part=None,
+        occurred_on="2026-11-30", occurred_time=None, place_text="", latitude=None,
+        longitude=None, activity="", activity_text="", commuting=False, danger_signs=False,
+        first_aid_given="", stopped_work=None, photo_ref=None, severe=False, anonymous=False,
+    )  # fmt: skip
+
+
+async def test_the_monthly_recap_follows_each_groups_own_time_zone(
+    database: Database,
+    texts: Texts,
+    knowledge: Knowledge,
+    settings: Settings,
+    db_path: Path,
+    rows: RowCounter,
+) -> None:
+    """A WIB group and a WIT group each have a report at the same moment, 30 November 23:30
+    WIB, which is 1 December 01:30 WIT: it is November's for one and December's for the
+    other. Each recap goes at 08:00 on the 1st in the group's own time."""
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE pos_groups SET timezone = 'Asia/Jakarta' WHERE id = 1")
+        connection.execute("UPDATE pos_groups SET timezone = 'Asia/Jayapura' WHERE id = 2")
+    reported = dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC)
+    async with database.unit_of_work() as uow:
+        for group_id, persona in ((1, "demo:budi"), (2, "demo:rahmat")):
+            reporter = await uow.users.by_platform(Channel.TERMINAL, persona)
+            assert reporter is not None
+            await uow.incidents.create(an_injury(group_id, reporter.id), reported)
+    wit_0805 = dt.datetime(2026, 12, 1, 8, 5, tzinfo=ZoneInfo("Asia/Jayapura"))
+    wib_0805 = dt.datetime(2026, 12, 1, 8, 5, tzinfo=ZoneInfo("Asia/Jakarta"))
+    settings = settings.model_copy(update={"weekly_summary_day": 3})
+    recap_keys = "SELECT dedupe_key FROM outbox WHERE kind = 'recap' ORDER BY id"
+    await run(database, texts, knowledge, settings, wit_0805)  # 23:05 UTC, still 30 November
+    assert rows(recap_keys) == [("recap:month:2:2026-11:to:3",)], "Pak Rahmat's, WIT"
+    await run(database, texts, knowledge, settings, wib_0805)
+    recaps = rows(
+        "SELECT dedupe_key, json_extract(payload, '$.text') FROM outbox WHERE kind = 'recap'"
+        " ORDER BY id"
+    )
+    assert [key for key, _ in recaps] == [
+        "recap:month:2:2026-11:to:3",  # Pak Rahmat, WIT
+        "recap:month:1:2026-11:to:1",  # Bu Sari, WIB
+    ]
+    injuries = texts.get("id", "recap.achievement").split("{injuries}")[0].splitlines()[-1]
+    wit_text, wib_text = (str(text) for _, text in recaps)
+    assert f"{injuries}0" in wit_text, "the report was December's in WIT"
+    assert f"{injuries}1" in wib_text, "and November's in WIB"

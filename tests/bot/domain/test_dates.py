@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.dates import ParsedPast, Problem, parse_past, parse_when
+from bot.domain.dates import WEEKDAYS, ParsedPast, Problem, parse_past, parse_when
 
 WITA = ZoneInfo("Asia/Makassar")
 NOW = dt.datetime(2026, 11, 23, 10, 30, tzinfo=WITA)  # Monday 23 November 2026, 10:30 WITA
@@ -47,6 +47,34 @@ def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> dt
 )
 def test_understood(typed: str, expected: dt.datetime) -> None:
     assert parse_when(typed, NOW).moment == expected
+
+
+WEDNESDAY = dt.datetime(2026, 11, 25, 10, 30, tzinfo=WITA)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Senin depan jam 14.00", at(11, 30, 14)),  # not 7 December, the Monday after next
+        ("selasa depan jam 9", at(12, 1, 9)),
+        ("rabu depan jam 9", at(12, 2, 9)),
+        ("jumat depan jam 9", at(12, 4, 9)),
+        ("minggu depan jam 9", at(12, 6, 9)),
+        ("senin jam 9", at(11, 30, 9)),
+    ],
+)
+def test_next_week_typed_on_a_wednesday(typed: str, expected: dt.datetime) -> None:
+    assert parse_when(typed, WEDNESDAY).moment == expected
+
+
+@given(st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)), st.sampled_from(sorted(WEEKDAYS)))
+def test_a_weekday_depan_is_that_day_of_next_week(today: dt.date, word: str) -> None:
+    """Whatever the day it is typed on, "<day> depan" is in the calendar week after."""
+    now = dt.datetime.combine(today, dt.time(10), tzinfo=WITA)
+    moment = parse_when(f"{word} depan jam 9", now).moment
+    assert moment is not None
+    monday = today - dt.timedelta(days=today.weekday())
+    assert moment.date() == monday + dt.timedelta(days=7 + WEEKDAYS[word])
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,9 @@ from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.domain.access import Action, allowed
 from bot.storage.database import Database
-from bot.storage.records import Grant, Group, Role, Sector
+from bot.storage.records import Grant, Group, Role
 from content.knowledge import Knowledge
+from content.schema import Sector
 from handlers import CONVERSATIONS
 from handlers.commands import RUNS as COMMANDS
 from scheduler.broadcasts import advance_broadcasts
