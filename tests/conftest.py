@@ -20,6 +20,7 @@ from bot.core.consent import consent_version
 from bot.core.engine import Engine
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
+from bot.storage.incidents import NewIncident
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
 
@@ -190,3 +191,15 @@ async def add_meeting(database: Database, clock: FakeClock, audience: str = "all
             group.id, "rutin", "Pertemuan rutin", "balai desa", MEETING, "weekly", audience
         )
         return await uow.activities.create(activity, sari.id, clock())
+
+
+def an_injury(group_id: int, reporter_id: int) -> NewIncident:
+    """A cut reported by `reporter_id`, with nothing else said."""
+    return NewIncident(
+        group_id=group_id, reporter_id=reporter_id, kind="injury", victim="self",
+        victim_name=None, victim_sex=None, victim_age=None, employment=None, occupation="nelayan",
+        topic_id="cut", injury_type=None, material_agent=None, what_text="", body_part=None,
+        occurred_on="2026-11-30", occurred_time=None, place_text="", latitude=None,
+        longitude=None, activity="", activity_text="", commuting=False, danger_signs=False,
+        first_aid_given="", stopped_work=None, photo_ref=None, severe=False, anonymous=False,
+    )  # fmt: skip

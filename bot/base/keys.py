@@ -32,7 +32,8 @@ class About(StrEnum):
     """A report, by the key's `{incident}`: erased with its reporter."""
 
 
-_PART = re.compile(r"\{(\w+)\}")
+PARTS = re.compile(r"\{(\w+)\}")
+"""The named parts of a key template."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class KeyFamily:
         """A SQL `LIKE` pattern for the family's keys, with some parts given as SQL expressions
         (`user=":user"`) and the others matching anything."""
         pieces, end = [], 0
-        for found in _PART.finditer(self.template):
+        for found in PARTS.finditer(self.template):
             pieces.append(_literal(self.template[end : found.start()]))
             column = columns.get(found.group(1))
             pieces.append(f"' || {column} || '" if column else "%")

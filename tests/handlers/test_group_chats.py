@@ -100,6 +100,14 @@ async def test_a_kader_links_the_chat_to_their_own_pos_ukk_and_it_is_audited(
     assert "Pos UKK" in await command(engine, "/bantuan")
 
 
+async def test_the_english_names_link_and_unlink_the_chat(engine: Engine, rows: RowCounter) -> None:
+    """`/link` in a group chat links the chat (in private it links an account: `/tautkan`)."""
+    assert "sekarang terhubung dengan Pos UKK" in await command(engine, "/link@PosUkkBot")
+    assert links(rows) == [(FISHERMEN_CODE, CHAT, 1)]
+    assert "sudah dilepas" in await command(engine, "/unlink")
+    assert links(rows) == [(FISHERMEN_CODE, CHAT, 0)]
+
+
 async def test_who_may_link_a_chat(engine: Engine, database: Database, rows: RowCounter) -> None:
     await add_user(database, "outsider", Role.OFFICER, regency="Kutai Timur")
     assert "belum terdaftar" in await command(engine, "/hubungkan", who="stranger")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,9 @@ from openpyxl import load_workbook
 from bot.base.status_rules import StatusRules
 from bot.base.texts import Texts
 from bot.core.engine import Engine
+from bot.reports import area_summary
 from bot.reports.achievement import suggestion
+from bot.reports.charts import Panel, count_chart
 from bot.storage.database import Database
 from tests.bot.reports.test_charts import assert_phone_sized
 from tests.bot.reports.test_indicators import a_month, a_month_of_work
@@ -195,3 +199,31 @@ async def test_the_first_days_of_a_month_still_show_the_month_just_ended(
     andi = person(engine, "andi")
     await andi.say("/ringkasan")
     assert andi.last[0].text.splitlines()[1] == "November 2026"
+
+
+async def test_another_person_is_answered_while_a_summary_is_drawn(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chart and the workbook of `/ringkasan` are made after the turn's transaction: while
+    the chart is still being drawn, Budi's message is answered."""
+    drawing, release = threading.Event(), threading.Event()
+
+    def slow_chart(title: str, panels: list[Panel]) -> bytes:
+        drawing.set()
+        release.wait(10)
+        return count_chart(title, panels)
+
+    monkeypatch.setattr(area_summary, "count_chart", slow_chart)
+    andi, budi = person(engine, "andi"), person(engine, "budi")
+    summary = asyncio.create_task(andi.say("/ringkasan"))
+    try:
+        assert await asyncio.to_thread(drawing.wait, 10)
+        await asyncio.wait_for(budi.say("/bantuan"), timeout=5)
+        assert budi.keys == ["help.intro", "help.worker", "menu.title"]
+        assert not summary.done()
+    finally:
+        release.set()
+    replies = await summary
+    assert replies[0].key == "recap.with_workbook"
+    assert replies[0].photo is not None
+    assert replies[0].document is not None

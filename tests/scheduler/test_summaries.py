@@ -15,12 +15,11 @@ from bot.base.models import Channel, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.storage.database import Database
-from bot.storage.incidents import NewIncident
 from content.knowledge import Knowledge
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.summaries import latest_monthly_slot, latest_weekly_slot, queue_summaries
 from tests.bot.reports.test_charts import assert_phone_sized
-from tests.conftest import ZONE, FakeClock, RowCounter
+from tests.conftest import ZONE, FakeClock, RowCounter, an_injury
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_recaps import picture
 
@@ -171,17 +170,6 @@ async def test_scheduled_summaries_can_be_turned_off(
     off = Settings(data_dir=tmp_path, scheduled_summaries=False)
     assert await run(database, texts, knowledge, off, MONDAY_0805) == 0
     assert await run(database, texts, knowledge, off, FIRST_0805) == 0
-
-
-def an_injury(group_id: int, reporter_id: int) -> NewIncident:
-    return NewIncident(
-        group_id=group_id, reporter_id=reporter_id, kind="injury", victim="self",
-        victim_name=None, victim_sex=None, victim_age=None, employment=None, occupation="nelayan",
-        topic_id="cut", injury_type=None, material_agent=None, what_text="", body_part=None,
-        occurred_on="2026-11-30", occurred_time=None, place_text="", latitude=None,
-        longitude=None, activity="", activity_text="", commuting=False, danger_signs=False,
-        first_aid_given="", stopped_work=None, photo_ref=None, severe=False, anonymous=False,
-    )  # fmt: skip
 
 
 async def test_the_monthly_recap_follows_each_groups_own_time_zone(
