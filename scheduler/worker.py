@@ -2,7 +2,8 @@
 
 **Choice**: outbox delivery is a queue consumer, not a calendar job, so it runs as its own asyncio
 task with a wake-up event and a one-second heartbeat (which also picks up rows whose `not_before`
-or lease has passed). APScheduler runs the calendar jobs (reminders, follow-ups).
+or lease has passed). APScheduler runs the periodic jobs that queue work (`scheduler.periodic`);
+follow-ups are outbox rows written with the report, due at their `not_before`.
 """
 
 from __future__ import annotations

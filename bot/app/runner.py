@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.app.errors import CommandError
 from bot.app.private_files import keep_private
-from bot.base.clock import utc_now
 from bot.base.models import Channel
 from bot.base.settings import Settings
 from bot.base.texts import Texts
@@ -29,11 +25,9 @@ from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
-from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery, RateLimit
-from scheduler.jobs import run_due_jobs
+from scheduler.periodic import periodic_jobs
 from scheduler.reminders import Offset
-from scheduler.retention import forget_old_data
 from scheduler.worker import DeliveryWorker
 
 log = logging.getLogger(__name__)
@@ -45,11 +39,6 @@ ALLOWED_UPDATES = [
     "message_reaction",
     "my_chat_member",
 ]
-JOB_TICK_SECONDS = 60
-BROADCAST_TICK_SECONDS = 5
-"""Confirmed broadcasts start within seconds, not at the next minute."""
-PRIVACY_JOB_HOUR = 2
-"""The daily privacy job runs at 02:00 local time, and once at every start."""
 WEBHOOK_PATH = "telegram"
 IN_HAND_SECONDS = 10.0
 """On stop, how long the updates in hand may take; the rest are handled at the next start."""
@@ -79,17 +68,19 @@ def check_settings(settings: Settings) -> None:
         raise RunError(f"POSUKK_REMINDERS: {error}") from error
 
 
-async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
+async def run_bot(
+    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+) -> None:
     """Run every configured channel until `stop` is set, then finish in-flight work and close
-    everything. Telegram and WhatsApp share the database, the engine and the delivery job."""
+    everything. Telegram and WhatsApp share the database, the engine and the delivery job.
+    `ready` is set once every channel listens."""
     check_settings(settings)
     keep_private(settings.data_dir)
     database = await Database.open(settings.database)
     try:
         texts = Texts.load()
-        engine = Engine(
-            database, texts, settings, Knowledge.load(settings.cache_dir), CONVERSATIONS
-        )
+        knowledge = Knowledge.load(settings.cache_dir)
+        engine = Engine(database, texts, settings, knowledge, CONVERSATIONS)
         inbox = Inbox(database)
         telegram = (
             TelegramChannel(engine, settings, texts, inbox) if settings.telegram_token else None
@@ -124,42 +115,11 @@ async def run_bot(settings: Settings, stop: asyncio.Event) -> None:
         for channel in (telegram, whatsapp):
             if channel is not None:
                 channel.on_outbox = worker.nudge
-        scheduler = AsyncIOScheduler(timezone=dt.UTC)
-
-        async def tick() -> None:
-            if await run_due_jobs(
-                database, texts, engine.knowledge, settings, utc_now(), delivery.senders.keys()
-            ):
-                worker.nudge()
-
-        async def broadcasts() -> None:
-            if await advance_broadcasts(
-                database, texts, settings.data_dir, utc_now(), delivery.senders.keys()
-            ):
-                worker.nudge()
-
-        scheduler.add_job(tick, "interval", seconds=JOB_TICK_SECONDS, max_instances=1,
-                          coalesce=True, next_run_time=dt.datetime.now(dt.UTC))  # fmt: skip
-        scheduler.add_job(broadcasts, "interval", seconds=BROADCAST_TICK_SECONDS,
-                          max_instances=1, coalesce=True)  # fmt: skip
-
-        async def forget() -> None:
-            await forget_old_data(database, settings.data_dir, utc_now(), settings.retention_years)
-
-        scheduler.add_job(
-            forget,
-            "cron",
-            hour=PRIVACY_JOB_HOUR,
-            timezone=settings.default_timezone,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=dt.datetime.now(dt.UTC),
+        jobs = periodic_jobs(
+            database, texts, knowledge, settings, delivery.senders.keys(), worker.nudge
         )
-        scheduler.start()
-        try:
-            await _serve(telegram, whatsapp, inbox, worker, settings, stop)
-        finally:
-            scheduler.shutdown(wait=False)
+        async with jobs:
+            await _serve(telegram, whatsapp, inbox, worker, settings, stop, ready)
     finally:
         await database.close()
 
@@ -171,6 +131,7 @@ async def _serve(
     worker: DeliveryWorker,
     settings: Settings,
     stop: asyncio.Event,
+    ready: asyncio.Event | None,
 ) -> None:
     """On start, what was stored before the last stop is handled first. On stop: no new
     updates first, then the updates in hand are finished, then the delivery worker, then the
@@ -191,6 +152,9 @@ async def _serve(
                 await stack.enter_async_context(_whatsapp_webhooks(whatsapp, settings))
         except CannotListen as error:
             raise RunError(str(error)) from error
+        log.info("ready")
+        if ready is not None:
+            ready.set()
         await stop.wait()
         log.info("stopping: finishing in-flight updates")
 

@@ -97,12 +97,19 @@ class RunningBot:
         await asyncio.wait_for(self.task, 15)
 
 
-async def start_bot(settings: Settings) -> RunningBot:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(settings, stop))
-    await asyncio.sleep(0.3)
+async def start_bot(settings: Settings, within: float = 30.0) -> RunningBot:
+    """The bot, once every channel listens (`run_bot` says it is ready); its error if it
+    stops before."""
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_bot(settings, stop, ready))
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait({task, waiting}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
     if task.done():
         task.result()
+    if not ready.is_set():
+        stop.set()
+        raise TimeoutError("the bot did not get ready")
     return RunningBot(settings, stop, task)
 
 

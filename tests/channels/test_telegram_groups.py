@@ -19,13 +19,13 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
-from bot.app import runner
 from bot.app.demo import FISHERMEN_CODE
 from bot.base.clock import utc_now
 from bot.base.models import Channel
 from bot.base.settings import Settings
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
+from scheduler import periodic
 from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
 from tests.channels.test_telegram import add_telegram_members
 from tests.fakes.telegram_api import (
@@ -49,7 +49,7 @@ WORKER = FakeUser(8501, "Bambang")
 @pytest.fixture(autouse=True)
 def quicker(monkeypatch: pytest.MonkeyPatch) -> None:
     """Confirmed broadcasts start within half a second rather than five."""
-    monkeypatch.setattr(runner, "BROADCAST_TICK_SECONDS", 0.5)
+    monkeypatch.setattr(periodic, "BROADCAST_TICK_SECONDS", 0.5)
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ async def test_the_webhook_checks_the_secret_first_and_caps_the_body(
     )
     running = await start_bot(hooked)
     try:
-        await telegram.wait_for(lambda: telegram.webhook is not None)
+        assert telegram.webhook is not None, "registered before the bot is ready"
         url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
         big = b"x" * (1024 * 1024)
         async with aiohttp.ClientSession() as session:

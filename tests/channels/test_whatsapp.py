@@ -31,6 +31,7 @@ from bot.storage.database import Database
 from bot.storage.records import Role
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
+from tests.channels.conftest import start_bot
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
@@ -44,7 +45,7 @@ from tests.fakes.whatsapp_api import (
     Sent,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "whatsapp"
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "whatsapp"
 KADER = FakeWhatsAppUser("ID.7001", "6281200007001", "Sari")
 WORKER = FakeWhatsAppUser("ID.8001", "6281200008001", "Rudi")
 TELEGRAM_KADER = FakeUser(7001, "Sari")
@@ -112,20 +113,11 @@ async def bot(settings: Settings) -> AsyncIterator[None]:
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(settings, stop))
-    for _ in range(200):
-        await asyncio.sleep(0.05)
-        if task.done():
-            task.result()
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", settings.whatsapp_webhook_port)).close()
-            break
+    bot = await start_bot(settings)
     try:
         yield
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
+        await bot.shutdown()
 
 
 async def says(
@@ -191,7 +183,9 @@ async def test_only_correctly_signed_updates_are_handled(
 async def test_every_kind_of_webhook_is_handled_or_ignored_safely(
     fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
-    for path in sorted(FIXTURES.glob("*.json")):
+    files = sorted(FIXTURES.glob("*.json"))
+    assert len(files) >= 20, "the recorded webhook bodies are missing"
+    for path in files:
         for case, body in json.loads(path.read_text(encoding="utf-8")).items():
             ours = copy.deepcopy(body)
             for entry in ours.get("entry", []):
