@@ -14,6 +14,7 @@ from bot.base import keys, timefmt
 from bot.base.models import Choice, Reply
 from bot.core.conversation import (
     Answer,
+    Draft,
     Finish,
     Flow,
     Goto,
@@ -48,6 +49,37 @@ async def managed_groups(ctx: StepContext) -> list[Group]:
 
 
 # -- what is coming --------------------------------------------------------------------------
+class ActivityDraft(Draft):
+    """A new activity, question by question."""
+
+    group_id: int = 0
+    kind: str = ""
+    title: str = ""
+    place: str = ""
+    first_at: dt.datetime | None = None
+    repeat: str = ""
+    audience: str | None = None
+
+
+class ActivityChangeDraft(ActivityDraft):
+    """A change to an activity: the new title, place or audience is asked as for a new one."""
+
+    change: str = ""
+    """cancel or edit."""
+    activity_id: int = 0
+    field: str = ""
+    """when, title, place or audience."""
+    value: str = ""
+
+
+def _draft(ctx: StepContext) -> ActivityDraft:
+    return ctx.draft_as(ActivityDraft)
+
+
+def _change(ctx: StepContext) -> ActivityChangeDraft:
+    return ctx.draft_as(ActivityChangeDraft)
+
+
 async def ask_overview(ctx: StepContext) -> Reply:
     managed = await managed_groups(ctx)
     groups = [ctx.group] if ctx.group else managed
@@ -91,10 +123,11 @@ async def take_overview(ctx: StepContext, answer: Answer) -> Outcome:
         if not groups:
             return Finish([ctx.reply("access.denied")])
         if len(groups) == 1:
-            return StartFlow("activity_new", {"group_id": groups[0].id}, step="kind")
+            return StartFlow("activity_new", ActivityDraft(group_id=groups[0].id), step="kind")
         return StartFlow("activity_new")
     if answer.choice in ("act:cancel", "act:edit"):
-        return StartFlow("activity_change", {"change": answer.choice.removeprefix("act:")})
+        change = answer.choice.removeprefix("act:")
+        return StartFlow("activity_change", ActivityChangeDraft(change=change))
     if answer.choice == "act:record":
         return StartFlow("activity_record")
     if answer.choice == "act:back":
@@ -109,7 +142,7 @@ OVERVIEW = Flow(
 
 # -- adding one ------------------------------------------------------------------------------
 async def _group(ctx: StepContext) -> Group:
-    group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
+    group = await ctx.uow.groups.get(int(_draft(ctx).group_id))
     assert group is not None
     return group
 
@@ -133,7 +166,7 @@ async def take_group(ctx: StepContext, answer: Answer) -> Outcome:
         chosen = managed.get(by_code.id) if by_code else None
     if chosen is None:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["group_id"] = chosen.id
+    _draft(ctx).group_id = chosen.id
     return Goto("kind")
 
 
@@ -147,7 +180,7 @@ async def take_kind(ctx: StepContext, answer: Answer) -> Outcome:
     kind = answer.choice.removeprefix("act:k:") if answer.choice else None
     if kind not in KINDS:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["kind"] = kind
+    _draft(ctx).kind = kind
     return Goto("title")
 
 
@@ -162,13 +195,13 @@ def _take_text(ctx: StepContext, answer: Answer, field: str, then: str) -> Outco
     text = " ".join((answer.text or "").split())
     if not TEXT_MIN <= len(text) <= TEXT_MAX:
         return Retry(ctx.reply("activity.text_invalid", min=TEXT_MIN, max=TEXT_MAX))
-    ctx.draft[field] = text
+    setattr(_draft(ctx), field, text)
     return Goto(then)
 
 
 async def take_title(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "act:title:kind":
-        ctx.draft["title"] = ctx.t(f"activity.kind_{ctx.draft['kind']}")
+        _draft(ctx).title = ctx.t(f"activity.kind_{_draft(ctx).kind}")
         return Goto("place")
     return _take_text(ctx, answer, "title", then="place")
 
@@ -192,12 +225,14 @@ async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
     if parsed.moment is None:
         problem = parsed.problem.value if parsed.problem else "invalid"
         return Retry(ctx.reply(f"activity.when_{problem}"))
-    ctx.draft["first_at"] = parsed.moment.isoformat()
+    _draft(ctx).first_at = parsed.moment
     return Goto("repeat")
 
 
 def _first(ctx: StepContext) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(ctx.draft["first_at"]))
+    first = _draft(ctx).first_at
+    assert first is not None, "asked before the repeat"
+    return first
 
 
 def _repeat_label(ctx: StepContext, repeat: str) -> str:
@@ -219,7 +254,7 @@ async def take_repeat(ctx: StepContext, answer: Answer) -> Outcome:
     repeat = answer.choice.removeprefix("act:r:") if answer.choice else None
     if repeat not in {r.value for r in Repeat}:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["repeat"] = repeat
+    _draft(ctx).repeat = repeat
     return Goto("audience")
 
 
@@ -235,7 +270,7 @@ async def take_audience(ctx: StepContext, answer: Answer) -> Outcome:
     audience = answer.choice.removeprefix("act:a:") if answer.choice else None
     if audience not in ("all", "kader"):
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["audience"] = audience
+    _draft(ctx).audience = audience
     return Goto("confirm")
 
 
@@ -250,15 +285,15 @@ async def ask_confirm(ctx: StepContext) -> Reply:
         choices=choices,
         group=group.name,
         title=_title_with_kind(ctx),
-        place=ctx.draft["place"],
+        place=_draft(ctx).place,
         when=local_label(ctx, _first(ctx), group.timezone),
-        repeat=_repeat_label(ctx, str(ctx.draft["repeat"])),
-        audience=ctx.t(f"activity.audience_{ctx.draft['audience']}"),
+        repeat=_repeat_label(ctx, str(_draft(ctx).repeat)),
+        audience=ctx.t(f"activity.audience_{_draft(ctx).audience}"),
     )
 
 
 def _title_with_kind(ctx: StepContext) -> str:
-    title, kind = str(ctx.draft["title"]), ctx.t(f"activity.kind_{ctx.draft['kind']}")
+    title, kind = str(_draft(ctx).title), ctx.t(f"activity.kind_{_draft(ctx).kind}")
     return title if title == kind else f"{title} ({kind})"
 
 
@@ -271,15 +306,15 @@ async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
     group = await _group(ctx)
     if not allowed(ctx.grants, Action.MANAGE_ACTIVITIES, group):
         return Finish([ctx.reply("access.denied")])
-    draft = ctx.draft
+    draft = _draft(ctx)
     activity = NewActivity(
         group_id=group.id,
-        kind=str(draft["kind"]),
-        title=str(draft["title"]),
-        place=str(draft["place"]),
+        kind=str(draft.kind),
+        title=str(draft.title),
+        place=str(draft.place),
         first_at=_first(ctx),
-        repeat=str(draft["repeat"]),
-        audience=str(draft["audience"]),
+        repeat=str(draft.repeat),
+        audience=str(draft.audience),
     )
     user = ctx.registered_user
     activity_id = await ctx.uow.activities.create(activity, user.id, ctx.now)
@@ -296,6 +331,7 @@ async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
 NEW = Flow(
     name="activity_new",
     first="group",
+    draft=ActivityDraft,
     steps={
         "group": Step(ask_group, take_group),
         "kind": Step(ask_kind, take_kind),
@@ -323,12 +359,12 @@ async def managed_activities(ctx: StepContext) -> dict[int, tuple[Activity, Grou
 
 async def _chosen(ctx: StepContext) -> tuple[Activity, Group] | None:
     """The activity in the draft, if the person still manages its group."""
-    return (await managed_activities(ctx)).get(int(ctx.draft["activity_id"]))
+    return (await managed_activities(ctx)).get(int(_change(ctx).activity_id))
 
 
-def _changed(activity: Activity, draft: dict[str, object]) -> Activity:
+def _changed(activity: Activity, draft: ActivityChangeDraft) -> Activity:
     """The activity as it will be once the drafted change is saved."""
-    field, value = str(draft["field"]), str(draft["value"])
+    field, value = draft.field, draft.value
     if field == "when":
         return replace(activity, first_at=dt.datetime.fromisoformat(value))
     if field == "title":
@@ -349,7 +385,7 @@ async def ask_pick(ctx: StepContext) -> Reply:
     activities = [a for a, _ in (await managed_activities(ctx)).values()][:MAX_LISTED]
     choices = [Choice(token=f"act:c:{a.id}", label=a.title[:24]) for a in activities]
     choices.append(ctx.choice("act:back", "common.back"))
-    return ctx.reply(f"activity.ask_{ctx.draft['change']}", choices=choices)
+    return ctx.reply(f"activity.ask_{_change(ctx).change}", choices=choices)
 
 
 async def take_pick(ctx: StepContext, answer: Answer) -> Outcome:
@@ -359,8 +395,8 @@ async def take_pick(ctx: StepContext, answer: Answer) -> Outcome:
     chosen = answer.choice.removeprefix("act:c:") if answer.choice else ""
     if not chosen.isdigit() or int(chosen) not in await managed_activities(ctx):
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["activity_id"] = int(chosen)
-    return Goto("confirm" if ctx.draft["change"] == "cancel" else "field")
+    _change(ctx).activity_id = int(chosen)
+    return Goto("confirm" if _change(ctx).change == "cancel" else "field")
 
 
 async def ask_field(ctx: StepContext) -> Reply:
@@ -372,7 +408,7 @@ async def take_field(ctx: StepContext, answer: Answer) -> Outcome:
     field = answer.choice.removeprefix("act:f:") if answer.choice else None
     if field not in FIELDS:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["field"] = field
+    _change(ctx).field = field
     return Goto(f"new_{field}")
 
 
@@ -388,7 +424,7 @@ async def take_new_when(ctx: StepContext, answer: Answer) -> Outcome:
     if parsed.moment is None:
         problem = parsed.problem.value if parsed.problem else "invalid"
         return Retry(ctx.reply(f"activity.when_{problem}"))
-    ctx.draft["value"] = parsed.moment.isoformat()
+    _change(ctx).value = parsed.moment.isoformat()
     return Goto("confirm")
 
 
@@ -403,7 +439,9 @@ async def ask_new_title(ctx: StepContext) -> Reply:
 async def take_new_audience(ctx: StepContext, answer: Answer) -> Outcome:
     outcome = await take_audience(ctx, answer)
     if isinstance(outcome, Goto):
-        ctx.draft["value"] = ctx.draft.pop("audience")
+        draft = _change(ctx)
+        draft.value = draft.audience or ""
+        draft.forget("audience")
     return outcome
 
 
@@ -415,9 +453,9 @@ async def ask_confirm_change(ctx: StepContext) -> Reply:
         ctx.choice("act:x:yes", "common.answer_yes"),
         ctx.choice("act:x:no", "common.answer_no"),
     ]
-    if ctx.draft["change"] == "cancel":
+    if _change(ctx).change == "cancel":
         return ctx.reply("activity.confirm_cancel", choices=choices, title=activity.title)
-    changed = _changed(activity, ctx.draft)
+    changed = _changed(activity, _change(ctx))
     return ctx.reply(
         "activity.confirm_edit",
         choices=choices,
@@ -443,7 +481,7 @@ async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
     if chosen is None:
         return Finish([ctx.reply("access.denied")])
     activity, group = chosen
-    user, change = ctx.registered_user, str(ctx.draft["change"])
+    user, change = ctx.registered_user, str(_change(ctx).change)
     prefix = keys.reminder(activity.id)
     reminded = await ctx.uow.outbox.sent_recipients(prefix, keys.reminder(activity.id, ctx.now))
     after = activity
@@ -451,9 +489,9 @@ async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
         await ctx.uow.activities.cancel(activity.id, ctx.now)
         await ctx.uow.outbox.withdraw(prefix, "activity cancelled")
     else:
-        after = _changed(activity, ctx.draft)
+        after = _changed(activity, _change(ctx))
         await ctx.uow.activities.update(after)
-        if ctx.draft["field"] == "when":
+        if _change(ctx).field == "when":
             await ctx.uow.outbox.withdraw(prefix, "activity moved")
         else:  # same dates: queued reminders are rebuilt with the new words on the next tick
             await ctx.uow.outbox.discard_pending(prefix, ctx.now)
@@ -474,7 +512,7 @@ async def take_confirm_change(ctx: StepContext, answer: Answer) -> Outcome:
         action=f"{change}-activity",
         subject=f"activity:{activity.id}",
         now=ctx.now,
-        field=ctx.draft.get("field"),
+        field=_change(ctx).field,
         told=len(reached),
     )
     return Finish([ctx.reply(f"activity.{done}", title=activity.title, told=len(reached))])
@@ -485,6 +523,7 @@ DONE = {"cancel": "cancelled", "edit": "changed"}
 CHANGE = Flow(
     name="activity_change",
     first="pick",
+    draft=ActivityChangeDraft,
     steps={
         "pick": Step(ask_pick, take_pick),
         "field": Step(ask_field, take_field),

@@ -8,9 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
+
 from bot.base import keys
 from bot.base.models import Choice, Reply
-from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Draft,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    Step,
+    StepContext,
+)
 from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from handlers.activities import MAX_LISTED, managed_activities, managed_groups
@@ -19,6 +31,20 @@ LOOK_BACK = dt.timedelta(days=14)
 MEMBERS_PER_PAGE = 8
 """Eight names, "more" and "done": the ten buttons a WhatsApp list can hold."""
 NOTE_MAX = 200
+
+
+class RecordDraft(Draft):
+    """Recording one occurrence of an activity: held or not, and who came."""
+
+    activity_id: int = 0
+    start: dt.datetime = dt.datetime.min.replace(tzinfo=dt.UTC)
+    held: bool = False
+    present: list[int] = Field(default_factory=list)
+    page: int = 0
+
+
+def _draft(ctx: StepContext) -> RecordDraft:
+    return ctx.draft_as(RecordDraft)
 
 
 async def _past_occurrences(ctx: StepContext) -> dict[str, tuple[Activity, dt.datetime, str]]:
@@ -52,7 +78,7 @@ async def take_occurrence(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice not in past:
         return Retry(ctx.reply("common.pick_option"))
     activity, start, _ = past[answer.choice]
-    ctx.draft.update(activity_id=activity.id, start=start.isoformat(), present=[], page=0)
+    ctx.draft = RecordDraft(activity_id=activity.id, start=start)
     return Goto("held")
 
 
@@ -67,12 +93,12 @@ async def ask_held(ctx: StepContext) -> Reply:
 async def take_held(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice not in ("att:held:yes", "att:held:no"):
         return Retry(ctx.reply("common.pick_yes_no"))
-    ctx.draft["held"] = answer.choice == "att:held:yes"
-    return Goto("who" if ctx.draft["held"] else "note")
+    _draft(ctx).held = answer.choice == "att:held:yes"
+    return Goto("who" if _draft(ctx).held else "note")
 
 
 async def _members(ctx: StepContext) -> list[tuple[int, str]]:
-    activity = await ctx.uow.activities.get(int(ctx.draft["activity_id"]))
+    activity = await ctx.uow.activities.get(_draft(ctx).activity_id)
     assert activity is not None
     return [(m.user_id, m.name) for m in await ctx.uow.memberships.members(activity.group_id)]
 
@@ -80,8 +106,8 @@ async def _members(ctx: StepContext) -> list[tuple[int, str]]:
 async def ask_who(ctx: StepContext) -> Reply:
     members = await _members(ctx)
     pages = max(1, -(-len(members) // MEMBERS_PER_PAGE))
-    page = int(ctx.draft["page"]) % pages
-    present = set(ctx.draft["present"])
+    page = _draft(ctx).page % pages
+    present = set(_draft(ctx).present)
     shown = members[page * MEMBERS_PER_PAGE : (page + 1) * MEMBERS_PER_PAGE]
     choices = [
         Choice(
@@ -100,14 +126,14 @@ async def take_who(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "att:done":
         return Goto("note")
     if answer.choice == "att:more":
-        ctx.draft["page"] = int(ctx.draft["page"]) + 1
+        _draft(ctx).page += 1
         return Goto("who")
     member_ids = {uid for uid, _ in await _members(ctx)}
     chosen = answer.choice.removeprefix("att:u:") if answer.choice else ""
     if not chosen.isdigit() or int(chosen) not in member_ids:
         return Retry(ctx.reply("common.pick_option"))
-    present = set(ctx.draft["present"]) ^ {int(chosen)}
-    ctx.draft["present"] = sorted(present)
+    present = set(_draft(ctx).present) ^ {int(chosen)}
+    _draft(ctx).present = sorted(present)
     return Goto("who")
 
 
@@ -120,22 +146,23 @@ async def take_note(ctx: StepContext, answer: Answer) -> Outcome:
     note = "" if answer.choice == "att:note:skip" else " ".join((answer.text or "").split())
     if answer.choice != "att:note:skip" and not 1 <= len(note) <= NOTE_MAX:
         return Retry(ctx.reply("attendance.note_invalid", max=NOTE_MAX))
-    activity = await ctx.uow.activities.get(int(ctx.draft["activity_id"]))
+    activity = await ctx.uow.activities.get(_draft(ctx).activity_id)
     managed = {g.id for g in await managed_groups(ctx)}
     if activity is None or activity.group_id not in managed:
         return Finish([ctx.reply("access.denied")])
     user = ctx.registered_user
-    present = [int(uid) for uid in ctx.draft["present"]] if ctx.draft["held"] else []
-    start = dt.datetime.fromisoformat(str(ctx.draft["start"]))
+    draft = _draft(ctx)
+    present = draft.present if draft.held else []
+    start = draft.start
     await ctx.uow.activities.record(
-        activity.id, start, held=bool(ctx.draft["held"]), note=note, attendees=present,
+        activity.id, start, held=_draft(ctx).held, note=note, attendees=present,
         recorded_by=user.id, now=ctx.now,
     )  # fmt: skip
     await ctx.uow.audit.record(
         actor=f"user:{user.id}", action="record-activity", subject=f"activity:{activity.id}",
-        now=ctx.now, held=bool(ctx.draft["held"]), attended=len(present),
+        now=ctx.now, held=_draft(ctx).held, attended=len(present),
     )  # fmt: skip
-    key = "attendance.saved" if ctx.draft["held"] else "attendance.saved_not_held"
+    key = "attendance.saved" if _draft(ctx).held else "attendance.saved_not_held"
     return Finish([ctx.reply(key, title=activity.title, count=len(present))])
 
 
@@ -148,4 +175,5 @@ FLOW = Flow(
         "who": Step(ask_who, take_who),
         "note": Step(ask_note, take_note),
     },
+    draft=RecordDraft,
 )

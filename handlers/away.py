@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.base.models import Reply
 from bot.core.conversation import (
     Answer,
+    Draft,
     Finish,
     Flow,
     Goto,
@@ -41,10 +42,14 @@ def absence_days(text: str) -> int | None:
     return days if 1 <= days <= MAX_DAYS else None
 
 
+class AwayDraft(Draft):
+    days: int = 0
+
+
 def start_away(days: int | None) -> StartFlow:
     if days is None:
         return StartFlow("away")
-    return StartFlow("away", {"days": days}, step="confirm")
+    return StartFlow("away", AwayDraft(days=days), step="confirm")
 
 
 async def ask_days(ctx: StepContext) -> Reply:
@@ -58,12 +63,12 @@ async def take_days(ctx: StepContext, answer: Answer) -> Outcome:
     days = int(text) if text.strip().isdigit() else absence_days(f"pergi {text}")
     if days is None or not 1 <= days <= MAX_DAYS:
         return Retry(ctx.reply("away.days_invalid", max=MAX_DAYS))
-    ctx.draft["days"] = days
+    ctx.draft_as(AwayDraft).days = days
     return Goto("confirm")
 
 
 def _until(ctx: StepContext) -> dt.datetime:
-    return ctx.now + dt.timedelta(days=int(ctx.draft["days"]))
+    return ctx.now + dt.timedelta(days=ctx.draft_as(AwayDraft).days)
 
 
 def _local_date(ctx: StepContext, moment: dt.datetime) -> str:
@@ -111,4 +116,5 @@ FLOW = Flow(
     name="away",
     first="days",
     steps={"days": Step(ask_days, take_days), "confirm": Step(ask_confirm, take_confirm)},
+    draft=AwayDraft,
 )

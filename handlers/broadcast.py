@@ -18,6 +18,7 @@ from bot.domain.broadcast_message import MAX_CHARS, describe, recipient_messages
 from bot.domain.dates import parse_when
 from bot.domain.quiet import QuietHours
 from bot.storage.records import Group
+from handlers.broadcast_draft import BroadcastDraft
 from handlers.broadcast_history import (
     HISTORY_STEPS,
     ask_compose_extras,
@@ -29,12 +30,16 @@ PAGE = 8
 SCOPES = (Scope.ALL, Scope.REGENCY, Scope.DISTRICT, Scope.GROUPS, Scope.SECTOR)
 
 
+def _draft(ctx: StepContext) -> BroadcastDraft:
+    return ctx.draft_as(BroadcastDraft)
+
+
 def _audience(ctx: StepContext) -> Audience:
-    return Audience.model_validate(ctx.draft.get("audience", {}))
+    return _draft(ctx).audience or Audience()
 
 
 def _set_audience(ctx: StepContext, audience: Audience) -> None:
-    ctx.draft["audience"] = audience.model_dump(mode="json")
+    _draft(ctx).audience = audience
 
 
 # -- the message ------------------------------------------------------------------------------
@@ -50,8 +55,8 @@ async def take_compose(ctx: StepContext, answer: Answer) -> Outcome:
         return Retry(ctx.reply("broadcast.text_needed"))
     if len(text) > MAX_CHARS:
         return Retry(ctx.reply("broadcast.text_too_long", length=len(text), limit=MAX_CHARS))
-    ctx.draft["text"] = text
-    return Goto("preview" if ctx.draft.get("audience") else "photo")
+    _draft(ctx).text = text
+    return Goto("preview" if _draft(ctx).audience else "photo")
 
 
 async def ask_photo(ctx: StepContext) -> Reply:
@@ -62,7 +67,7 @@ async def ask_photo(ctx: StepContext) -> Reply:
 
 async def take_photo(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.photo_ref:
-        ctx.draft["photo"] = answer.photo_ref
+        _draft(ctx).photo = answer.photo_ref
     elif answer.choice != "bc:nophoto":
         return Retry(ctx.reply("broadcast.photo_or_skip"))
     return await _after_message(ctx)
@@ -70,7 +75,7 @@ async def take_photo(ctx: StepContext, answer: Answer) -> Outcome:
 
 async def _after_message(ctx: StepContext) -> Outcome:
     """A kader (or anyone who can reach one group only) has no audience to choose."""
-    if ctx.draft.get("audience"):
+    if _draft(ctx).audience:
         return Goto("preview")
     groups = await reachable_groups(ctx.uow, ctx.grants)
     if not groups:
@@ -97,7 +102,7 @@ async def take_scope(ctx: StepContext, answer: Answer) -> Outcome:
     scope = Scope(chosen)
     roles, language = _audience(ctx).roles, _audience(ctx).language
     _set_audience(ctx, Audience(scope=scope, roles=roles, language=language))
-    ctx.draft["page"] = 0
+    _draft(ctx).page = 0
     return Goto("preview" if scope is Scope.ALL else "scope_value")
 
 
@@ -128,7 +133,7 @@ async def ask_scope_value(ctx: StepContext) -> Reply:
             Choice(token=f"bc:val:{i}", label=label[:24]) for i, (_, label) in enumerate(options)
         ]
         return ctx.reply(f"broadcast.ask_{audience.scope.value}", choices=choices)
-    page = int(ctx.draft.get("page", 0))
+    page = _draft(ctx).page
     shown = options[page * PAGE : (page + 1) * PAGE]
     chosen = set(audience.values)
     choices = [
@@ -154,7 +159,7 @@ async def take_scope_value(ctx: StepContext, answer: Answer) -> Outcome:
         _set_audience(ctx, audience.model_copy(update={"values": (options[int(index)][0],)}))
         return Goto("preview")
     if token == "bc:grp:more":
-        ctx.draft["page"] = int(ctx.draft.get("page", 0)) + 1
+        _draft(ctx).page += 1
         return Goto("scope_value")
     if token == "bc:grp:done":
         return Goto("preview")
@@ -168,8 +173,7 @@ async def take_scope_value(ctx: StepContext, answer: Answer) -> Outcome:
 
 # -- preview and send --------------------------------------------------------------------------
 def _send_at(ctx: StepContext) -> dt.datetime | None:
-    value = ctx.draft.get("send_at")
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    return _draft(ctx).send_at
 
 
 async def ask_preview(ctx: StepContext) -> Reply:
@@ -178,8 +182,8 @@ async def ask_preview(ctx: StepContext) -> Reply:
     groups, recipients = await resolve(ctx.uow, user.id, audience)
     count = await ctx.uow.broadcasts.count_audience(recipients)
     chats = await group_chats(ctx.uow, groups, audience)
-    photo = ctx.draft.get("photo")
-    message = (await recipient_messages(ctx.uow, ctx.texts, user, str(ctx.draft["text"]), None, 0))[
+    photo = _draft(ctx).photo
+    message = (await recipient_messages(ctx.uow, ctx.texts, user, _draft(ctx).text, None, 0))[
         ctx.language
     ]
     channels = " · ".join(
@@ -258,11 +262,11 @@ async def _save(ctx: StepContext) -> Outcome:
     send_at = _send_at(ctx)
     if send_at is not None and send_at <= ctx.now:
         send_at = None
-    photo = ctx.draft.get("photo")
+    photo = _draft(ctx).photo
     broadcast_id = await ctx.uow.broadcasts.create(
         author_id=user.id,
         audience=audience.model_dump(mode="json"),
-        text=str(ctx.draft["text"]),
+        text=_draft(ctx).text,
         photo=str(photo) if photo else None,
         send_at=send_at or ctx.now,
         now=ctx.now,
@@ -307,13 +311,13 @@ async def ask_when(ctx: StepContext) -> Reply:
 
 async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "bc:now":
-        ctx.draft.pop("send_at", None)
+        _draft(ctx).forget("send_at")
         return Goto("preview")
     parsed = parse_when(answer.text or "", ctx.now.astimezone(ZoneInfo(ctx.timezone)))
     if parsed.moment is None:
         problem = parsed.problem.value if parsed.problem else "invalid"
         return Retry(ctx.reply(f"activity.when_{problem}"))
-    ctx.draft["send_at"] = parsed.moment.astimezone(dt.UTC).isoformat()
+    _draft(ctx).send_at = parsed.moment.astimezone(dt.UTC)
     return Goto("preview")
 
 
@@ -331,4 +335,5 @@ FLOW = Flow(
         "when": Step(ask_when, take_when),
         **HISTORY_STEPS,
     },
+    draft=BroadcastDraft,
 )

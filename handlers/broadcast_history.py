@@ -14,6 +14,7 @@ from bot.base import keys, timefmt
 from bot.base.models import Choice, Reply
 from bot.core.conversation import (
     Answer,
+    Draft,
     Finish,
     Flow,
     Goto,
@@ -35,6 +36,7 @@ from bot.domain.broadcast_message import (
 )
 from bot.storage.broadcasts import Broadcast
 from bot.storage.records import Role
+from handlers.broadcast_draft import BroadcastDraft
 
 HISTORY_LIMIT = 8
 INBOX_LIMIT = 10
@@ -116,13 +118,13 @@ async def take_history(ctx: StepContext, answer: Answer) -> Outcome:
     shown = (answer.choice or "").removeprefix("bc:show:")
     if not shown.isdigit() or await _visible(ctx, int(shown)) is None:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["shown"] = int(shown)
+    ctx.draft_as(BroadcastDraft).shown = int(shown)
     return Goto("detail")
 
 
 async def ask_detail(ctx: StepContext) -> Reply:
     back = ctx.choice("bc:back", "common.back")
-    broadcast = await _visible(ctx, int(ctx.draft.get("shown", 0)))
+    broadcast = await _visible(ctx, ctx.draft_as(BroadcastDraft).shown)
     if broadcast is None:
         return ctx.reply("broadcast.not_found", choices=[back])
     groups, _ = await resolve(
@@ -242,11 +244,16 @@ async def take_broadcast_control(ctx: StepContext, token: str) -> Reply | Outcom
         return await control(ctx, broadcast_id, action)
     if not await ctx.uow.broadcasts.received(broadcast_id, ctx.registered_user.id):
         return ctx.reply("broadcast.not_found")
-    return StartFlow("broadcast_answer", {"broadcast": broadcast_id})
+    return StartFlow("broadcast_answer", AnswerDraft(broadcast=broadcast_id))
+
+
+class AnswerDraft(Draft):
+    broadcast: int = 0
+    """The broadcast answered."""
 
 
 async def ask_answer(ctx: StepContext) -> Reply:
-    broadcast = await ctx.uow.broadcasts.get(int(ctx.draft["broadcast"]))
+    broadcast = await ctx.uow.broadcasts.get(ctx.draft_as(AnswerDraft).broadcast)
     author = await ctx.uow.users.get(broadcast.author_id) if broadcast else None
     return ctx.reply(
         "broadcast.ask_answer",
@@ -263,7 +270,7 @@ async def take_answer(ctx: StepContext, answer: Answer) -> Outcome:
         return Retry(ctx.reply("broadcast.answer_needed"))
     if len(text) > ANSWER_MAX_CHARS:
         return Retry(ctx.reply("broadcast.text_too_long", length=len(text), limit=ANSWER_MAX_CHARS))
-    broadcast = await ctx.uow.broadcasts.get(int(ctx.draft["broadcast"]))
+    broadcast = await ctx.uow.broadcasts.get(ctx.draft_as(AnswerDraft).broadcast)
     author = await ctx.uow.users.get(broadcast.author_id) if broadcast else None
     if broadcast is None or author is None:
         return Finish([ctx.reply("broadcast.not_found")])
@@ -283,5 +290,8 @@ async def take_answer(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 ANSWER = Flow(
-    name="broadcast_answer", first="write", steps={"write": Step(ask_answer, take_answer)}
+    name="broadcast_answer",
+    first="write",
+    steps={"write": Step(ask_answer, take_answer)},
+    draft=AnswerDraft,
 )

@@ -5,12 +5,27 @@ from __future__ import annotations
 import math
 
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Draft,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    Step,
+    StepContext,
+)
 from content.schema import Category
 from handlers.first_aid import TOPIC_TOKEN, open_topic, tell_kader, topic_choice, triage_text
 
 TOPICS_PER_PAGE = 8
 """Eight topics, "more" and "back" make ten: the most a WhatsApp list can hold."""
+
+
+class BrowseDraft(Draft):
+    category: Category = Category.WOUNDS
+    page: int = 0
 
 
 async def ask_category(ctx: StepContext) -> Reply:
@@ -24,7 +39,7 @@ async def ask_category(ctx: StepContext) -> Reply:
 async def take_category(ctx: StepContext, answer: Answer) -> Outcome:
     """A category of injuries, the kader, or back to the menu."""
     if answer.choice and answer.choice.startswith("cat:"):
-        ctx.draft.update(category=answer.choice.removeprefix("cat:"), page=0)
+        ctx.draft = BrowseDraft(category=Category(answer.choice.removeprefix("cat:")))
         return Goto("topic")
     if answer.choice == "browse:kader":
         return Finish([await tell_kader(ctx, None)])
@@ -38,10 +53,11 @@ async def take_category(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 async def ask_topic(ctx: StepContext) -> Reply:
-    category = Category(ctx.draft["category"])
+    draft = ctx.draft_as(BrowseDraft)
+    category = draft.category
     topics = ctx.knowledge.in_category(category)
     pages = max(1, math.ceil(len(topics) / TOPICS_PER_PAGE))
-    page = int(ctx.draft["page"]) % pages
+    page = draft.page % pages
     shown = topics[page * TOPICS_PER_PAGE : (page + 1) * TOPICS_PER_PAGE]
     choices = [topic_choice(ctx, topic) for topic in shown]
     if pages > 1:
@@ -63,7 +79,7 @@ async def take_topic(ctx: StepContext, answer: Answer) -> Outcome:
         if topic_id in ctx.knowledge.topics:
             return open_topic(ctx, topic_id, alternatives=[], signs=[], text="")
     if answer.choice == "browse:more":
-        ctx.draft["page"] = int(ctx.draft["page"]) + 1
+        ctx.draft_as(BrowseDraft).page += 1
         return Goto("topic")
     if answer.choice == "browse:back":
         return Goto("category")
@@ -74,4 +90,5 @@ FLOW = Flow(
     name="browse",
     first="category",
     steps={"category": Step(ask_category, take_category), "topic": Step(ask_topic, take_topic)},
+    draft=BrowseDraft,
 )

@@ -21,6 +21,7 @@ from handlers.broadcast_history import open_broadcasts
 from handlers.group import join_by_code
 from handlers.members import show_groups, show_members
 from handlers.my_data import show_my_data
+from handlers.registration import RegistrationDraft
 from handlers.sos import start_sos
 
 
@@ -80,7 +81,7 @@ async def start(ctx: StepContext, args: str) -> Outcome:
     """`/start`: registration (with the join code of a group's link), or for someone registered
     a greeting, or joining the group whose link they opened."""
     if ctx.user is None:
-        return StartFlow(REGISTRATION_FLOW, {"join_code": args} if args else {})
+        return StartFlow(REGISTRATION_FLOW, RegistrationDraft(join_code=args or None))
     if args:
         return await join_by_code(ctx, args)
     return Finish([ctx.reply("start.again", name=ctx.user.name)])

@@ -7,11 +7,14 @@ other topics that might fit, the whole card with sources, or ask the bot to tell
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from bot.base import keys
 from bot.base.models import Choice, Reply
 from bot.core.choices import NO_WORDS, YES_WORDS, normalise
 from bot.core.conversation import (
     Answer,
+    Draft,
     Finish,
     Flow,
     Goto,
@@ -26,6 +29,7 @@ from content.knowledge import pick
 from content.matcher import Triage
 from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
 from handlers.emergency import emergency_card, reader_steps
+from handlers.report_draft import ReportDraft
 
 FLOW_NAME = "first_aid"
 TOPIC_TOKEN = "topic:"
@@ -55,23 +59,36 @@ def answer_triage(ctx: StepContext, triage: Triage, text: str) -> Outcome | None
             return Finish([emergency_card(ctx, None, reasons(ctx, triage))])
         return None
     topic = ctx.knowledge.topics[triage.topics[0]]
-    draft: dict[str, object] = {
-        "topic": topic.id,
-        "step": 0,
-        "urgency": (triage.urgency or topic.urgency).value,
-        "signs": reasons(ctx, triage),
-        "alternatives": triage.topics[1:],
+    draft = FirstAidDraft(
+        topic=topic.id,
+        urgency=triage.urgency or topic.urgency,
+        signs=reasons(ctx, triage),
+        alternatives=triage.topics[1:],
         # Someone not registered has agreed to nothing: their words are not kept.
-        "text": text[:MAX_QUOTED_TEXT] if ctx.user is not None else "",
-    }
+        text=text[:MAX_QUOTED_TEXT] if ctx.user is not None else "",
+    )
     if triage.general:
         prevention = PREVENTION_QUESTION in triage.concepts
         return StartFlow("first_aid", draft, [general_card(ctx, topic, prevention=prevention)])
     if triage.question is not None:
-        draft["question"] = triage.question.model_dump(mode="json")
+        draft.question = triage.question
         return StartFlow("first_aid", draft, step="red_flag")
     urgency = triage.urgency or topic.urgency
     return StartFlow("first_aid", draft, opening_cards(ctx, topic, urgency, reasons(ctx, triage)))
+
+
+class FirstAidDraft(Draft):
+    topic: str = ""
+    step: int = 0
+    """The step shown last (one at a time)."""
+    urgency: Urgency | None = None
+    signs: list[str] = Field(default_factory=list)
+    """The red flags the person stated."""
+    alternatives: list[str] = Field(default_factory=list)
+    text: str = ""
+    """The person's own words (never a stranger's: they agreed to nothing)."""
+    question: RedFlagQuestion | None = None
+    """The red-flag question asked, kept whole: the content may change meanwhile."""
 
 
 def reasons(ctx: StepContext, triage: Triage) -> list[str]:
@@ -88,14 +105,13 @@ def open_topic(
     """A topic chosen from a list: its card at its own urgency, or GAWAT if signs were stated."""
     topic = ctx.knowledge.topics[topic_id]
     urgency = Urgency.GAWAT if signs or topic.always_emergency else topic.urgency
-    draft: dict[str, object] = {
-        "topic": topic_id,
-        "step": 0,
-        "urgency": urgency.value,
-        "signs": signs,
-        "alternatives": [t for t in alternatives if t != topic_id],
-        "text": text,
-    }
+    draft = FirstAidDraft(
+        topic=topic_id,
+        urgency=urgency,
+        signs=signs,
+        alternatives=[t for t in alternatives if t != topic_id],
+        text=text,
+    )
     return StartFlow("first_aid", draft, opening_cards(ctx, topic, urgency, signs))
 
 
@@ -181,12 +197,14 @@ def not_understood(ctx: StepContext) -> Outcome:
 
 
 def _current(ctx: StepContext) -> Topic:
-    return ctx.knowledge.topics[str(ctx.draft["topic"])]
+    return ctx.knowledge.topics[ctx.draft_as(FirstAidDraft).topic]
 
 
 def _question(ctx: StepContext) -> RedFlagQuestion:
     """The question as it was when asked (kept whole in the draft: content may change)."""
-    return RedFlagQuestion.model_validate(ctx.draft["question"])
+    question = ctx.draft_as(FirstAidDraft).question
+    assert question is not None, "asked only with a question in the draft"
+    return question
 
 
 async def ask_red_flag(ctx: StepContext) -> Reply:
@@ -208,8 +226,9 @@ async def take_red_flag(ctx: StepContext, answer: Answer) -> Outcome:
         return Retry(ctx.reply("first_aid.red_flag_again"))
     topic = _current(ctx)
     urgency = Urgency.GAWAT if said is question.gawat_if else topic.urgency
-    ctx.draft["urgency"] = urgency.value
-    ctx.draft.pop("question", None)
+    draft = ctx.draft_as(FirstAidDraft)
+    draft.urgency = urgency
+    draft.forget("question")
     return Goto("what_next", opening_cards(ctx, topic, urgency, []))
 
 
@@ -234,7 +253,7 @@ def _yes_or_no(ctx: StepContext, question: RedFlagQuestion, answer: Answer) -> Y
 async def ask_what_next(ctx: StepContext) -> Reply:
     topic = _current(ctx)
     choices = []
-    if int(ctx.draft["step"]) + 1 < len(reader_steps(ctx, topic)):
+    if ctx.draft_as(FirstAidDraft).step + 1 < len(reader_steps(ctx, topic)):
         choices.append(ctx.choice("fa:next", "first_aid.next"))
     choices += [
         ctx.choice("fa:danger", "first_aid.show_danger"),
@@ -261,11 +280,10 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
     registered = ctx.user is not None
     match answer.choice:
         case "fa:next":
-            ctx.draft["step"] = min(int(ctx.draft["step"]) + 1, last)
-            replies = [
-                ctx.reply("first_aid.step_only", text=step_text(ctx, topic, ctx.draft["step"]))
-            ]
-            if ctx.draft["step"] == last:
+            draft = ctx.draft_as(FirstAidDraft)
+            draft.step = min(draft.step + 1, last)
+            replies = [ctx.reply("first_aid.step_only", text=step_text(ctx, topic, draft.step))]
+            if draft.step == last:
                 replies.append(ctx.reply("first_aid.last_step", refer=pick(topic.refer, lang)))
             return Goto("what_next", replies)
         case "fa:danger":
@@ -294,10 +312,11 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
             return Finish([await tell_kader(ctx, topic)])
         case "fa:report" if registered:
             # The injury is known already: the report starts with who was hurt.
-            draft = {"topic": topic.id, "what_text": ctx.draft.get("text", ""), "known": ["what"]}
-            if ctx.draft.get("urgency") == Urgency.GAWAT.value:
-                draft.update(alerted=False, severe=True)
-            return StartFlow("report", draft)
+            seen = ctx.draft_as(FirstAidDraft)
+            report = ReportDraft(topic=topic.id, what_text=seen.text, known=["what"])
+            if seen.urgency is Urgency.GAWAT:
+                report.alerted, report.severe = False, True
+            return StartFlow("report", report)
         case "fa:menu" if registered:
             return Finish()
     if answer.text:
@@ -339,7 +358,8 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
         return ctx.reply(
             "first_aid.no_kader", puskesmas=group.puskesmas_name, phone=group.puskesmas_phone or "-"
         )
-    emergency = ctx.draft.get("urgency") == Urgency.GAWAT.value
+    seen = ctx.draft if isinstance(ctx.draft, FirstAidDraft) else FirstAidDraft()  # or browsing
+    emergency = seen.urgency is Urgency.GAWAT
     for kader in await ctx.uow.users.many(kader_ids):
         await ctx.notify(
             kader,
@@ -350,13 +370,13 @@ async def tell_kader(ctx: StepContext, topic: Topic | None) -> Reply:
             name=user.name,
             phone=user.phone or "-",
             topic=pick(topic.title, kader.language) if topic else "-",
-            text=ctx.draft.get("text") or "-",
+            text=seen.text or "-",
         )
     return ctx.reply("first_aid.kader_told")
 
 
 async def ask_other(ctx: StepContext) -> Reply:
-    topics = [ctx.knowledge.topics[t] for t in ctx.draft.get("alternatives", [])]
+    topics = [ctx.knowledge.topics[t] for t in ctx.draft_as(FirstAidDraft).alternatives]
     choices = [topic_choice(ctx, t) for t in topics]
     choices += [ctx.choice("fa:browse", "first_aid.browse"), ctx.choice("fa:back", "common.back")]
     key = "first_aid.alternatives" if topics else "first_aid.no_alternatives"
@@ -368,12 +388,13 @@ async def take_other(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice and answer.choice.startswith(TOPIC_TOKEN):
         chosen = answer.choice.removeprefix(TOPIC_TOKEN)
         if chosen in ctx.knowledge.topics:
+            draft = ctx.draft_as(FirstAidDraft)
             return open_topic(
                 ctx,
                 chosen,
-                signs=list(ctx.draft.get("signs", [])),
-                alternatives=[ctx.draft["topic"], *ctx.draft.get("alternatives", [])],
-                text=str(ctx.draft.get("text", "")),
+                signs=draft.signs,
+                alternatives=[draft.topic, *draft.alternatives],
+                text=draft.text,
             )
     if answer.choice == "fa:browse":
         return StartFlow("browse")
@@ -394,4 +415,5 @@ FLOW = Flow(
         "what_next": Step(ask_what_next, take_what_next),
         "other": Step(ask_other, take_other),
     },
+    draft=FirstAidDraft,
 )

@@ -14,6 +14,7 @@ from bot.base.clock import to_db
 from bot.base.models import Reply
 from bot.core.conversation import (
     Answer,
+    Draft,
     Finish,
     Flow,
     Goto,
@@ -32,6 +33,12 @@ from handlers.first_aid import bullet_list
 FOLLOWUP_TOKEN = re.compile(r"^fu:(\d+):(\d):(better|same|worse)$")
 DAYS_MAX = 366
 DAY_CHOICES = (0, 1, 2, 3, 7)
+
+
+class FollowupDraft(Draft):
+    incident_id: int = 0
+    last: bool = False
+    """The last follow-up: the days off work are asked too."""
 
 
 def is_followup(token: str) -> bool:
@@ -58,7 +65,7 @@ async def take_followup(ctx: StepContext, token: str) -> Reply | Outcome:
     user = ctx.registered_user
     await ctx.uow.incidents.add_event(incident.id, ctx.now, user.id, f"followup_{number}", answer)
     last = number >= len(ctx.settings.followup_hours)
-    draft = {"incident_id": incident.id, "last": last}
+    draft = FollowupDraft(incident_id=incident.id, last=last)
     thanks = ctx.reply(f"followup.thanks_{answer}")
     if answer == "worse":
         return StartFlow("followup", draft, [thanks], step="signs")
@@ -68,7 +75,7 @@ async def take_followup(ctx: StepContext, token: str) -> Reply | Outcome:
 
 
 async def _incident(ctx: StepContext) -> Incident:
-    incident = await _own_incident(ctx, int(ctx.draft["incident_id"]))
+    incident = await _own_incident(ctx, ctx.draft_as(FollowupDraft).incident_id)
     assert incident is not None
     return incident
 
@@ -112,7 +119,7 @@ async def take_signs(ctx: StepContext, answer: Answer) -> Outcome:
                 told += 1
         puskesmas = group.puskesmas_name if group else "Puskesmas"
         replies = [ctx.reply("followup.go_puskesmas", puskesmas=puskesmas, told=told)]
-    if ctx.draft.get("last"):
+    if ctx.draft_as(FollowupDraft).last:
         return Goto("days", replies)
     return Finish(replies)
 
@@ -140,4 +147,5 @@ FLOW = Flow(
     name="followup",
     first="signs",
     steps={"signs": Step(ask_signs, take_signs), "days": Step(ask_days, take_days)},
+    draft=FollowupDraft,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.base.models import Reply
 from bot.core.conversation import (
     Answer,
+    Draft,
     Finish,
     Flow,
     Goto,
@@ -17,6 +18,11 @@ from bot.core.conversation import (
 from handlers.membership import is_kader_of, join_group
 
 
+class GroupDraft(Draft):
+    group_id: int = 0
+    """The group a join link named."""
+
+
 async def join_by_code(ctx: StepContext, code: str) -> Outcome:
     """A registered person opened a group's join link (`/start CODE`)."""
     group = await ctx.uow.groups.by_code(code)
@@ -24,7 +30,7 @@ async def join_by_code(ctx: StepContext, code: str) -> Outcome:
         return Finish([ctx.reply("registration.code_invalid")])
     if ctx.group is not None and ctx.group.id == group.id:
         return Finish([ctx.reply("group.already_member", group=group.name)])
-    return StartFlow("group", {"group_id": group.id}, step="confirm_join")
+    return StartFlow("group", GroupDraft(group_id=group.id), step="confirm_join")
 
 
 async def ask_overview(ctx: StepContext) -> Reply:
@@ -84,7 +90,7 @@ async def take_code(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 async def ask_confirm_join(ctx: StepContext) -> Reply:
-    group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
+    group = await ctx.uow.groups.get(ctx.draft_as(GroupDraft).group_id)
     assert group is not None
     choices = [
         ctx.choice("join:yes", "common.answer_yes"),
@@ -99,7 +105,7 @@ async def take_confirm_join(ctx: StepContext, answer: Answer) -> Outcome:
         return Finish([ctx.reply("common.cancelled")])
     if answer.choice != "join:yes":
         return Retry(ctx.reply("common.pick_yes_no"))
-    group = await ctx.uow.groups.get(int(ctx.draft["group_id"]))
+    group = await ctx.uow.groups.get(ctx.draft_as(GroupDraft).group_id)
     if group is None:
         return Finish([ctx.reply("registration.code_invalid")])
     if ctx.group is not None and is_kader_of(ctx, ctx.group):
@@ -139,4 +145,5 @@ FLOW = Flow(
         "confirm_join": Step(ask_confirm_join, take_confirm_join),
         "confirm_leave": Step(ask_confirm_leave, take_confirm_leave),
     },
+    draft=GroupDraft,
 )

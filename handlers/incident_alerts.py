@@ -31,8 +31,13 @@ from bot.storage.records import Group, User
 from content.knowledge import pick
 from content.schema import Sector
 from handlers.emergency import emergency_card
+from handlers.report_draft import ReportDraft
 
 FOLLOWUP_ANSWER_VALID = dt.timedelta(days=7)
+
+
+def _draft(ctx: StepContext) -> ReportDraft:
+    return ctx.draft_as(ReportDraft)
 
 
 async def _helpers(ctx: StepContext, group: Group, *, officers: bool) -> list[tuple[User, bool]]:
@@ -53,7 +58,8 @@ async def raise_alarm(
     ctx: StepContext, topic_id: str | None, signs: list[str], text: str
 ) -> list[Reply]:
     """An emergency mid-report: the card for the person, an urgent alert to kader and officers."""
-    ctx.draft.update(alerted=True, severe=True)
+    _draft(ctx).alerted = True
+    _draft(ctx).severe = True
     topic = ctx.knowledge.topics.get(topic_id or "")
     card = emergency_card(ctx, topic, signs)
     user, group = ctx.registered_user, ctx.group
@@ -67,7 +73,7 @@ async def raise_alarm(
             key="incident.alarm",
             dedupe_key=keys.alarm(user.id, ctx.now),
             urgent=True,
-            name=ctx.draft.get("victim_name") or user.name,
+            name=_draft(ctx).victim_name or user.name,
             phone=user.phone or "-",
             group=group.name,
             what=pick(topic.title, helper.language) if topic else text[:200] or "-",
@@ -76,43 +82,43 @@ async def raise_alarm(
 
 
 def _new_incident(ctx: StepContext) -> NewIncident:
-    draft, group = ctx.draft, ctx.group
-    topic_id = draft.get("topic")
+    draft, group = _draft(ctx), ctx.group
+    topic_id = draft.topic
     injury_type, agent = TOPIC_CODES.get(str(topic_id), (None, None))
     topic = ctx.knowledge.topics.get(str(topic_id))
-    near_miss = draft["who"] == "none"
-    severe = bool(draft.get("severe") or draft.get("danger") or (topic and topic.always_emergency))
-    stopped = draft.get("stopped")
+    near_miss = draft.who == "none"
+    severe = bool(draft.severe or draft.danger or (topic and topic.always_emergency))
+    stopped = draft.stopped
     return NewIncident(
         group_id=group.id if group else None,
         reporter_id=ctx.registered_user.id,
         kind="near_miss" if near_miss else "injury",
-        victim=str(draft["who"]),
-        victim_name=draft.get("victim_name") if draft["who"] == "other" else None,
-        victim_sex=None if near_miss else draft.get("sex"),
-        victim_age=None if near_miss else draft.get("age"),
-        employment=None if near_miss else draft.get("employment"),
+        victim=str(draft.who),
+        victim_name=draft.victim_name if draft.who == "other" else None,
+        victim_sex=None if near_miss else draft.sex,
+        victim_age=None if near_miss else draft.age,
+        employment=None if near_miss else draft.employment,
         occupation=OCCUPATION[group.sector if group else Sector.GENERAL],
         topic_id=None if near_miss else topic_id,
         injury_type=None if near_miss else injury_type,
         material_agent=None if near_miss else agent,
-        what_text=str(draft.get("what_text") or ""),
-        body_part=None if near_miss else draft.get("body"),
-        occurred_on=str(draft["occurred_on"]),
-        occurred_time=draft.get("occurred_time"),
-        place_text=str(draft.get("place") or ""),
-        latitude=draft.get("lat"),
-        longitude=draft.get("lon"),
-        activity=str(draft["activity"]),
-        activity_text=str(draft.get("activity_text") or ""),
-        commuting=draft["activity"] == "commute",
-        danger_signs=bool(draft.get("danger")),
-        first_aid_given=str(draft.get("first_aid") or ""),
+        what_text=str(draft.what_text or ""),
+        body_part=None if near_miss else draft.body,
+        occurred_on=str(draft.occurred_on),
+        occurred_time=draft.occurred_time,
+        place_text=str(draft.place or ""),
+        latitude=draft.lat,
+        longitude=draft.lon,
+        activity=str(draft.activity),
+        activity_text=str(draft.activity_text or ""),
+        commuting=draft.activity == "commute",
+        danger_signs=bool(draft.danger),
+        first_aid_given=str(draft.first_aid or ""),
         stopped_work=None if near_miss or stopped is None else bool(stopped),
-        photo_ref=draft.get("photo"),
-        voice_ref=draft.get("voice"),
+        photo_ref=draft.photo,
+        voice_ref=draft.voice,
         severe=severe and not near_miss,
-        anonymous=bool(draft.get("anonymous")),
+        anonymous=bool(draft.anonymous),
     )
 
 

@@ -14,7 +14,17 @@ from zoneinfo import ZoneInfo
 
 from bot.base import keys
 from bot.base.models import Choice, Reply
-from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Draft,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    Step,
+    StepContext,
+)
 from bot.domain.access import Action, allowed, groups_in_scope, names_anonymous_reporters
 from bot.domain.incident_codes import STATUSES
 from bot.domain.incident_text import (
@@ -37,6 +47,22 @@ LISTED = 6
 PERIODS = ("open", "30d", "month", "last_month", "all")
 """`open`: every report not closed yet, whenever it came; the others: all reports of a period."""
 FILTERS = ("period", "group", "sector", "kind")
+
+
+class ReportsDraft(Draft):
+    """The list of reports a kader or officer is looking at: its filters and the one open."""
+
+    period: str | None = None
+    group: int | None = None
+    sector: str | None = None
+    kind: str | None = None
+    filter: str | None = None
+    """The filter whose value is being chosen."""
+    incident: int = 0
+
+
+def _draft(ctx: StepContext) -> ReportsDraft:
+    return ctx.draft_as(ReportsDraft)
 
 
 async def handled_groups(ctx: StepContext) -> list[Group]:
@@ -69,17 +95,18 @@ def period_bounds(
 async def _filtered_groups(ctx: StepContext) -> list[Group]:
     """The groups in scope, narrowed by the group and sector filters chosen."""
     groups = await handled_groups(ctx)
-    if ctx.draft.get("group"):
-        groups = [g for g in groups if g.id == ctx.draft["group"]]
-    if ctx.draft.get("sector"):
-        groups = [g for g in groups if g.sector == ctx.draft["sector"]]
+    draft = _draft(ctx)
+    if draft.group:
+        groups = [g for g in groups if g.id == draft.group]
+    if draft.sector:
+        groups = [g for g in groups if g.sector == draft.sector]
     return groups
 
 
 async def _in_scope(ctx: StepContext) -> list[Incident]:
     """The reports of the chosen period, newest first; "this month" is each group's own."""
-    draft = ctx.draft
-    period = str(draft.get("period", "open"))
+    draft = _draft(ctx)
+    period = draft.period or "open"
     by_zone: dict[str, list[int]] = {}
     for group in await _filtered_groups(ctx):
         by_zone.setdefault(group.timezone, []).append(group.id)
@@ -91,7 +118,7 @@ async def _in_scope(ctx: StepContext) -> list[Incident]:
             since=since,
             until=until,
             statuses=[s for s in STATUSES if s != "closed"] if period == "open" else (),
-            kind=draft.get("kind"),
+            kind=draft.kind,
         )
         found += await ctx.uow.incidents.find(where)
     return sorted(found, key=lambda incident: incident.id, reverse=True)
@@ -135,7 +162,7 @@ async def ask_list(ctx: StepContext) -> Reply:
     return ctx.reply(
         "reports.list",
         choices=choices,
-        period=ctx.t(f"reports.period_{ctx.draft.get('period', 'open')}"),
+        period=ctx.t(f"reports.period_{_draft(ctx).period or 'open'}"),
         total=len(incidents),
         counts=lines or "-",
         shown=min(len(incidents), LISTED),
@@ -167,7 +194,7 @@ async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
         return Goto("list", [await _export(ctx)])
     chosen = answer.choice.removeprefix("rv:") if answer.choice else ""
     if chosen.isdigit():
-        ctx.draft["incident"] = int(chosen)
+        _draft(ctx).incident = int(chosen)
         return Goto("detail")
     return Retry(ctx.reply("common.pick_option"))
 
@@ -175,7 +202,7 @@ async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
 async def _export(ctx: StepContext) -> Reply:
     """The reports of the chosen period and groups as an Excel file (with the LBKP-1 sheet)."""
     groups = await _filtered_groups(ctx)
-    since, until = period_bounds(str(ctx.draft.get("period", "all")), ctx.now, ctx.timezone)
+    since, until = period_bounds(_draft(ctx).period or "all", ctx.now, ctx.timezone)
     today = ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
     first = since.date() if since else EARLIEST
     last = (until - dt.timedelta(days=1)).date() if until else today
@@ -224,17 +251,17 @@ async def take_filter(ctx: StepContext, answer: Answer) -> Outcome:
     picked = answer.choice.removeprefix("rv:f:") if answer.choice else ""
     if picked == "clear":
         for key in ("period", "group", "sector", "kind"):
-            ctx.draft.pop(key, None)
+            _draft(ctx).forget(key)
         return Goto("list")
     if picked not in FILTERS:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["filter"] = picked
+    _draft(ctx).filter = picked
     return Goto("filter_value")
 
 
 async def _values(ctx: StepContext) -> list[Choice]:
     """The choices of the filter being set, each token carrying its value."""
-    dimension = ctx.draft["filter"]
+    dimension = _draft(ctx).filter
     if dimension == "period":
         return [ctx.choice(f"rv:v:{p}", f"reports.period_{p}") for p in PERIODS]
     if dimension == "group":
@@ -254,15 +281,17 @@ async def take_filter_value(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice not in offered:
         return Retry(ctx.reply("common.pick_option"))
     value = answer.choice.removeprefix("rv:v:")
-    dimension = str(ctx.draft.pop("filter"))
-    ctx.draft[dimension] = int(value) if dimension == "group" else value
+    draft = _draft(ctx)
+    dimension = draft.filter
+    draft.forget("filter")
+    setattr(draft, dimension or "kind", int(value) if dimension == "group" else value)
     return Goto("list")
 
 
 # -- one report ----------------------------------------------------------------------------------
 async def _chosen(ctx: StepContext) -> Incident | None:
     """The report in the draft, if it is still in this person's scope."""
-    incident = await ctx.uow.incidents.get(int(ctx.draft.get("incident", 0)))
+    incident = await ctx.uow.incidents.get(_draft(ctx).incident)
     scope = {g.id for g in await handled_groups(ctx)}
     return incident if incident is not None and incident.group_id in scope else None
 
@@ -327,4 +356,5 @@ FLOW = Flow(
         "filter_value": Step(ask_filter_value, take_filter_value),
         "detail": Step(ask_detail, take_detail),
     },
+    draft=ReportsDraft,
 )

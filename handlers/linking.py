@@ -10,11 +10,26 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, StartFlow, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Draft,
+    Finish,
+    Flow,
+    Outcome,
+    Retry,
+    StartFlow,
+    Step,
+    StepContext,
+)
 from bot.storage.groups import normalise_join_code
 
 FLOW_NAME = "link"
 CODE_VALID_FOR = dt.timedelta(minutes=15)
+
+
+class LinkDraft(Draft):
+    code: str = ""
+    """The one-time code typed on the new app."""
 
 
 async def start_linking(ctx: StepContext, args: str) -> Outcome | list[Reply]:
@@ -31,11 +46,11 @@ async def start_linking(ctx: StepContext, args: str) -> Outcome | list[Reply]:
         return [ctx.reply("link.how")]
     if await ctx.uow.identities.owner_of(code, ctx.now) is None:
         return [ctx.reply("link.code_invalid")]
-    return StartFlow(FLOW_NAME, {"code": code}, step="confirm")
+    return StartFlow(FLOW_NAME, LinkDraft(code=code), step="confirm")
 
 
 async def ask_confirm(ctx: StepContext) -> Reply:
-    owner_id = await ctx.uow.identities.owner_of(str(ctx.draft["code"]), ctx.now)
+    owner_id = await ctx.uow.identities.owner_of(ctx.draft_as(LinkDraft).code, ctx.now)
     owner = await ctx.uow.users.get(owner_id) if owner_id is not None else None
     return ctx.reply(
         "link.confirm",
@@ -55,7 +70,9 @@ async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
         return Retry(ctx.reply("common.pick_yes_no"))
     channel, ref = ctx.channel_user
     try:
-        owner_id = await ctx.uow.identities.link(str(ctx.draft["code"]), channel, ref, ctx.now)
+        owner_id = await ctx.uow.identities.link(
+            ctx.draft_as(LinkDraft).code, channel, ref, ctx.now
+        )
     except LookupError:
         return Finish([ctx.reply("link.code_invalid")])
     await ctx.uow.audit.record(
@@ -69,4 +86,9 @@ async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
     return Finish([ctx.reply("link.done", name=owner.name if owner else "")])
 
 
-FLOW = Flow(name=FLOW_NAME, first="confirm", steps={"confirm": Step(ask_confirm, take_confirm)})
+FLOW = Flow(
+    name=FLOW_NAME,
+    first="confirm",
+    steps={"confirm": Step(ask_confirm, take_confirm)},
+    draft=LinkDraft,
+)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Goto, Outcome, Retry, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Draft,
+    Finish,
+    Flow,
+    Goto,
+    Outcome,
+    Retry,
+    Step,
+    StepContext,
+)
 from bot.domain.phones import normalise_phone
 from handlers.consent import AGREE, DECLINE, consent_question, record_agreement
 from handlers.language import ask_language, chosen_language
@@ -23,6 +33,16 @@ def parse_name(text: str | None) -> str | None:
     if not NAME_MIN <= len(name) <= NAME_MAX or not _NAME_ALLOWED.match(name):
         return None
     return name
+
+
+class RegistrationDraft(Draft):
+    """Nothing is stored about the person until the last answer."""
+
+    join_code: str | None = None
+    """From a group's join link (`/start CODE`)."""
+    consent_version: str | None = None
+    name: str = ""
+    phone: str | None = None
 
 
 async def ask_language_step(ctx: StepContext) -> Reply:
@@ -45,10 +65,10 @@ async def ask_consent(ctx: StepContext) -> Reply:
 async def take_consent(ctx: StepContext, answer: Answer) -> Outcome:
     """Agree, or decline and leave nothing behind."""
     if answer.choice == AGREE:
-        ctx.draft["consent_version"] = await record_agreement(ctx)
+        ctx.draft_as(RegistrationDraft).consent_version = await record_agreement(ctx)
         return Goto("name")
     if answer.choice == DECLINE:
-        ctx.draft.clear()
+        ctx.draft = RegistrationDraft()
         return Finish([ctx.reply("registration.declined")])
     return Retry(ctx.reply("registration.consent_invalid"))
 
@@ -62,7 +82,7 @@ async def take_name(ctx: StepContext, answer: Answer) -> Outcome:
     name = parse_name(answer.text)
     if name is None:
         return Retry(ctx.reply("registration.name_invalid", min=NAME_MIN, max=NAME_MAX))
-    ctx.draft["name"] = name
+    ctx.draft_as(RegistrationDraft).name = name
     return Goto("phone")
 
 
@@ -77,8 +97,8 @@ async def take_phone(ctx: StepContext, answer: Answer) -> Outcome:
         phone = normalise_phone(answer.contact_phone or answer.text or "")
         if phone is None:
             return Retry(ctx.reply("registration.phone_invalid"))
-        ctx.draft["phone"] = phone
-    code = ctx.draft.get("join_code")
+        ctx.draft_as(RegistrationDraft).phone = phone
+    code = ctx.draft_as(RegistrationDraft).join_code
     if code:
         group = await ctx.uow.groups.by_code(code)
         if group is not None:
@@ -107,14 +127,16 @@ async def take_join_code(ctx: StepContext, answer: Answer) -> Outcome:
 
 async def _complete(ctx: StepContext, group_id: int | None) -> Outcome:
     channel, platform_id = ctx.channel_user
+    draft = ctx.draft_as(RegistrationDraft)
+    assert draft.consent_version is not None, "the consent step comes first"
     ctx.user = await ctx.uow.users.create(
         channel=channel,
         platform_id=platform_id,
-        name=ctx.draft["name"],
+        name=draft.name,
         language=ctx.language,
-        consent_version=ctx.draft["consent_version"],
+        consent_version=draft.consent_version,
         now=ctx.now,
-        phone=ctx.draft.get("phone"),
+        phone=draft.phone,
     )
     group = await ctx.uow.groups.get(group_id) if group_id is not None else None
     if group is None:
@@ -133,4 +155,5 @@ FLOW = Flow(
         "phone": Step(ask_phone, take_phone),
         "join_code": Step(ask_join_code, take_join_code),
     },
+    draft=RegistrationDraft,
 )

@@ -27,6 +27,7 @@ from content.knowledge import pick
 from content.schema import Sector
 from handlers.first_aid import TOPIC_TOKEN, bullet_list, topic_choice
 from handlers.incident_alerts import raise_alarm, submit
+from handlers.report_draft import ReportDraft
 
 NAME_MAX, TEXT_MAX, PLACE_MAX = 60, 300, 120
 AGE_MIN, AGE_MAX = 5, 110
@@ -35,30 +36,34 @@ Ask = Callable[[StepContext], Awaitable[Reply]]
 Handle = Callable[[StepContext, Answer], Awaitable[Outcome]]
 
 
+def _draft(ctx: StepContext) -> ReportDraft:
+    return ctx.draft_as(ReportDraft)
+
+
 def _sector(ctx: StepContext) -> Sector:
     return ctx.group.sector if ctx.group else Sector.GENERAL
 
 
 def _near_miss(ctx: StepContext) -> bool:
-    return ctx.draft.get("who") == "none"
+    return _draft(ctx).who == "none"
 
 
 def _applies(ctx: StepContext, step: str) -> bool:
     """Whether `step` is asked in this report (the summary can still reach any that apply)."""
-    draft = ctx.draft
+    draft = _draft(ctx)
     if step == "name":
-        return draft.get("who") == "other"
+        return draft.who == "other"
     if step in ("sex", "age", "employment", "body", "first_aid", "stopped"):
         return not _near_miss(ctx)
     if step == "danger":
-        topic = draft.get("topic")
+        topic = draft.topic
         return not _near_miss(ctx) and topic is not None
     return True
 
 
 def _already_known(ctx: StepContext, step: str) -> bool:
     """Skipped on the way forward: pre-filled from first aid or the person's last report."""
-    return step in ctx.draft.get("known", [])
+    return step in _draft(ctx).known
 
 
 FILLS = {
@@ -73,14 +78,14 @@ ORDER = tuple(FILLS)
 
 def after(ctx: StepContext, step: str, replies: list[Reply] | None = None) -> Goto:
     """The next question to ask; while correcting, only questions not answered yet."""
-    fixing = bool(ctx.draft.get("fixing"))
+    fixing = bool(_draft(ctx).fixing)
     for following in ORDER[ORDER.index(step) + 1 :]:
         if not _applies(ctx, following) or _already_known(ctx, following):
             continue
-        if fixing and FILLS[following] in ctx.draft:
+        if fixing and _draft(ctx).answered(FILLS[following]):
             continue
         return Goto(following, replies or [])
-    ctx.draft.pop("fixing", None)
+    _draft(ctx).forget("fixing")
     return Goto("summary", replies or [])
 
 
@@ -89,10 +94,10 @@ def guarded(step: str, handle: Handle) -> Handle:
 
     async def checked(ctx: StepContext, answer: Answer) -> Outcome:
         alarm: list[Reply] = []
-        if answer.text and not ctx.draft.get("alerted"):
+        if answer.text and not _draft(ctx).alerted:
             triage = ctx.knowledge.matcher.triage(answer.text)
             if triage.emergency:
-                topic_id = triage.topics[0] if triage.topics else ctx.draft.get("topic")
+                topic_id = triage.topics[0] if triage.topics else _draft(ctx).topic
                 alarm = await raise_alarm(ctx, topic_id, triage.danger_signs, answer.text)
         outcome = await handle(ctx, answer)
         if not alarm:
@@ -121,16 +126,18 @@ async def take_who(ctx: StepContext, answer: Answer) -> Outcome:
     who = _picked(answer, "rep:who:", ("self", "other", "none"))
     if who is None:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["who"] = who
+    _draft(ctx).who = who
     known: list[str] = []
     if who == "self":
         last = await ctx.uow.incidents.last_about_self(ctx.registered_user.id)
         if last is not None:  # asked once; the summary shows them and they can be corrected
-            ctx.draft.update(sex=last.victim_sex, age=last.victim_age, employment=last.employment)
+            _draft(ctx).sex = last.victim_sex
+            _draft(ctx).age = last.victim_age
+            _draft(ctx).employment = last.employment
             known = ["sex", "age", "employment"]
-    ctx.draft["known"] = [*ctx.draft.get("known", []), *known]
+    _draft(ctx).known = [*_draft(ctx).known, *known]
     if who == "none":
-        ctx.draft.pop("topic", None)
+        _draft(ctx).forget("topic")
     return after(ctx, "who")
 
 
@@ -142,7 +149,7 @@ async def take_name(ctx: StepContext, answer: Answer) -> Outcome:
     name = " ".join((answer.text or "").split())
     if not 2 <= len(name) <= NAME_MAX:
         return Retry(ctx.reply("report.name_invalid", max=NAME_MAX))
-    ctx.draft["victim_name"] = name
+    _draft(ctx).victim_name = name
     return after(ctx, "name")
 
 
@@ -160,7 +167,7 @@ async def take_sex(ctx: StepContext, answer: Answer) -> Outcome:
         )
     if sex is None:
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["sex"] = sex
+    _draft(ctx).sex = sex
     return after(ctx, "sex")
 
 
@@ -170,12 +177,12 @@ async def ask_age(ctx: StepContext) -> Reply:
 
 async def take_age(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "rep:age:unknown":
-        ctx.draft["age"] = None
+        _draft(ctx).age = None
         return after(ctx, "age")
     digits = "".join(ch for ch in (answer.text or "") if ch.isdigit())
     if not digits or not AGE_MIN <= int(digits[:3]) <= AGE_MAX:
         return Retry(ctx.reply("report.age_invalid"))
-    ctx.draft["age"] = int(digits[:3])
+    _draft(ctx).age = int(digits[:3])
     return after(ctx, "age")
 
 
@@ -190,7 +197,7 @@ def one_of(step: str, prefix: str, codes: tuple[str, ...]) -> tuple[Ask, Handle]
         value = _picked(answer, prefix, codes)
         if value is None:
             return Retry(ctx.reply("common.pick_option"))
-        ctx.draft[FILLS[step]] = value
+        setattr(_draft(ctx), FILLS[step], value)
         return after(ctx, step)
 
     return ask, take
@@ -211,12 +218,12 @@ async def take_what(ctx: StepContext, answer: Answer) -> Outcome:
         if topic_id not in ctx.knowledge.topics:
             return Retry(ctx.reply("common.pick_option"))
         _set_topic(ctx, topic_id)
-        ctx.draft["what_text"] = ""
+        _draft(ctx).what_text = ""
         return after(ctx, "what")
     text = " ".join((answer.text or "").split())[:TEXT_MAX]
     if len(text) < 2:
         return Retry(ctx.reply("report.what_invalid"))
-    ctx.draft["what_text"] = text
+    _draft(ctx).what_text = text
     topics = [] if _near_miss(ctx) else ctx.knowledge.matcher.triage(text).topics
     _set_topic(ctx, topics[0] if topics else None)
     return after(ctx, "what")
@@ -224,12 +231,12 @@ async def take_what(ctx: StepContext, answer: Answer) -> Outcome:
 
 def _set_topic(ctx: StepContext, topic_id: str | None) -> None:
     """A different injury: the danger-sign answer was about the old one, so it is asked again."""
-    if topic_id != ctx.draft.get("topic"):
-        ctx.draft.pop("danger", None)
+    if topic_id != _draft(ctx).topic:
+        _draft(ctx).forget("danger")
     if topic_id is None:
-        ctx.draft.pop("topic", None)
+        _draft(ctx).forget("topic")
     else:
-        ctx.draft["topic"] = topic_id
+        _draft(ctx).topic = topic_id
 
 
 # -- when and where ------------------------------------------------------------------------------
@@ -260,8 +267,8 @@ async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
                 problem = parsed.problem.value if parsed.problem else "invalid"
                 return Retry(ctx.reply(f"report.when_{problem}"))
             day, time = parsed.date, parsed.time
-    ctx.draft["occurred_on"] = day.isoformat()
-    ctx.draft["occurred_time"] = time.strftime("%H:%M") if time else None
+    _draft(ctx).occurred_on = day.isoformat()
+    _draft(ctx).occurred_time = time.strftime("%H:%M") if time else None
     return after(ctx, "when")
 
 
@@ -275,16 +282,22 @@ async def take_where(ctx: StepContext, answer: Answer) -> Outcome:
     places = PLACES[_sector(ctx)]
     if answer.location is not None:
         lat, lon = answer.location.latitude, answer.location.longitude
-        ctx.draft.update(lat=lat, lon=lon, place=ctx.t("report.place_shared"))
+        _draft(ctx).lat = lat
+        _draft(ctx).lon = lon
+        _draft(ctx).place = ctx.t("report.place_shared")
         return after(ctx, "where")
     place = _picked(answer, "rep:at:", places)
     if place is not None:
-        ctx.draft.update(place=ctx.t(f"incident.place_{place}"), lat=None, lon=None)
+        _draft(ctx).place = ctx.t(f"incident.place_{place}")
+        _draft(ctx).lat = None
+        _draft(ctx).lon = None
         return after(ctx, "where")
     text = " ".join((answer.text or "").split())
     if not 2 <= len(text) <= PLACE_MAX:
         return Retry(ctx.reply("report.where_invalid", max=PLACE_MAX))
-    ctx.draft.update(place=text, lat=None, lon=None)
+    _draft(ctx).place = text
+    _draft(ctx).lat = None
+    _draft(ctx).lon = None
     return after(ctx, "where")
 
 
@@ -303,13 +316,14 @@ async def take_activity(ctx: StepContext, answer: Answer) -> Outcome:
         if len(text) < 2:
             return Retry(ctx.reply("common.pick_option"))
         activity = OTHER
-    ctx.draft.update(activity=activity, activity_text=text)
+    _draft(ctx).activity = activity
+    _draft(ctx).activity_text = text
     return after(ctx, "activity")
 
 
 # -- how bad, and what was done --------------------------------------------------------------------
 async def ask_danger(ctx: StepContext) -> Reply:
-    topic = ctx.knowledge.topics[str(ctx.draft["topic"])]
+    topic = ctx.knowledge.topics[str(_draft(ctx).topic)]
     signs = bullet_list([pick(s, ctx.language) for s in topic.danger_signs])
     choices = [
         ctx.choice("rep:danger:yes", "common.answer_yes"),
@@ -323,10 +337,10 @@ async def take_danger(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice not in ("rep:danger:yes", "rep:danger:no"):
         return Retry(ctx.reply("common.pick_yes_no"))
     danger = answer.choice == "rep:danger:yes"
-    ctx.draft["danger"] = danger
+    _draft(ctx).danger = danger
     replies: list[Reply] = []
-    if danger and not ctx.draft.get("alerted"):
-        replies = await raise_alarm(ctx, str(ctx.draft["topic"]), [], "")
+    if danger and not _draft(ctx).alerted:
+        replies = await raise_alarm(ctx, str(_draft(ctx).topic), [], "")
     return after(ctx, "danger", replies)
 
 
@@ -336,12 +350,12 @@ async def ask_first_aid(ctx: StepContext) -> Reply:
 
 async def take_first_aid(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice == "rep:fa:none":
-        ctx.draft["first_aid"] = ""
+        _draft(ctx).first_aid = ""
         return after(ctx, "first_aid")
     text = " ".join((answer.text or "").split())[:TEXT_MAX]
     if len(text) < 2:
         return Retry(ctx.reply("report.first_aid_invalid"))
-    ctx.draft["first_aid"] = text
+    _draft(ctx).first_aid = text
     return after(ctx, "first_aid")
 
 
@@ -356,7 +370,7 @@ async def ask_stopped(ctx: StepContext) -> Reply:
 async def take_stopped(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice not in ("rep:stop:yes", "rep:stop:no"):
         return Retry(ctx.reply("common.pick_yes_no"))
-    ctx.draft["stopped"] = answer.choice == "rep:stop:yes"
+    _draft(ctx).stopped = answer.choice == "rep:stop:yes"
     return after(ctx, "stopped")
 
 
@@ -366,9 +380,9 @@ async def ask_photo(ctx: StepContext) -> Reply:
 
 async def take_photo(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.photo_ref is not None:
-        ctx.draft["photo"] = answer.photo_ref
+        _draft(ctx).photo = answer.photo_ref
     elif answer.choice == "rep:photo:skip":
-        ctx.draft["photo"] = None
+        _draft(ctx).photo = None
     else:
         return Retry(ctx.reply("report.photo_invalid"))
     return after(ctx, "photo")
@@ -380,37 +394,37 @@ FIXABLE = ("who", "name", "sex", "age", "employment", "what", "body", "when", "w
 
 def _summary_text(ctx: StepContext) -> str:
     """The report as the person gave it, one field a line, in their language."""
-    draft, lines = ctx.draft, []
-    who = str(draft["who"])
-    person = draft.get("victim_name") if who == "other" else ctx.t(f"report.who_{who}")
+    draft, lines = _draft(ctx), []
+    who = str(draft.who)
+    person = draft.victim_name if who == "other" else ctx.t(f"report.who_{who}")
     lines.append(ctx.t("report.line_who", value=person))
     if not _near_miss(ctx):
-        sex = ctx.t(f"report.sex_{draft['sex']}") if draft.get("sex") else "-"
-        age = draft.get("age") or ctx.t("report.unknown")
-        employment = ctx.t(f"incident.employment_{draft.get('employment', OTHER)}")
+        sex = ctx.t(f"report.sex_{draft.sex}") if draft.sex else "-"
+        age = draft.age or ctx.t("report.unknown")
+        employment = ctx.t(f"incident.employment_{draft.employment}")
         lines.append(ctx.t("report.line_person", sex=sex, age=age, employment=employment))
-    topic = draft.get("topic")
+    topic = draft.topic
     what = pick(ctx.knowledge.topics[str(topic)].title, ctx.language) if topic else ""
-    own = str(draft.get("what_text") or "")
+    own = str(draft.what_text or "")
     lines.append(ctx.t("report.line_what", value=" - ".join(v for v in (what, own) if v) or "-"))
     if not _near_miss(ctx):
-        lines.append(ctx.t("report.line_body", value=ctx.t(f"incident.body_{draft['body']}")))
-    when = dt.date.fromisoformat(str(draft["occurred_on"])).strftime("%d-%m-%Y")
-    if draft.get("occurred_time"):
-        when += f" {draft['occurred_time']}"
+        lines.append(ctx.t("report.line_body", value=ctx.t(f"incident.body_{draft.body}")))
+    when = dt.date.fromisoformat(str(draft.occurred_on)).strftime("%d-%m-%Y")
+    if draft.occurred_time:
+        when += f" {draft.occurred_time}"
     lines.append(ctx.t("report.line_when", value=when))
-    lines.append(ctx.t("report.line_where", value=draft["place"]))
-    activity = draft.get("activity_text") or ctx.t(f"incident.activity_{draft['activity']}")
+    lines.append(ctx.t("report.line_where", value=draft.place))
+    activity = draft.activity_text or ctx.t(f"incident.activity_{draft.activity}")
     lines.append(ctx.t("report.line_activity", value=activity))
     if not _near_miss(ctx):
         yes_no = {True: ctx.t("common.answer_yes"), False: ctx.t("common.answer_no")}
-        if "danger" in draft:
-            lines.append(ctx.t("report.line_danger", value=yes_no[bool(draft["danger"])]))
-        lines.append(ctx.t("report.line_first_aid", value=draft.get("first_aid") or "-"))
-        lines.append(ctx.t("report.line_stopped", value=yes_no[bool(draft.get("stopped"))]))
-    if draft.get("photo"):
+        if draft.answered("danger"):
+            lines.append(ctx.t("report.line_danger", value=yes_no[bool(draft.danger)]))
+        lines.append(ctx.t("report.line_first_aid", value=draft.first_aid or "-"))
+        lines.append(ctx.t("report.line_stopped", value=yes_no[bool(draft.stopped)]))
+    if draft.photo:
         lines.append(ctx.t("report.line_photo"))
-    if draft.get("voice"):
+    if draft.voice:
         lines.append(ctx.t("report.line_voice"))
     return "\n".join(lines)
 
@@ -427,7 +441,7 @@ async def ask_summary(ctx: StepContext) -> Reply:
 
 async def take_summary(ctx: StepContext, answer: Answer) -> Outcome:
     if answer.choice in ("rep:send", "rep:send_anon"):
-        ctx.draft["anonymous"] = answer.choice == "rep:send_anon"
+        _draft(ctx).anonymous = answer.choice == "rep:send_anon"
         return Finish(await submit(ctx))
     if answer.choice == "rep:fix":
         return Goto("fix")
@@ -451,7 +465,7 @@ async def take_fix(ctx: StepContext, answer: Answer) -> Outcome:
     field = _picked(answer, "rep:fix:", FIXABLE)
     if field is None or not _applies(ctx, field):
         return Retry(ctx.reply("common.pick_option"))
-    ctx.draft["fixing"] = True
+    _draft(ctx).fixing = True
     return Goto(field)
 
 
@@ -484,10 +498,10 @@ def keeping_voice(handle: Handle) -> Handle:
     async def kept(ctx: StepContext, answer: Answer) -> Outcome:
         if answer.voice_ref is None:
             return await handle(ctx, answer)
-        ctx.draft["voice"] = answer.voice_ref
+        _draft(ctx).voice = answer.voice_ref
         return Retry(ctx.reply("report.voice_kept"))
 
     return kept
 
 
-FLOW = Flow(name="report", first="who", steps=_steps(), takes_voice=True)
+FLOW = Flow(name="report", first="who", steps=_steps(), draft=ReportDraft, takes_voice=True)

@@ -9,17 +9,42 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel
+
 from bot.base import keys
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, StartFlow, Step, StepContext
+from bot.core.conversation import (
+    Answer,
+    Draft,
+    Finish,
+    Flow,
+    Outcome,
+    Retry,
+    StartFlow,
+    Step,
+    StepContext,
+)
 from handlers.emergency import emergency_card
 
 MAX_PLACE = 200
 
 
+class Interrupted(BaseModel):
+    """The conversation an SOS interrupted, as stored: it goes on afterwards."""
+
+    flow: str
+    step: str
+    draft: dict[str, Any]
+
+
+class SosDraft(Draft):
+    resume: Interrupted | None = None
+
+
 def start_sos(interrupted: dict[str, Any] | None) -> StartFlow:
     """Begin an SOS, remembering the flow it interrupts (if any) to resume afterwards."""
-    return StartFlow("sos", {"resume": interrupted} if interrupted else {})
+    resume = Interrupted.model_validate(interrupted) if interrupted else None
+    return StartFlow("sos", SosDraft(resume=resume))
 
 
 async def ask_place(ctx: StepContext) -> Reply:
@@ -41,9 +66,9 @@ async def take_place(ctx: StepContext, answer: Answer) -> Outcome:
         return Retry(ctx.reply("sos.place_invalid"))
     told = await alert_helpers(ctx, place)
     replies = [ctx.reply("sos.sent" if told else "sos.no_one"), emergency_card(ctx, None, [])]
-    resume = ctx.draft.get("resume")
+    resume = ctx.draft_as(SosDraft).resume
     if resume:
-        return StartFlow(resume["flow"], resume["draft"], replies, step=resume["step"])
+        return StartFlow(resume.flow, resume.draft, replies, step=resume.step)
     return Finish(replies)
 
 
@@ -72,4 +97,4 @@ async def alert_helpers(ctx: StepContext, place: str) -> int:
     return len(recipients)
 
 
-FLOW = Flow(name="sos", first="place", steps={"place": Step(ask_place, take_place)})
+FLOW = Flow(name="sos", first="place", steps={"place": Step(ask_place, take_place)}, draft=SosDraft)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict
 
 from bot.base.models import Channel, ChatEvent, Choice, Location, Reply
 from bot.base.settings import Settings
@@ -21,6 +23,31 @@ from bot.storage.records import Grant, Group, User
 from content.knowledge import Knowledge
 
 Render = Callable[[Reply], Awaitable[Reply]]
+
+
+class Draft(BaseModel):
+    """What a flow has gathered so far, kept with the session (as JSON) between messages. Each
+    flow declares its own (`Flow.draft`); a stored draft that no longer fits it (a field renamed
+    since) starts the flow over politely."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def answered(self, name: str) -> bool:
+        """Whether `name` was given (even as None), as opposed to never asked."""
+        return name in self.model_fields_set
+
+    def forget(self, name: str) -> None:
+        """Back to never asked. (Only what was set is stored: assign, never change a list or
+        dict of the draft in place.)"""
+        setattr(self, name, type(self).model_fields[name].get_default(call_default_factory=True))
+        self.model_fields_set.discard(name)
+
+
+class NoDraft(Draft):
+    """For flows that keep nothing between messages."""
+
+
+D = TypeVar("D", bound=Draft)
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,7 @@ class StepContext:
     grants: list[Grant]
     group: Group | None
     settings: Settings
-    draft: dict[str, Any] = field(default_factory=dict)
+    draft: Draft = field(default_factory=NoDraft)
     after_commit: list[Callable[[Database], Awaitable[None]]] = field(default_factory=list)
     """Work for after this turn's transaction commits (deleting files, wiping the log)."""
     renders: dict[int, Render] = field(default_factory=dict)
@@ -56,6 +83,12 @@ class StepContext:
 
     def t(self, key: str, **params: object) -> str:
         return self.texts.get(self.language, key, **params)
+
+    def draft_as(self, kind: type[D]) -> D:
+        """The current flow's draft, as the type the flow declares."""
+        if not isinstance(self.draft, kind):
+            raise TypeError(f"the draft is a {type(self.draft).__name__}, not a {kind.__name__}")
+        return self.draft
 
     def rendered_after_commit(self, reply: Reply, render: Render) -> Reply:
         """`reply` as it goes out once this turn's transaction is in: `render` adds what takes
@@ -156,7 +189,8 @@ class StartFlow:
     """Leave this flow and start `flow` (at `step`, or its first) with `draft` already filled."""
 
     flow: str
-    draft: dict[str, Any] = field(default_factory=dict)
+    draft: Draft | Mapping[str, Any] | None = None
+    """The flow's own draft type, or (resuming after an SOS) its stored form."""
     replies: Sequence[Reply] = ()
     step: str | None = None
 
@@ -177,6 +211,7 @@ class Flow:
     name: str
     first: str
     steps: dict[str, Step]
+    draft: type[Draft] = NoDraft
     takes_voice: bool = False
     """Whether its steps get voice notes; elsewhere a voice note is answered as unreadable."""
 

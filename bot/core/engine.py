@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
 
 from bot.base.clock import utc_now
 from bot.base.models import (
@@ -34,8 +37,10 @@ from bot.core.conversation import (
     Answer,
     ChatTurn,
     Conversations,
+    Draft,
     Finish,
     Goto,
+    NoDraft,
     Outcome,
     Retry,
     StandingHandler,
@@ -77,6 +82,8 @@ class StaffMenu:
 class _Turn:
     ctx: StepContext
     session: Session | None
+    stale: bool = False
+    """The stored draft no longer fits its flow: the flow starts over."""
 
 
 def _always_answered(inbound: Inbound) -> bool:
@@ -233,25 +240,30 @@ class Engine:
             grants=grants,
             group=group,
             settings=self.settings,
-            draft=dict(session.draft) if session else {},
         )
-        return _Turn(ctx, session)
+        turn = _Turn(ctx, session)
+        if session is not None:
+            try:
+                ctx.draft = self.flows[session.flow].draft.model_validate(session.draft)
+            except (KeyError, ValidationError):
+                turn.stale = True  # stored by an older version of the flow
+        return turn
 
     async def _route(self, turn: _Turn, inbound: Inbound) -> list[Reply]:
         ctx = turn.ctx
         notes: list[Reply] = []
         text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
-        if turn.session and self._expired(turn.session, ctx.now):
+        if turn.session and (turn.stale or self._expired(turn.session, ctx.now)):
             stale_flow = turn.session.flow
             turn.session = None
-            ctx.draft = {}
+            ctx.draft = NoDraft()
             if stale_flow != MENU_FLOW:
-                notes.append(ctx.reply("session.expired"))
+                notes.append(ctx.reply("session.restarted" if turn.stale else "session.expired"))
             standing = inbound.choice and await self._standing_offer(ctx, inbound.choice)
             if (inbound.choice is not None and not standing) or (text or "").isdigit():
                 # A tap or a number answered the old question: start afresh instead of guessing.
                 fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
-                return notes + await self._start_flow(turn, fresh, {})
+                return notes + await self._start_flow(turn, fresh)
         command = commands.parse(text) if text else None
         if self._consent_outdated(turn, command):
             # As for strangers: first aid still comes first, and the question comes back.
@@ -267,7 +279,7 @@ class Engine:
                 helped = await self.conversations.newcomer_first_aid(ctx, text) if text else None
                 if helped is not None:
                     return notes + await self._apply(turn, helped)
-                return notes + await self._start_flow(turn, REGISTRATION_FLOW, {})
+                return notes + await self._start_flow(turn, REGISTRATION_FLOW)
             if turn.session.flow != FIRST_AID_FLOW:
                 # Mid-registration an injury is never a name or a phone number: answer it,
                 # then ask the registration question again.
@@ -322,7 +334,7 @@ class Engine:
     async def _ask_consent(self, turn: _Turn) -> list[Reply]:
         if turn.session is not None and turn.session.flow == CONSENT_FLOW:
             return [await self._ask(turn)]
-        return await self._start_flow(turn, CONSENT_FLOW, {})
+        return await self._start_flow(turn, CONSENT_FLOW)
 
     async def _standing_offer(self, ctx: StepContext, token: str) -> StandingHandler | None:
         """The handler of a button from a message the bot sent on its own, if still valid."""
@@ -336,7 +348,7 @@ class Engine:
         if name == "start":
             return await self._apply(turn, await self.conversations.start(ctx, args))
         if name == "batal":
-            ctx.draft = {}
+            ctx.draft = NoDraft()
             if ctx.user is None:
                 turn.session = None
                 return [ctx.reply("common.cancelled_unregistered")]
@@ -365,13 +377,17 @@ class Engine:
         session = turn.session
         interrupted = None
         if session is not None and session.flow not in (MENU_FLOW, SOS_FLOW):
-            interrupted = {"flow": session.flow, "step": session.step, "draft": ctx.draft}
+            interrupted = {
+                "flow": session.flow,
+                "step": session.step,
+                "draft": ctx.draft.model_dump(mode="json", exclude_unset=True),
+            }
         return await self._apply(turn, self.conversations.start_sos(interrupted))
 
     async def _registration_first(self, turn: _Turn) -> list[Reply]:
         """Someone not registered typed a command: keep their registration answers, ask again."""
         if turn.session is None or turn.session.flow != REGISTRATION_FLOW:
-            return await self._start_flow(turn, REGISTRATION_FLOW, {})
+            return await self._start_flow(turn, REGISTRATION_FLOW)
         return [turn.ctx.reply("registration.finish_first"), await self._ask(turn)]
 
     async def _apply(self, turn: _Turn, outcome: Outcome) -> list[Reply]:
@@ -384,19 +400,30 @@ class Engine:
             case Retry(reply=reply):
                 return [reply, await self._ask(turn)]
             case Finish(replies=replies):
-                ctx.draft = {}
+                ctx.draft = NoDraft()
                 if ctx.user is None:
                     turn.session = None
                     return list(replies)
-                return [*replies, *await self._start_flow(turn, MENU_FLOW, {})]
+                return [*replies, *await self._start_flow(turn, MENU_FLOW)]
             case StartFlow(flow=flow, draft=draft, replies=replies, step=step):
                 return [*replies, *await self._start_flow(turn, flow, draft, step)]
         raise AssertionError(f"unknown outcome {outcome!r}")
 
     async def _start_flow(
-        self, turn: _Turn, flow: str, draft: dict[str, object], step: str | None = None
+        self,
+        turn: _Turn,
+        flow: str,
+        draft: Draft | Mapping[str, Any] | None = None,
+        step: str | None = None,
     ) -> list[Reply]:
-        turn.ctx.draft = dict(draft)
+        kind = self.flows[flow].draft
+        if isinstance(draft, Draft) and not isinstance(draft, kind):
+            raise TypeError(f"flow {flow} keeps a {kind.__name__}, not a {type(draft).__name__}")
+        try:
+            turn.ctx.draft = draft if isinstance(draft, Draft) else kind.model_validate(draft or {})
+        except ValidationError:  # resuming after an SOS what an older version stored
+            fresh = MENU_FLOW if turn.ctx.user else REGISTRATION_FLOW
+            return [turn.ctx.reply("session.restarted"), *await self._start_flow(turn, fresh)]
         turn.session = self._new_session(flow, turn.ctx, step)
         return [await self._ask(turn)]
 
@@ -405,7 +432,7 @@ class Engine:
             flow=flow,
             step=step or self.flows[flow].first,
             language=ctx.language,
-            draft=ctx.draft,
+            draft={},
             offered=[],
             updated_at=ctx.now,
         )
@@ -427,7 +454,7 @@ class Engine:
         if turn.session is None:
             await ctx.uow.sessions.delete(channel, platform_id)
         else:
-            turn.session.draft = ctx.draft
+            turn.session.draft = ctx.draft.model_dump(mode="json", exclude_unset=True)
             turn.session.language = ctx.language
             turn.session.updated_at = ctx.now
             await ctx.uow.sessions.save(channel, platform_id, turn.session)

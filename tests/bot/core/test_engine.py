@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
-from tests.conftest import FakeClock, Person, RowCounter
+from tests.conftest import FakeClock, Person, RowCounter, person
 
 
 async def test_same_inbound_id_twice_is_handled_once(engine: Engine, rows: RowCounter) -> None:
@@ -177,3 +178,35 @@ async def test_unknown_command_is_explained(engine: Engine) -> None:
 )
 def test_parse_command(text: str, expected: tuple[str, str] | None) -> None:
     assert parse_command(text) == expected
+
+
+async def test_a_stored_draft_the_flow_no_longer_knows_starts_over_politely(
+    engine: Engine, rows: RowCounter
+) -> None:
+    """A session stored by an older version (a draft field renamed since) does not crash: the
+    person is told and is back at the menu."""
+    budi = person(engine, "budi")
+    await budi.say("/lapor")
+    assert budi.keys == ["report.ask_who"]
+    rows("UPDATE sessions SET draft = '{\"whom\": \"self\"}' WHERE platform_id = 'demo:budi'")
+    await budi.tap("rep:who:self")
+    assert budi.keys == ["session.restarted", "menu.title"]
+    assert rows("SELECT flow, draft FROM sessions WHERE platform_id = 'demo:budi'") == [
+        ("menu", "{}")
+    ]
+
+
+async def test_a_draft_keeps_what_was_answered_even_as_nothing(
+    engine: Engine, rows: RowCounter
+) -> None:
+    """An answer of "none" (no photo, age unknown) is stored as given, so a correction from the
+    summary does not ask it again; a question never asked is not stored at all."""
+    budi = person(engine, "budi")
+    await budi.say("/lapor")
+    await budi.tap("rep:who:other")
+    await budi.say("Pak Udin")
+    await budi.tap("rep:sex:L")
+    await budi.tap("rep:age:unknown")
+    (stored,) = rows("SELECT draft FROM sessions WHERE platform_id = 'demo:budi'")[0]
+    assert json.loads(str(stored)) == {"who": "other", "known": [], "victim_name": "Pak Udin",
+                                       "sex": "L", "age": None}  # fmt: skip
