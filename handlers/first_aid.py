@@ -7,7 +7,7 @@ other topics that might fit, the whole card with sources, or ask the bot to tell
 
 from __future__ import annotations
 
-from bot.choices import NO_WORDS, YES_WORDS, normalise
+from bot.choices import NO_WORDS, YES_WORDS
 from bot.clock import to_db
 from bot.conversation import (
     Answer,
@@ -24,6 +24,7 @@ from bot.models import Choice, Reply
 from content.concepts import Role
 from content.knowledge import pick
 from content.matcher import Triage
+from content.normalise import words
 from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
 from handlers.emergency import emergency_card, reader_steps
 
@@ -218,7 +219,7 @@ def _yes_or_no(ctx: StepContext, question: RedFlagQuestion, answer: Answer) -> Y
         return YesNo.YES if answer.choice == "fa:flag:yes" else YesNo.NO
     if not answer.text:
         return None
-    typed = normalise(answer.text)
+    typed = " ".join(words(answer.text))  # "kada", "ora", "iye" and "nggih" mean no and yes
     if typed in YES_WORDS:
         return YesNo.YES
     if typed in NO_WORDS:
