@@ -16,7 +16,7 @@ from content.classifier import NO_TOPIC, Example, TopicClassifier, features
 from content.concepts import ConceptFinder, Findings, Role, Vocabulary
 from content.keywords import KeywordIndex
 from content.schema import RedFlagQuestion, Topic, Urgency
-from content.urgency import Assessment, assess
+from content.urgency import SOMEONE_HURT, Assessment, assess
 
 MAX_TOPICS = 5
 EXPLAINED_FEATURES = 8
@@ -33,6 +33,9 @@ SUGGESTED = 3.0
 many times likelier: the sign says which card comes first."""
 UNFIT = 0.05
 """How far back a topic is set when the message lacks what the topic requires (an eye)."""
+NOTHING_CLOSE = 0.8
+"""When "about no topic" is this close to the best topic and nobody is said to be hurt (no red
+flag, no person with an injury), the message is about nothing: "ada buaya di muara"."""
 PLAUSIBLE = 0.5
 """A runner-up this close to the best (as a share of its probability) is a plausible reading too:
 its GAWAT rules count."""
@@ -129,8 +132,11 @@ class Matcher:
                 chances[topic.id] *= UNFIT
         ranked = sorted(chances, key=lambda label: (-chances[label], label))
         guess = CONFIDENT / len(chances)
-        about_nothing = ranked[0] == NO_TOPIC or (
-            chances[ranked[0]] < guess and not evidence and not self._red_flags(findings)
+        unhurt = not self._red_flags(findings) and not findings.has(SOMEONE_HURT)
+        about_nothing = (
+            ranked[0] == NO_TOPIC
+            or (chances[ranked[0]] < guess and not evidence and unhurt)
+            or (unhurt and chances[NO_TOPIC] >= NOTHING_CLOSE * chances[ranked[0]])
         )
         topics = [] if about_nothing else [t for t in ranked if t != NO_TOPIC][:MAX_TOPICS]
         plausible = [t for t in topics if chances[t] >= PLAUSIBLE * chances[ranked[0]]]

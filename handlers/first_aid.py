@@ -11,7 +11,7 @@ from pydantic import Field
 
 from bot.base import keys
 from bot.base.models import Choice, Reply
-from bot.core.choices import NO_WORDS, YES_WORDS, normalise
+from bot.core.choices import NO_WORDS, YES_WORDS
 from bot.core.conversation import (
     Answer,
     Draft,
@@ -27,6 +27,7 @@ from bot.core.conversation import (
 from content.concepts import Role
 from content.knowledge import pick
 from content.matcher import Triage
+from content.normalise import words
 from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
 from handlers.emergency import emergency_card, reader_steps
 from handlers.report_draft import ReportDraft
@@ -237,7 +238,7 @@ def _yes_or_no(ctx: StepContext, question: RedFlagQuestion, answer: Answer) -> Y
         return YesNo.YES if answer.choice == "fa:flag:yes" else YesNo.NO
     if not answer.text:
         return None
-    typed = normalise(answer.text)
+    typed = " ".join(words(answer.text))  # "kada", "ora", "iye" and "nggih" mean no and yes
     if typed in YES_WORDS:
         return YesNo.YES
     if typed in NO_WORDS:

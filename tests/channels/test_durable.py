@@ -106,6 +106,9 @@ async def test_a_kirim_press_in_hand_when_killed_files_the_report_once(
     worker = FakeUser(9600, "W9600")
     await add_telegram_members(settings, range(9600, 9601))
     async with posukk_run(settings) as first:
+        # Start-up trains the first-aid classifier (seconds on a busy machine): wait until the
+        # bot polls before timing its first answer.
+        await telegram.wait_for(lambda: telegram.polls > 0, within=60)
         await reply_to(telegram, worker, "/lapor", "Siapa yang")
         for text in ("saya sendiri", "L", "42 tahun", "usaha sendiri", "kena kail di jari"):
             telegram.send_text(worker, text)

@@ -161,6 +161,8 @@ class FakeTelegram:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.polls = 0
+        """How many times the bot has asked for updates: it is serving once this grows."""
         self.updates: list[dict[str, Any]] = []
         self.confirmed_below = 1
         """Updates with a lower id were confirmed (a `getUpdates` with a higher `offset`): like
@@ -572,6 +574,7 @@ class FakeTelegram:
                 "supports_inline_queries": False}  # fmt: skip
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self.polls += 1
         offset = int(params.get("offset") or 0)
         if offset < 0:  # the last -offset updates; all earlier ones are forgotten
             kept = self.updates[offset:]

@@ -171,10 +171,11 @@ async def test_a_red_flag_question_comes_before_the_first_step(engine: Engine) -
     assert budi.last[1].text.startswith("🚨 GAWAT")
 
 
-async def test_no_to_the_red_flag_question_gives_the_steps(engine: Engine) -> None:
+@pytest.mark.parametrize("no", ["tidak", "kada", "ora", "2"])
+async def test_no_to_the_red_flag_question_gives_the_steps(engine: Engine, no: str) -> None:
     budi = person(engine, "budi")
     await budi.say("kepala kebentur kayu bagan")
-    await budi.say("tidak")
+    await budi.say(no)
     assert budi.keys == ["first_aid.card", "first_aid.what_next"]
     assert budi.last[0].text.startswith("⚠️ SEGERA")
 
