@@ -10,13 +10,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
+from bot.base.clock import utc_now
 from scheduler.delivery import OutboxDelivery
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class DeliveryTime:
+    """The clocks of delivery in `posukk run`: the real ones. Tests of retry-after storms run
+    them faster (`tests/channels/conftest.fast_delivery`), so a platform's pause of seconds
+    takes milliseconds."""
+
+    clock: Callable[[], dt.datetime] = utc_now
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    heartbeat: float = HEARTBEAT_SECONDS
+    """Real seconds between two passes when nothing wakes the worker."""
+
+
+REAL_TIME = DeliveryTime()
 
 
 class DeliveryWorker:

@@ -28,7 +28,7 @@ from handlers import CONVERSATIONS
 from scheduler.delivery import OutboxDelivery, RateLimit
 from scheduler.periodic import periodic_jobs
 from scheduler.reminders import Offset
-from scheduler.worker import DeliveryWorker
+from scheduler.worker import REAL_TIME, DeliveryTime, DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,14 @@ def check_settings(settings: Settings) -> None:
 
 
 async def run_bot(
-    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
+    delivery_time: DeliveryTime = REAL_TIME,
 ) -> None:
     """Run every configured channel until `stop` is set, then finish in-flight work and close
     everything. Telegram and WhatsApp share the database, the engine and the delivery job.
-    `ready` is set once every channel listens."""
+    `ready` is set once every channel listens; `delivery_time` is the outbox's clocks."""
     check_settings(settings)
     keep_private(settings.data_dir)
     database = await Database.open(settings.database)
@@ -110,8 +113,11 @@ async def run_bot(
             default_timezone=settings.default_timezone,
             templates=settings.whatsapp_templates,
             texts=texts,
+            clock=delivery_time.clock,
+            monotonic=delivery_time.monotonic,
+            sleep=delivery_time.sleep,
         )
-        worker = DeliveryWorker(delivery)
+        worker = DeliveryWorker(delivery, delivery_time.heartbeat)
         for channel in (telegram, whatsapp):
             if channel is not None:
                 channel.on_outbox = worker.nudge

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from bot.base.models import Channel
 from bot.base.settings import Settings
 from bot.storage.database import Database
 from bot.storage.records import Role
+from scheduler.worker import HEARTBEAT_SECONDS, REAL_TIME, DeliveryTime
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import FakeWhatsApp
@@ -97,11 +100,32 @@ class RunningBot:
         await asyncio.wait_for(self.task, 15)
 
 
-async def start_bot(settings: Settings, within: float = 30.0) -> RunningBot:
+def fast_delivery(speed: float = 20.0) -> DeliveryTime:
+    """Delivery's clocks running `speed` times the real ones: a platform's "retry after 1"
+    pause, the pacing between messages and the worker's heartbeat all pass that much sooner."""
+    real_start, monotonic_start = utc_now(), time.monotonic()
+
+    def elapsed() -> float:
+        return (time.monotonic() - monotonic_start) * speed
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(seconds / speed)
+
+    return DeliveryTime(
+        clock=lambda: real_start + dt.timedelta(seconds=elapsed()),
+        monotonic=lambda: monotonic_start + elapsed(),
+        sleep=sleep,
+        heartbeat=HEARTBEAT_SECONDS / speed,
+    )
+
+
+async def start_bot(
+    settings: Settings, within: float = 30.0, delivery_time: DeliveryTime = REAL_TIME
+) -> RunningBot:
     """The bot, once every channel listens (`run_bot` says it is ready); its error if it
     stops before."""
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(run_bot(settings, stop, ready))
+    task = asyncio.create_task(run_bot(settings, stop, ready, delivery_time))
     waiting = asyncio.create_task(ready.wait())
     await asyncio.wait({task, waiting}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
     waiting.cancel()

@@ -22,7 +22,8 @@ from bot.base.settings import Settings
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.text import split_text
 from bot.storage.database import Database
-from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
+from scheduler import periodic
+from tests.channels.conftest import KADER, OFFICER, RunningBot, fast_delivery, start_bot
 from tests.conftest import CONSENTED
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser, Fault
 
@@ -175,7 +176,7 @@ async def test_a_429_storm_loses_and_doubles_nothing(
     telegram.faults.append(
         Fault("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, count=4)
     )
-    running = await start_bot(settings)
+    running = await start_bot(settings, delivery_time=fast_delivery())
     try:
         await telegram.wait_for(
             lambda: len(telegram.sent(method="sendMessage")) >= len(texts), within=30
@@ -337,14 +338,15 @@ async def add_telegram_members(settings: Settings, ids: range) -> None:
 
 
 async def test_a_broadcast_through_a_429_storm_reaches_each_member_once(
-    telegram: FakeTelegram, settings: Settings, seeded: None
+    telegram: FakeTelegram, settings: Settings, seeded: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(periodic, "BROADCAST_TICK_SECONDS", 0.5)  # it starts within 0.5 s
     members = range(9200, 9240)
     await add_telegram_members(settings, members)
     telegram.faults.append(
         Fault("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, count=6)
     )
-    running = await start_bot(settings)
+    running = await start_bot(settings, delivery_time=fast_delivery())
     try:
         await reply_to(telegram, OFFICER, "/siaran", "Tulis pesan siaran")
         await reply_to(telegram, OFFICER, "Besok cek tensi gratis di balai desa", "tambah foto")
