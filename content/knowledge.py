@@ -33,20 +33,26 @@ class Knowledge:
 
     @classmethod
     def load(cls, cache_dir: Path | None = None) -> Knowledge:
-        """The content as it is on disk now. Built once per process for the same files; with
-        `cache_dir`, the trained classifier is kept there by the hash of the content and the
-        code it came from, so the next process skips the training (about 3 s)."""
+        """The content as it is on disk now, built once per process for the same files."""
         digest = content_hash()
         loaded = _LOADED.get(digest)
         if loaded is None:
-            topics = load_topics()
-            vocabulary, examples = load_vocabulary(), load_examples()
-            cached = _read_cache(cache_dir, digest) if cache_dir else None
-            matcher = Matcher(topics, vocabulary, examples, trained=cached)
-            if cache_dir and cached is None:
-                _write_cache(cache_dir, digest, matcher.classifier)
-            loaded = _LOADED[digest] = cls(topics, matcher)
+            loaded = _LOADED[digest] = cls.build(cache_dir, digest)
         return loaded
+
+    @classmethod
+    def build(cls, cache_dir: Path | None = None, digest: str | None = None) -> Knowledge:
+        """The content built now. With `cache_dir`, the trained classifier is kept there by the
+        hash of the content and the code it came from, so the next process skips the training
+        (about 3 s)."""
+        digest = digest or content_hash()
+        topics = load_topics()
+        vocabulary, examples = load_vocabulary(), load_examples()
+        cached = _read_cache(cache_dir, digest) if cache_dir else None
+        matcher = Matcher(topics, vocabulary, examples, trained=cached)
+        if cache_dir and cached is None:
+            _write_cache(cache_dir, digest, matcher.classifier)
+        return cls(topics, matcher)
 
     def in_category(self, category: Category) -> list[Topic]:
         return sorted(

@@ -12,6 +12,7 @@ from bot.domain.audience import Audience
 class BroadcastDraft(Draft):
     text: str = ""
     photo: str | None = None
+    """Read in stored sessions by `PrivacyRepository.photos_in_use`: the file is kept."""
     audience: Audience | None = None
     """Who it reaches; None until a scope is chosen (or known: a kader's one group)."""
     page: int = 0

@@ -33,6 +33,8 @@ class ReportDraft(Draft):
     stopped: bool | None = None
     photo: str | None = None
     voice: str | None = None
+    """`photo` and `voice` are read in stored sessions by `PrivacyRepository.photos_in_use`: a
+    file an unfinished report names is kept."""
     anonymous: bool = False
     alerted: bool = False
     """The emergency alarm went out during this report (once per report)."""
