@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.base.models import Reply
 from bot.core.consent import consent_version
 from bot.core.conversation import (
+    CONSENT_FLOW,
     Answer,
     Finish,
     Flow,
@@ -22,7 +23,6 @@ from bot.core.conversation import (
     StepContext,
 )
 
-FLOW_NAME = "consent"
 AGREE, DECLINE = "consent:yes", "consent:no"
 READ_AGAIN, ERASE = "consent:read", "consent:erase"
 
@@ -80,7 +80,7 @@ async def _take_declined(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 FLOW = Flow(
-    name=FLOW_NAME,
+    name=CONSENT_FLOW,
     first="agree",
     steps={"agree": Step(_ask_again, _take_again), "declined": Step(_ask_declined, _take_declined)},
 )

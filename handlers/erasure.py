@@ -8,12 +8,20 @@ from __future__ import annotations
 import asyncio
 
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
+from bot.core.conversation import (
+    ERASE_FLOW,
+    Answer,
+    Finish,
+    Flow,
+    Outcome,
+    Retry,
+    Step,
+    StepContext,
+)
 from bot.storage.database import Database
 from bot.storage.photos import delete_unused
 from handlers.my_data import delete_exports_of
 
-FLOW_NAME = "erase"
 YES, NO = "erase:yes", "erase:no"
 
 
@@ -48,4 +56,4 @@ async def _take(ctx: StepContext, answer: Answer) -> Outcome:
     return Finish([ctx.reply("erase.done")])
 
 
-FLOW = Flow(name=FLOW_NAME, first="confirm", steps={"confirm": Step(_ask, _take)})
+FLOW = Flow(name=ERASE_FLOW, first="confirm", steps={"confirm": Step(_ask, _take)})

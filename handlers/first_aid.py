@@ -13,6 +13,7 @@ from bot.base import keys
 from bot.base.models import Choice, Reply
 from bot.core.choices import NO_WORDS, YES_WORDS
 from bot.core.conversation import (
+    FIRST_AID_FLOW,
     Answer,
     Draft,
     Finish,
@@ -32,7 +33,6 @@ from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
 from handlers.emergency import emergency_card, reader_steps
 from handlers.report_draft import ReportDraft
 
-FLOW_NAME = "first_aid"
 TOPIC_TOKEN = "topic:"
 MAX_QUOTED_TEXT = 300
 PREVENTION_QUESTION = "asking-prevention"
@@ -409,7 +409,7 @@ async def take_other(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 FLOW = Flow(
-    name=FLOW_NAME,
+    name=FIRST_AID_FLOW,
     first="what_next",
     steps={
         "red_flag": Step(ask_red_flag, take_red_flag),

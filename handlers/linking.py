@@ -11,6 +11,7 @@ import datetime as dt
 
 from bot.base.models import Reply
 from bot.core.conversation import (
+    LINK_FLOW,
     Answer,
     Draft,
     Finish,
@@ -23,7 +24,6 @@ from bot.core.conversation import (
 )
 from bot.storage.groups import normalise_join_code
 
-FLOW_NAME = "link"
 CODE_VALID_FOR = dt.timedelta(minutes=15)
 
 
@@ -46,7 +46,7 @@ async def start_linking(ctx: StepContext, args: str) -> Outcome | list[Reply]:
         return [ctx.reply("link.how")]
     if await ctx.uow.identities.owner_of(code, ctx.now) is None:
         return [ctx.reply("link.code_invalid")]
-    return StartFlow(FLOW_NAME, LinkDraft(code=code), step="confirm")
+    return StartFlow(LINK_FLOW, LinkDraft(code=code), step="confirm")
 
 
 async def ask_confirm(ctx: StepContext) -> Reply:
@@ -87,7 +87,7 @@ async def take_confirm(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 FLOW = Flow(
-    name=FLOW_NAME,
+    name=LINK_FLOW,
     first="confirm",
     steps={"confirm": Step(ask_confirm, take_confirm)},
     draft=LinkDraft,

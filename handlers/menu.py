@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.base.models import Reply
-from bot.core.conversation import Answer, Finish, Flow, Outcome, Retry, Step, StepContext
+from bot.core.conversation import MENU_FLOW, Answer, Finish, Flow, Outcome, Retry, Step, StepContext
 from handlers.away import absence_days, start_away
 from handlers.commands import menu_entries, run_command
 from handlers.first_aid import GREETING, answer_triage, not_understood
@@ -35,4 +35,4 @@ async def take_menu(ctx: StepContext, answer: Answer) -> Outcome:
     return Retry(ctx.reply("menu.not_understood"))
 
 
-FLOW = Flow(name="menu", first="pick", steps={"pick": Step(ask_menu, take_menu)})
+FLOW = Flow(name=MENU_FLOW, first="pick", steps={"pick": Step(ask_menu, take_menu)})

@@ -6,6 +6,7 @@ import re
 
 from bot.base.models import Reply
 from bot.core.conversation import (
+    REGISTRATION_FLOW,
     Answer,
     Draft,
     Finish,
@@ -146,7 +147,7 @@ async def _complete(ctx: StepContext, group_id: int | None) -> Outcome:
 
 
 FLOW = Flow(
-    name="registration",
+    name=REGISTRATION_FLOW,
     first="language",
     steps={
         "language": Step(ask_language_step, take_language),

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from bot.base import keys
 from bot.base.models import Reply
 from bot.core.conversation import (
+    SOS_FLOW,
     Answer,
     Draft,
     Finish,
@@ -44,7 +45,7 @@ class SosDraft(Draft):
 def start_sos(interrupted: dict[str, Any] | None) -> StartFlow:
     """Begin an SOS, remembering the flow it interrupts (if any) to resume afterwards."""
     resume = Interrupted.model_validate(interrupted) if interrupted else None
-    return StartFlow("sos", SosDraft(resume=resume))
+    return StartFlow(SOS_FLOW, SosDraft(resume=resume))
 
 
 async def ask_place(ctx: StepContext) -> Reply:
@@ -97,4 +98,6 @@ async def alert_helpers(ctx: StepContext, place: str) -> int:
     return len(recipients)
 
 
-FLOW = Flow(name="sos", first="place", steps={"place": Step(ask_place, take_place)}, draft=SosDraft)
+FLOW = Flow(
+    name=SOS_FLOW, first="place", steps={"place": Step(ask_place, take_place)}, draft=SosDraft
+)
