@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core import commands
 from bot.core.engine import Engine
+from bot.storage.records import Role
+from handlers.commands import RUNS
 from tests.conftest import Person, person
 
 
@@ -61,3 +64,41 @@ async def test_language_switch_changes_every_following_text(engine: Engine) -> N
     await budi.say("English")
     assert budi.keys == ["language.changed", "menu.title"]
     assert budi.last[-1].text.startswith("Main menu")
+
+
+ENGINE_COMMANDS = frozenset({"start", "menu", "batal", "tautkan"})
+"""Run by the engine itself: they change the conversation, not just start a flow."""
+
+
+def test_every_command_of_the_table_does_something_and_nothing_else_is_a_command() -> None:
+    private = {c.name for c in commands.TABLE if c.where & commands.Where.PRIVATE}
+    assert set(RUNS) | ENGINE_COMMANDS == private
+    assert not set(RUNS) & ENGINE_COMMANDS
+
+
+@pytest.mark.parametrize(
+    ("typed", "private", "group_chat"),
+    [
+        ("/link", ("tautkan", ""), ("hubungkan", "")),
+        ("/link@PosUkkBot ABC123", ("tautkan", "ABC123"), ("hubungkan", "ABC123")),
+        ("/unlink", ("unlink", ""), ("lepaskan", "")),
+        ("/help", ("bantuan", ""), ("bantuan", "")),
+        ("/tolong", ("sos", ""), ("sos", "")),
+        ("/lapor", ("lapor", ""), ("lapor", "")),
+        ("/cuaca", ("cuaca", ""), None),
+    ],
+)
+def test_a_name_means_what_the_table_says_where_it_is_typed(
+    typed: str, private: tuple[str, str], group_chat: tuple[str, str] | None
+) -> None:
+    assert commands.parse(typed) == private
+    assert commands.group_chat_command(typed) == group_chat
+
+
+def test_menus_come_from_the_table() -> None:
+    assert [name for name, _ in commands.platform_menu()][:2] == ["start", "menu"]
+    assert [name for name, _ in commands.platform_menu()][-1] == "batal"
+    assert [name for name, _ in commands.group_chat_menu()] == ["hubungkan", "lepaskan", "bantuan"]
+    kader = {name for name, _ in commands.main_menu(Role.KADER)}
+    assert {"anggota", "capaian"} <= kader
+    assert "daftargrup" not in kader
