@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import csv
 import json
+import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from content.classifier import NO_TOPIC, Example
+from content.concepts import Vocabulary
 from content.matcher import Matcher
+from content.schema import Topic
+
+ALL_REGISTERS = "all"
+FOLD_SEED = 7
 
 
 @dataclass(frozen=True)
@@ -115,26 +123,52 @@ def _load_tsv(path: Path) -> list[Case]:
 
 
 def evaluate(matcher: Matcher, cases: list[Case]) -> Report:
-    report = Report(cases=len(cases))
+    report = Report()
     for case in cases:
-        triage = matcher.triage(case.text)
-        first = case.accepts(triage.topics[:1]) if case.topic else case.accepts(triage.topics)
-        report.top1 += first
-        report.top3 += case.accepts(triage.topics[:3]) if case.topic else first
-        if not first:
-            report.misses.append((case.text, case.topic, triage.topics[:3]))
-        if case.emergency is None:
-            continue
-        if case.emergency:
-            report.emergencies += 1
-            report.flagged += triage.emergency
-            report.asked += bool(triage.ask) and not triage.emergency
-            if not (triage.emergency or triage.ask):
-                report.missed_emergencies.append(case.text)
-        else:
-            report.calm += 1
-            if triage.emergency:
-                report.false_alarms.append(case.text)
-            elif triage.ask:
-                report.calm_asked.append(case.text)
+        _score(report, matcher, case)
     return report
+
+
+def _score(report: Report, matcher: Matcher, case: Case) -> None:
+    triage = matcher.triage(case.text)
+    report.cases += 1
+    first = case.accepts(triage.topics[:1]) if case.topic else case.accepts(triage.topics)
+    report.top1 += first
+    report.top3 += case.accepts(triage.topics[:3]) if case.topic else first
+    if not first:
+        report.misses.append((case.text, case.topic, triage.topics[:3]))
+    if case.emergency is None:
+        return
+    if case.emergency:
+        report.emergencies += 1
+        report.flagged += triage.emergency
+        report.asked += bool(triage.ask) and not triage.emergency
+        if not (triage.emergency or triage.ask):
+            report.missed_emergencies.append(case.text)
+    else:
+        report.calm += 1
+        if triage.emergency:
+            report.false_alarms.append(case.text)
+        elif triage.ask:
+            report.calm_asked.append(case.text)
+
+
+def cross_validate(
+    topics: Mapping[str, Topic], vocabulary: Vocabulary, cases: Sequence[Case], folds: int
+) -> dict[str, Report]:
+    """Train on all folds but one, measure on that one, in turn: how triage does on messages of
+    the training set's kinds it has not learned from. One report for all, and one per register."""
+    order = list(range(len(cases)))
+    random.Random(FOLD_SEED).shuffle(order)
+    examples = [Example(case.text, case.topic or NO_TOPIC) for case in cases]
+    reports: dict[str, Report] = {}
+    for fold in range(folds):
+        held_out = set(order[fold::folds])
+        matcher = Matcher(
+            topics, vocabulary, [e for n, e in enumerate(examples) if n not in held_out]
+        )
+        for n in sorted(held_out):
+            case = cases[n]
+            for name in (ALL_REGISTERS, case.register or "-"):
+                _score(reports.setdefault(name, Report()), matcher, case)
+    return reports

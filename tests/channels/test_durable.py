@@ -55,6 +55,11 @@ async def posukk_run(settings: Settings, **extra: str) -> AsyncIterator[asyncio.
         )  # fmt: skip
         try:
             yield process
+        except BaseException:
+            # A failure on a busy machine is hard to read without what the bot itself said.
+            tail = (settings.data_dir.parent / "bot.log").read_text(errors="replace")[-4000:]
+            print(f"--- the bot's log, last lines ---\n{tail}", file=sys.stderr)
+            raise
         finally:
             if process.returncode is None:
                 process.send_signal(signal.SIGTERM)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from content.evaluation import Report, evaluate, load_cases
-from content.knowledge import Knowledge
+from content.concepts import load_vocabulary
+from content.evaluation import ALL_REGISTERS, Report, cross_validate, evaluate, load_cases
+from content.knowledge import TRAINING_FILE, Knowledge, load_examples
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SETS = ("triage_dev.jsonl", "triage_holdout.jsonl", "field_messages.tsv")
@@ -59,8 +60,19 @@ def test_the_right_topic_comes_first(reports: dict[str, Report], name: str) -> N
 
 
 def test_training_messages_name_known_topics(knowledge: Knowledge) -> None:
-    from content.knowledge import load_examples
-
     examples = load_examples()
     assert len(examples) >= 3000
     assert {e.label for e in examples} - {"", *knowledge.topics} == set()
+
+
+def test_cross_validation_measures_unseen_training_messages_per_register(
+    knowledge: Knowledge,
+) -> None:
+    """Each message is measured by a classifier that did not learn from it."""
+    cases = load_cases(TRAINING_FILE)[::12]
+    reports = cross_validate(knowledge.topics, load_vocabulary(), cases, folds=2)
+    assert reports[ALL_REGISTERS].cases == len(cases)
+    registers = {c.register for c in cases}
+    assert set(reports) == {ALL_REGISTERS, *registers}
+    assert sum(r.cases for name, r in reports.items() if name != ALL_REGISTERS) == len(cases)
+    assert reports[ALL_REGISTERS].top1_rate > 0.5
