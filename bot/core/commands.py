@@ -45,7 +45,8 @@ class Command:
     always_listed: bool = False
     """In every platform command menu, whatever the role."""
     before_registration: bool = False
-    """Works for someone not registered yet (the engine runs these itself)."""
+    """Works for someone not registered yet; any other command asks them to finish registering
+    first (the engine runs these itself)."""
     without_consent: bool = False
     """Works for someone who has not agreed to the current consent text."""
     group_label_key: str | None = None

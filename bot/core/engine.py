@@ -345,6 +345,9 @@ class Engine:
 
     async def _command(self, turn: _Turn, name: str, args: str) -> list[Reply]:
         ctx = turn.ctx
+        command = commands.COMMANDS.get(name)
+        if ctx.user is None and (command is None or not command.before_registration):
+            return await self._registration_first(turn)
         if name == "start":
             return await self._apply(turn, await self.conversations.start(ctx, args))
         if name == "batal":
@@ -360,8 +363,6 @@ class Engine:
             if isinstance(started, list):
                 return started + ([await self._ask(turn)] if turn.session else [])
             return await self._apply(turn, started)
-        if ctx.user is None:
-            return await self._registration_first(turn)
         if name == "menu":
             return await self._apply(turn, Finish())
         return await self._apply(turn, await self.conversations.run_command(ctx, name, args))
