@@ -52,7 +52,8 @@ NEGATIONS = frozenset({"tidak", "bukan", "belum", "tanpa", "no", "not", "without
 """Words that negate what follows; the lexicon maps ga, gk, kada, ora, tena... to `tidak`."""
 _POSSESSIVES = ("nya", "ne", "e", "ku", "mu")
 """A regional word with a possessive still maps: Javanese `sikile` is `sikil` (kaki) + `-e`."""
-_REDUPLICATED_DIGIT = re.compile(r"\b([a-z]{2,})2\b")
+_REDUPLICATED_DIGIT = re.compile(r"\b([a-z]{2,})2([a-z]*)\b")
+"""`ubur2`, and with a suffix after the 2: `jari2nya` is `jari jarinya`, `nyut2an` `nyut nyutan`."""
 _REDUPLICATED_DASH = re.compile(r"\b([a-z]{2,})-\1\b")
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -63,7 +64,7 @@ def fold(text: str) -> str:
     """Lower case; no accents or apostrophes; reduplication spelled out; letters unstretched."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     text = _APOSTROPHES.sub("", text)
-    text = _REDUPLICATED_DIGIT.sub(r"\1 \1", text)
+    text = _REDUPLICATED_DIGIT.sub(r"\1 \1\2", text)
     text = _REDUPLICATED_DASH.sub(r"\1 \1", text)
     text = _STRETCHED.sub(r"\1", text)
     return _NON_WORD.sub(" ", text).strip()
