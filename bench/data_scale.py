@@ -38,6 +38,7 @@ from bot.base.texts import Texts
 from bot.domain.audience import Audience, Scope, resolve
 from bot.reports.indicators import month_indicators
 from bot.storage.database import Database, UnitOfWork
+from bot.storage.sqlite import SqliteConnection
 from scheduler.reminders import materialise_reminders
 
 GOAL_MS = 50.0
@@ -188,7 +189,7 @@ async def full_scans(path: Path, work: Work) -> list[str]:
         connection.row_factory = aiosqlite.Row
         await connection.execute("BEGIN")
         await connection.set_trace_callback(statements.append)
-        await work(UnitOfWork(connection), 0)
+        await work(UnitOfWork(SqliteConnection(connection)), 0)
         await connection.execute("ROLLBACK")
     with contextlib.closing(sqlite3.connect(path)) as db:
         partial = {

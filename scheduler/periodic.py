@@ -2,7 +2,8 @@
 
 Every job is short and idempotent and reads what is due from the database, so APScheduler's
 own job store holds nothing worth keeping: a restart, a missed tick or two ticks at once never
-double-send or skip. What they queue goes out through the outbox (`scheduler/worker.py`).
+double-send or skip. Of several processes on one database, one runs them (`SCHEDULED_JOBS`).
+What they queue goes out through the outbox (`scheduler/worker.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ JOB_TICK_SECONDS = 60
 """Reminders, follow-ups, escalations, summaries: due within the minute."""
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
+SCHEDULED_JOBS = "scheduled-jobs"
+"""**Choice**: with several processes on one PostgreSQL database, the one holding this lock runs
+the scheduled jobs (`Database.try_hold`); the others try again at each tick, so when it dies the
+next tick of another takes over. The jobs are idempotent anyway (dedupe keys): this keeps them
+from doing the same work twice and from contending for the same rows."""
 PRIVACY_JOB_HOUR = 2
 """The daily privacy job runs at 02:00 in the default time zone, and once at every start."""
 
@@ -45,14 +51,20 @@ async def periodic_jobs(
     scheduler = AsyncIOScheduler(timezone=dt.UTC)
 
     async def tick() -> None:
+        if not await database.try_hold(SCHEDULED_JOBS):
+            return
         if await run_due_jobs(database, texts, knowledge, settings, utc_now(), channels):
             queued()
 
     async def broadcasts() -> None:
+        if not await database.try_hold(SCHEDULED_JOBS):
+            return
         if await advance_broadcasts(database, texts, settings.data_dir, utc_now(), channels):
             queued()
 
     async def forget() -> None:
+        if not await database.try_hold(SCHEDULED_JOBS):
+            return
         await forget_old_data(database, settings.data_dir, utc_now(), settings.retention_years)
 
     every = {"max_instances": 1, "coalesce": True}

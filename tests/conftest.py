@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from bot.app.demo import FISHERMEN_CODE, persona_id, seed_demo
@@ -21,9 +24,14 @@ from bot.core.engine import Engine
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.storage.incidents import NewIncident
+from bot.storage.postgresql import RESYNC_IDS, plain_values
+from bot.storage.sql import to_pyformat
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
+from tests.postgres import PostgresServer, running_server
 
+ON_POSTGRESQL = os.environ.get("POSUKK_TEST_DATABASE", "sqlite") == "postgresql"
+"""The run's database: SQLite unless `POSUKK_TEST_DATABASE=postgresql` (`make test` runs both)."""
 START = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
 CONSENTED = consent_version(Texts.load(), Settings())
 ZONE = Settings().default_timezone
@@ -123,9 +131,68 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "posukk.sqlite3"
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer | None]:
+    """The run's PostgreSQL server when the suite runs on PostgreSQL, else None."""
+    if not ON_POSTGRESQL:
+        yield None
+        return
+    with running_server() as server:
+        yield server
+
+
 @pytest.fixture
-async def database(db_path: Path, clock: FakeClock) -> AsyncIterator[Database]:
-    db = await Database.open(db_path)
+def database_target(db_path: Path, postgres_server: PostgresServer | None) -> Iterator[Path | str]:
+    """The database a test works on: a SQLite file, or, when the run is on PostgreSQL, the run's
+    test database emptied for it."""
+    if postgres_server is None:
+        yield db_path
+        return
+    yield postgres_server.emptied()
+
+
+def new_database(
+    server: PostgresServer | None, folder: Path, like: Path | str | None = None
+) -> Path | str:
+    """A database of its own in `folder` (SQLite) or on the run's server: a copy of `like`
+    (closed), else empty."""
+    if server is None:
+        path = folder / f"{uuid.uuid4().hex}.sqlite3"
+        if like is not None:
+            shutil.copyfile(like, path)
+        return path
+    return server.database(str(like) if like is not None else None)
+
+
+DATABASE_FIXTURES = {"database_target", "postgres_server"}
+"""A test that uses one of these (directly or through other fixtures) touches the database."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked `sqlite_only` on a PostgreSQL run, and those marked
+    `postgresql_only` on a SQLite run (each needs its reason). **Choice**: a PostgreSQL run
+    leaves out the tests that touch no database (content, triage, layers, files of their own):
+    the SQLite run has run them, and they would give the same result again."""
+    for item in items:
+        for name, skipped_on_postgresql in (("sqlite_only", True), ("postgresql_only", False)):
+            marker = item.get_closest_marker(name)
+            if marker is None:
+                continue
+            reason = marker.kwargs.get("reason")
+            assert reason, f"{item.nodeid}: {name} needs a reason"
+            if skipped_on_postgresql == ON_POSTGRESQL:
+                item.add_marker(pytest.mark.skip(reason=f"{name}: {reason}"))
+    if ON_POSTGRESQL:
+        untouched = [
+            i for i in items if not DATABASE_FIXTURES & set(getattr(i, "fixturenames", ()))
+        ]
+        config.hook.pytest_deselected(items=untouched)
+        items[:] = [i for i in items if i not in untouched]
+
+
+@pytest.fixture
+async def database(database_target: Path | str, clock: FakeClock) -> AsyncIterator[Database]:
+    db = await Database.open(database_target)
     await seed_demo(db, clock())
     yield db
     await db.close()
@@ -150,24 +217,72 @@ def engine(
 
 
 @pytest.fixture
-def rows(db_path: Path) -> RowCounter:
-    return RowCounter(db_path)
+def rows(database_target: Path | str) -> RowCounter:
+    return RowCounter(database_target)
 
 
 class RowCounter:
-    """Reads the database file directly, to check what a conversation did or did not store."""
+    """Reads the database directly (not through the bot's code), to check what a conversation
+    did or did not store. SQL as SQLite writes it: `?` placeholders."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, target: Path | str) -> None:
+        self.target = target
 
     def __call__(self, sql: str, *params: object) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.path) as connection:
-            return connection.execute(sql, params).fetchall()
+        if isinstance(self.target, str):
+            with psycopg.connect(self.target, autocommit=True) as connection:
+                plain_values(connection)
+                cursor = connection.execute(to_pyformat(sql).encode(), params)
+                return cursor.fetchall() if cursor.description else []
+        with contextlib.closing(sqlite3.connect(self.target)) as lite, lite:
+            return lite.execute(sql, params).fetchall()
+
+    def many(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        """One statement for each of `rows`, in one transaction; tables with an id column
+        given explicit ids stay able to number the next row themselves."""
+        if isinstance(self.target, str):
+            with psycopg.connect(self.target) as connection:
+                plain_values(connection)
+                with connection.cursor() as cursor:
+                    cursor.executemany(to_pyformat(sql).encode(), rows)
+                    cursor.execute(RESYNC_IDS.encode())
+            return
+        with contextlib.closing(sqlite3.connect(self.target)) as lite, lite:
+            lite.executemany(sql, rows)
+
+    def tables(self) -> list[str]:
+        """The bot's tables, by name."""
+        if isinstance(self.target, str):
+            sql = (
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = 'public' ORDER BY 1"
+            )
+        else:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1"
+        return [str(name) for (name,) in self(sql)]
+
+    def records(self, table: str) -> list[dict[str, object]]:
+        """Every row of `table` by column name."""
+        if isinstance(self.target, str):
+            with psycopg.connect(self.target, autocommit=True) as connection:
+                plain_values(connection)
+                found = connection.execute(f"SELECT * FROM {table}".encode())
+                names = [column.name for column in found.description or ()]
+                return [dict(zip(names, row, strict=True)) for row in found.fetchall()]
+        with contextlib.closing(sqlite3.connect(self.target)) as lite:
+            cursor = lite.execute(f"SELECT * FROM {table}")
+            columns = [column[0] for column in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
     def count(self, table: str) -> int:
         value = self(f"SELECT COUNT(*) FROM {table}")[0][0]
         assert isinstance(value, int)
         return value
+
+
+def database_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a `posukk` process the database of `settings`."""
+    return {"POSUKK_DATABASE_URL": settings.database_url} if settings.database_url else {}
 
 
 def person(engine: Engine, name: str) -> Person:

@@ -56,13 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     monthly.add_argument("--db", help="database file (default: the user's data directory)")
     monthly.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("--db", help="database file (default: the user's data directory)")
+    db.add_argument(
+        "--db", help="database file or postgresql:// address (default: the configured one)"
+    )
     db_actions = db.add_subparsers(dest="action", required=True)
     backup = db_actions.add_parser(
         "backup", help="copy the database to PATH, safely even while `posukk run` is running"
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="the backup file to write")
     backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    copy = db_actions.add_parser(
+        "copy", help="copy the SQLite database into an empty PostgreSQL one (stop the bot first)"
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/name")
     return parser
 
 

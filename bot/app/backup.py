@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -86,13 +87,35 @@ def _copy(source: Path, copy: Path) -> tuple[int, int, int]:
         raise BackupError(f"cannot back up {source}: {error}") from error
 
 
+def postgresql_advice(url: str, target: Path) -> str:
+    """How to back up a PostgreSQL database, which this command does not copy itself: the
+    server's own `pg_dump` reads one consistent snapshot while the bots write."""
+    shown = without_password(url)
+    return (
+        "the database is PostgreSQL: back it up with the server's own tools, for example\n"
+        f"  pg_dump --format=custom --file={target} '{shown}'\n"
+        "(safe while the bots run: one consistent snapshot). Restore into an empty database:\n"
+        f"  pg_restore --no-owner --dbname='{shown}' {target}\n"
+        "For point-in-time recovery, archive the write-ahead log (PostgreSQL manual,"
+        " 'Continuous Archiving')."
+    )
+
+
+def without_password(url: str) -> str:
+    """A database address fit to print: the password, if any, replaced by `***`."""
+    return re.sub(r"^(postgres(?:ql)?://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
 def _count(connection: sqlite3.Connection, table: str) -> int:
     return int(connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
 def backup_command(settings: Settings, args: argparse.Namespace) -> None:
     """`posukk db backup PATH`."""
-    made = backup_database(settings.database_at(args.db), args.path, force=args.force)
+    source = settings.database_at(args.db)
+    if isinstance(source, str):
+        raise BackupError(postgresql_advice(source, args.path))
+    made = backup_database(source, args.path, force=args.force)
     print(
         f"wrote {made.path} ({made.size} bytes): {made.users} users, {made.groups} groups,"
         f" {made.incidents} incidents"

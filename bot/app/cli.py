@@ -1,6 +1,6 @@
 """The `posukk` command: `chat` (terminal chat with demo data), `run` (the bot), `admin` (groups
-and roles), `export` and `report` (files for the Puskesmas), `db` (backups), `match` and
-`content` (the first-aid content).
+and roles), `export` and `report` (files for the Puskesmas), `db` (backups, a copy to
+PostgreSQL), `match` and `content` (the first-aid content).
 
 Each command imports what it needs when it runs, so `posukk --help` and `posukk match` do not
 load the chat libraries, openpyxl or matplotlib.
@@ -62,6 +62,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         from bot.app.export_commands import report_monthly
 
         report_monthly(settings, args)
+    elif args.command == "db" and args.action == "copy":
+        from bot.app.copy import copy_command
+
+        copy_command(settings, args)
     elif args.command == "db":
         from bot.app.backup import backup_command
 

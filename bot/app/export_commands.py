@@ -41,9 +41,9 @@ def _month(text: str) -> dt.date:
     raise ExportError(f"--month {text!r} is not a month written YYYY-MM")
 
 
-def _existing_database(settings: Settings, override: str | None) -> Path:
+def _existing_database(settings: Settings, override: str | None) -> Path | str:
     path = settings.database_at(override)
-    if not path.is_file():  # opening it would create an empty database
+    if isinstance(path, Path) and not path.is_file():  # opening it would create an empty one
         raise ExportError(f"no database at {path}")
     return path
 
@@ -94,7 +94,7 @@ def _subject(groups: list[Group]) -> str:
     return f"groups:{','.join(str(group.id) for group in groups)}"
 
 
-async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.date) -> Export:
+async def _collect(path: Path | str, regency: str | None, first: dt.date, last: dt.date) -> Export:
     """The reports of every group, or of the groups in `regency`."""
     database = await Database.open(path)
     try:
@@ -115,7 +115,7 @@ async def _collect(path: Path, regency: str | None, first: dt.date, last: dt.dat
         await database.close()
 
 
-async def _recap(path: Path, regency: str | None, month: dt.date) -> list[MonthIndicators]:
+async def _recap(path: Path | str, regency: str | None, month: dt.date) -> list[MonthIndicators]:
     """The month's indicators of every group, or of the groups in `regency`."""
     database = await Database.open(path)
     try:

@@ -68,6 +68,23 @@ def check_settings(settings: Settings) -> None:
         raise RunError(f"POSUKK_REMINDERS: {error}") from error
 
 
+TELEGRAM_POLLING = "telegram-polling"
+"""Held by the one process that long-polls Telegram (`Database.try_hold`)."""
+
+
+async def refuse_second_poller(database: Database, settings: Settings) -> None:
+    """Telegram hands each update to one `getUpdates` caller and confirms batches by offset, so
+    two pollers would take each other's updates: long polling is for one process. Several
+    processes on one PostgreSQL database run in webhook mode behind a load balancer."""
+    polling = settings.telegram_token is not None and not settings.telegram_webhook_url
+    if polling and not await database.try_hold(TELEGRAM_POLLING):
+        raise RunError(
+            "another posukk run already long-polls Telegram on this database; Telegram gives"
+            " each update to one poller, so run several processes in webhook mode"
+            " (POSUKK_TELEGRAM_WEBHOOK_URL, see 'Deployment' in the README)"
+        )
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event,
@@ -79,8 +96,9 @@ async def run_bot(
     `ready` is set once every channel listens; `delivery_time` is the outbox's clocks."""
     check_settings(settings)
     keep_private(settings.data_dir)
-    database = await Database.open(settings.database)
+    database = await Database.open(settings.database, pool_size=settings.database_pool)
     try:
+        await refuse_second_poller(database, settings)
         texts = Texts.load()
         knowledge = Knowledge.load(settings.cache_dir)
         engine = Engine(database, texts, settings, knowledge, CONVERSATIONS)

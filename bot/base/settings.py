@@ -25,6 +25,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     db_path: Path | None = None
+    database_url: str | None = Field(default=None, pattern=r"^postgres(ql)?://")
+    """A PostgreSQL database (`postgresql://user:password@host/name`) instead of the SQLite
+    file at `db_path`: for several bot processes over one database."""
+    database_pool: int = Field(default=10, ge=1, le=200)
+    """Connections one process keeps to PostgreSQL (units of work running side by side)."""
     cache_dir: Path = Field(default_factory=default_cache_dir)
     """Where the trained triage classifier is kept between starts (by the content's hash)."""
     session_ttl_hours: float = Field(default=24.0, gt=0)
@@ -118,9 +123,13 @@ class Settings(BaseSettings):
         return any(self._whatsapp_settings().values())
 
     @property
-    def database(self) -> Path:
-        return self.db_path or self.data_dir / "posukk.sqlite3"
+    def database(self) -> Path | str:
+        """The PostgreSQL address if one is set, else the SQLite file."""
+        return self.database_url or self.db_path or self.data_dir / "posukk.sqlite3"
 
-    def database_at(self, override: str | None) -> Path:
-        """The database a command names with `--db`, else the configured one."""
-        return Path(override) if override else self.database
+    def database_at(self, override: str | None) -> Path | str:
+        """The database a command names with `--db` (a file or a `postgresql://` address),
+        else the configured one."""
+        if not override:
+            return self.database
+        return override if override.startswith(("postgresql://", "postgres://")) else Path(override)

@@ -135,6 +135,7 @@ class Engine:
         sender = (inbound.channel, inbound.user_ref)
         async with self._locks.hold(sender):
             async with self.database.unit_of_work() as uow:
+                await uow.turns.hold(f"{inbound.channel.value}:{inbound.user_ref}")
                 now = self.clock()
                 if not await uow.inbound.first_time(
                     inbound.channel, inbound.message_id, inbound.user_ref, now

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
+from bot.storage.sql import Connection, Row
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class Activity(NewActivity):
     id: int
 
 
-def _activity(row: aiosqlite.Row) -> Activity:
+def _activity(row: Row) -> Activity:
     return Activity(
         id=row["id"],
         group_id=row["group_id"],
@@ -40,11 +39,11 @@ def _activity(row: aiosqlite.Row) -> Activity:
 
 
 class ActivityRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def create(self, activity: NewActivity, created_by: int, now: dt.datetime) -> int:
-        cursor = await self._db.execute(
+        return await self._db.insert(
             "INSERT INTO activities (group_id, kind, title, place, first_at, repeat, audience,"
             " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -59,8 +58,6 @@ class ActivityRepository:
                 to_db(now),
             ),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     async def get(self, activity_id: int) -> Activity | None:
         async with self._db.execute(

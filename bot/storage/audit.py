@@ -7,9 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
+from bot.storage.sql import Connection
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class AuditEntry:
 
 
 class AuditRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def record(
@@ -39,8 +38,9 @@ class AuditRepository:
         """The latest entries, newest first, of one action and/or subject when given."""
         async with self._db.execute(
             "SELECT at, actor, action, subject, detail FROM audit_log"
-            " WHERE (:action IS NULL OR action = :action)"
-            " AND (:subject IS NULL OR subject = :subject) ORDER BY id DESC LIMIT :limit",
+            " WHERE (CAST(:action AS TEXT) IS NULL OR action = :action)"
+            " AND (CAST(:subject AS TEXT) IS NULL OR subject = :subject)"
+            " ORDER BY id DESC LIMIT :limit",
             {"action": action, "subject": subject, "limit": limit},
         ) as cursor:
             rows = await cursor.fetchall()

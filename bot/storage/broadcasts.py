@@ -10,11 +10,11 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import aiosqlite
+from functools import cache
 
 from bot.base import keys
 from bot.base.clock import from_db, to_db
+from bot.storage.sql import Connection, Dialect, Row
 
 OPEN_STATUSES = ("scheduled", "sending", "paused")
 CANCELLED = "cancelled by its author"
@@ -27,28 +27,35 @@ NO_CHANNEL = "their chat app is not connected to this bot"
 # groups' kader; never the author.
 _RECIPIENTS = """
 FROM users WHERE users.id <> :author
-AND (:language IS NULL OR users.language = :language)
+AND (CAST(:language AS TEXT) IS NULL OR users.language = :language)
 AND (
     (:members AND EXISTS (
         SELECT 1 FROM memberships AS m WHERE m.user_id = users.id AND m.left_at IS NULL
-        AND m.group_id IN (SELECT value FROM json_each(:groups))
+        AND m.group_id IN ({groups})
         AND NOT (:workers_only AND EXISTS (
             SELECT 1 FROM role_grants AS k WHERE k.user_id = users.id AND k.role = 'kader'
             AND k.revoked_at IS NULL AND k.group_id = m.group_id))))
     OR (:kader AND EXISTS (
         SELECT 1 FROM role_grants AS k WHERE k.user_id = users.id AND k.role = 'kader'
-        AND k.revoked_at IS NULL AND k.group_id IN (SELECT value FROM json_each(:groups))))
+        AND k.revoked_at IS NULL AND k.group_id IN ({groups})))
 )"""
 
 _IN_GROUPS = """
 AND users.id IN (
     SELECT user_id FROM memberships WHERE left_at IS NULL
-    AND group_id IN (SELECT value FROM json_each(:groups))
+    AND group_id IN ({groups})
     UNION SELECT user_id FROM role_grants WHERE role = 'kader' AND revoked_at IS NULL
-    AND group_id IN (SELECT value FROM json_each(:groups)))"""
+    AND group_id IN ({groups}))"""
 """The members and kader of the groups, among whom `_RECIPIENTS` finds every recipient. Added to
 it, SQLite looks these people up instead of testing every user: a count costs its audience, not
 the whole users table (a regency of 20 groups: 21 ms instead of 250 ms with 100,000 users)."""
+
+
+@cache
+def _audience_sql(dialect: Dialect) -> tuple[str, str]:
+    """`_RECIPIENTS` and `_IN_GROUPS` with the groups read from the `:groups` JSON array."""
+    groups = dialect.json_ints(":groups")
+    return _RECIPIENTS.format(groups=groups), _IN_GROUPS.format(groups=groups)
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,7 @@ def _optional_time(value: str | None) -> dt.datetime | None:
     return from_db(value) if value else None
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         author_id=row["author_id"],
@@ -167,13 +174,14 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
 
 
 class BroadcastRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._recipients, self._in_groups = _audience_sql(connection.dialect)
 
     async def count_audience(self, recipients: Recipients) -> AudienceCount:
         async with self._db.execute(
             "SELECT users.channel, users.unreachable_at IS NOT NULL AS gone, COUNT(*) AS n"
-            f" {_RECIPIENTS} {_IN_GROUPS} GROUP BY 1, 2",
+            f" {self._recipients} {self._in_groups} GROUP BY 1, 2",
             recipients.params(),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -190,7 +198,7 @@ class BroadcastRepository:
         send_at: dt.datetime,
         now: dt.datetime,
     ) -> int:
-        cursor = await self._db.execute(
+        return await self._db.insert(
             "INSERT INTO broadcasts (author_id, audience, text, photo, status, created_at, send_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -203,8 +211,6 @@ class BroadcastRepository:
                 to_db(send_at),
             ),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         async with self._db.execute(
@@ -216,7 +222,8 @@ class BroadcastRepository:
     async def by_author(self, author_id: int | None, limit: int) -> list[Broadcast]:
         """The latest broadcasts of one author, or of everyone when `author_id` is None."""
         async with self._db.execute(
-            "SELECT * FROM broadcasts WHERE ? IS NULL OR author_id = ? ORDER BY id DESC LIMIT ?",
+            "SELECT * FROM broadcasts WHERE CAST(? AS BIGINT) IS NULL OR author_id = ?"
+            " ORDER BY id DESC LIMIT ?",
             (author_id, author_id, limit),
         ) as cursor:
             return [_broadcast(row) for row in await cursor.fetchall()]
@@ -265,8 +272,8 @@ class BroadcastRepository:
         params = recipients.params() | {"after": broadcast.queued_through, "batch": batch}
         async with self._db.execute(
             "SELECT MAX(id) AS last, COUNT(*) AS n FROM"
-            f" (SELECT users.id {_RECIPIENTS} AND users.id > :after"
-            " ORDER BY users.id LIMIT :batch)",
+            f" (SELECT users.id {self._recipients} AND users.id > :after"
+            " ORDER BY users.id LIMIT :batch) AS batch_ids",
             params,
         ) as cursor:
             found = await cursor.fetchone()
@@ -277,6 +284,7 @@ class BroadcastRepository:
             )
             return 0
         stamp = to_db(now)
+        running = self._db.dialect.json_values(":channels")
         await self._db.execute(
             "INSERT INTO outbox (user_id, kind, payload, dedupe_key, not_before, created_at,"
             " status, last_error, broadcast_id)"
@@ -284,12 +292,12 @@ class BroadcastRepository:
             " CASE users.language WHEN 'en' THEN :payload_en ELSE :payload_id END,"
             f" {keys.broadcast_to_sql(':broadcast', 'users.id')}, :now, :now,"
             " CASE WHEN users.unreachable_at IS NOT NULL OR users.channel NOT IN"
-            " (SELECT value FROM json_each(:channels)) THEN 'unreachable'"
+            f" ({running}) THEN 'unreachable'"
             " ELSE 'pending' END,"
             " CASE WHEN users.unreachable_at IS NOT NULL THEN :unreachable"
-            " WHEN users.channel NOT IN (SELECT value FROM json_each(:channels))"
+            f" WHEN users.channel NOT IN ({running})"
             " THEN :no_channel END, :broadcast"
-            f" {_RECIPIENTS} AND users.id > :after AND users.id <= :last"
+            f" {self._recipients} AND users.id > :after AND users.id <= :last"
             " ON CONFLICT (dedupe_key) DO NOTHING",
             params
             | {
@@ -331,7 +339,8 @@ class BroadcastRepository:
         ) as cursor:
             rows = {row["status"]: int(row["n"]) for row in await cursor.fetchall()}
         async with self._db.execute(
-            "SELECT status, COUNT(*) AS n FROM outbox INDEXED BY outbox_group_chat"
+            "SELECT status, COUNT(*) AS n FROM outbox"
+            f"{self._db.dialect.indexed_by('outbox_group_chat')}"
             " WHERE group_chat_id IS NOT NULL AND broadcast_id = ? GROUP BY status",
             (broadcast_id,),
         ) as cursor:
@@ -398,13 +407,11 @@ class BroadcastRepository:
         )
 
     async def add_reply(self, broadcast_id: int, user_id: int, text: str, now: dt.datetime) -> int:
-        cursor = await self._db.execute(
+        return await self._db.insert(
             "INSERT INTO broadcast_replies (broadcast_id, user_id, text, created_at)"
             " VALUES (?, ?, ?, ?)",
             (broadcast_id, user_id, text, to_db(now)),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
 
     async def replies_for(self, author_id: int, limit: int) -> list[BroadcastReply]:
         """The latest answers to `author_id`'s broadcasts, newest first."""

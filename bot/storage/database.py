@@ -1,16 +1,14 @@
-"""The SQLite connection, its migrations, and the unit of work that commits one inbound."""
+"""The database (SQLite or PostgreSQL, by its address), its migrations, and the unit of work that
+commits one inbound."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import re
+from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
 from importlib import resources
 from pathlib import Path
 
-import aiosqlite
-
-from bot.base.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
@@ -29,15 +27,15 @@ from bot.storage.recaps import RecapRepository
 from bot.storage.roles import RoleRepository
 from bot.storage.rsvps import RsvpRepository
 from bot.storage.sessions import SessionRepository
+from bot.storage.sql import Backend, Connection
+from bot.storage.turns import TurnLocks
 from bot.storage.users import UserRepository
-
-BUSY_TIMEOUT_MS = 5000
 
 
 class UnitOfWork:
     """Every repository over one open transaction; the block commits or rolls back as one."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.users = UserRepository(connection)
         self.consent = ConsentRepository(connection)
         self.identities = IdentityRepository(connection)
@@ -57,82 +55,91 @@ class UnitOfWork:
         self.inbox = InboxRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.recaps = RecapRepository(connection)
+        self.turns = TurnLocks(connection)
+
+        self.connection = connection
+        """For the few statements no repository owns (`posukk db copy`)."""
 
 
-class Database:
-    """One aiosqlite connection; transactions are serialised by a lock, as SQLite has one writer."""
+class Database(ABC):
+    """Where everything is stored; `Database.open` picks the backend from the address."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
-        self._write_lock = asyncio.Lock()
+    backend: Backend
 
-    @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        # Erased data is overwritten with zeros, not left in free pages of the file.
-        await connection.execute("PRAGMA secure_delete = ON")
-        database = cls(connection)
-        await database.migrate()
-        return database
+    @staticmethod
+    async def open(target: str | Path, *, pool_size: int = 10) -> Database:
+        """A `postgresql://` address opens PostgreSQL (a pool of up to `pool_size`
+        connections); anything else is the path of a SQLite file."""
+        if is_postgresql(target):
+            from bot.storage.postgresql import PostgresDatabase
 
-    async def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file and empty it, so that data erased
-        there is gone from the disk too (outside any transaction)."""
-        async with self._write_lock:
-            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return await PostgresDatabase.connect(str(target), pool_size=pool_size)
+        from bot.storage.sqlite import SqliteDatabase
 
-    async def close(self) -> None:
-        await self._connection.close()
+        return await SqliteDatabase.connect(target)
 
+    @abstractmethod
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One transaction: every repository, committed when the block ends, rolled back if it
+        raises."""
+
+    @abstractmethod
     async def migrate(self) -> list[int]:
         """Apply every numbered migration not yet recorded; returns the versions applied."""
-        await self._connection.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version"
-            " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
-        )
-        async with self._connection.execute("SELECT version FROM schema_version") as cursor:
-            done = {row[0] for row in await cursor.fetchall()}
-        applied = []
-        for version, sql in _migrations():
-            if version in done:
-                continue
-            stamp = to_db(utc_now())
-            statements = (
-                f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES ({version}, '{stamp}');\nCOMMIT;"
-            )
-            try:
-                await self._connection.executescript(statements)
-            except Exception:
-                if self._connection.in_transaction:
-                    await self._connection.execute("ROLLBACK")
-                raise
-            applied.append(version)
-        return applied
 
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        async with self._write_lock:
-            await self._connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield UnitOfWork(self._connection)
-            except BaseException:
-                await self._connection.execute("ROLLBACK")
-                raise
-            await self._connection.execute("COMMIT")
+    @abstractmethod
+    async def checkpoint(self) -> None:
+        """After an erasure: make erased data gone from the disk too, where the backend can."""
+
+    @abstractmethod
+    async def try_hold(self, name: str) -> bool:
+        """Take the database-wide lock `name` for this process unless another process holds
+        it; True while this process holds it (until `close`). For work one process at a time
+        may do: the scheduled jobs, Telegram long polling."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
 
 
-def _migrations() -> list[tuple[int, str]]:
+def is_postgresql(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def migrations(backend: Backend) -> list[tuple[int, str]]:
+    """The numbered migrations, in order. Each `migrations/NNNN_name.sql` is written for SQLite
+    and serves PostgreSQL through `for_postgresql`, unless `migrations/postgresql/` holds a file
+    of the same name (a change SQLite makes by rebuilding a table)."""
     folder = resources.files("bot.storage") / "migrations"
+    own = folder / "postgresql"
     found = []
     for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            version = int(entry.name.split("_", 1)[0])
-            found.append((version, entry.read_text(encoding="utf-8")))
+        if not entry.name.endswith(".sql"):
+            continue
+        version = int(entry.name.split("_", 1)[0])
+        if backend is Backend.SQLITE:
+            sql = entry.read_text(encoding="utf-8")
+        elif (own / entry.name).is_file():
+            sql = (own / entry.name).read_text(encoding="utf-8")
+        else:
+            sql = for_postgresql(entry.read_text(encoding="utf-8"))
+        found.append((version, sql))
     return sorted(found)
+
+
+_PG_TYPES = (
+    (re.compile(r"\bINTEGER PRIMARY KEY\b"), "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"),
+    (re.compile(r"\bINTEGER\b"), "BIGINT"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+    # Byte order, as SQLite compares: dedupe-key ranges and sort orders stay the same whatever
+    # the database's locale.
+    (re.compile(r"\bTEXT\b"), 'TEXT COLLATE "C"'),
+    (re.compile(r"\)\s*WITHOUT ROWID"), ")"),
+)
+
+
+def for_postgresql(sql: str) -> str:
+    """A SQLite migration in PostgreSQL's words: identity keys, 64-bit integers, double
+    precision, byte-ordered text; SQLite's `WITHOUT ROWID` dropped."""
+    for pattern, replacement in _PG_TYPES:
+        sql = pattern.sub(replacement, sql)
+    return sql

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
 from bot.storage.records import GroupChat
+from bot.storage.sql import Connection, Row
 
 _COLUMNS = "id, group_id, channel, chat_ref, title, language, linked_at"
 
 
-def _group_chat(row: aiosqlite.Row) -> GroupChat:
+def _group_chat(row: Row) -> GroupChat:
     return GroupChat(
         id=row["id"],
         group_id=row["group_id"],
@@ -26,7 +25,7 @@ def _group_chat(row: aiosqlite.Row) -> GroupChat:
 
 
 class GroupChatRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def link(

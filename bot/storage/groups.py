@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-import aiosqlite
-
 from bot.base.clock import to_db
 from bot.storage.records import Group, NewGroup
+from bot.storage.sql import Connection, Row
 from content.schema import Sector
 
 # No 0/O, 1/I/L: codes are read aloud and copied from paper.
@@ -39,7 +38,7 @@ def normalise_join_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
-def _group(row: aiosqlite.Row) -> Group:
+def _group(row: Row) -> Group:
     return Group(
         id=row["id"],
         name=row["name"],
@@ -58,14 +57,14 @@ def _group(row: aiosqlite.Row) -> Group:
 
 
 class GroupRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def create(
         self, group: NewGroup, now: dt.datetime, join_code: str | None = None
     ) -> Group:
         code = join_code or await self._unused_code()
-        cursor = await self._db.execute(
+        new_id = await self._db.insert(
             "INSERT INTO pos_groups (name, sector, village, district, regency, puskesmas_name,"
             " puskesmas_phone, timezone, join_code, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -82,8 +81,7 @@ class GroupRepository:
                 to_db(now),
             ),
         )
-        assert cursor.lastrowid is not None
-        created = await self.get(cursor.lastrowid)
+        created = await self.get(new_id)
         assert created is not None
         return created
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import to_db
 from bot.base.models import Channel
 from bot.storage.groups import new_join_code
+from bot.storage.sql import Connection
 
 
 class IdentityRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def new_code(self, user_id: int, now: dt.datetime, valid_for: dt.timedelta) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import to_db
 from bot.base.models import Channel
+from bot.storage.sql import Connection
 
 
 class InboundRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def first_time(

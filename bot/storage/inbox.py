@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
+from bot.storage.sql import Connection, Row
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class InboxRow:
 _COLUMNS = "id, channel, update_ref, sender, raw, received_at, answer"
 
 
-def _row(row: aiosqlite.Row) -> InboxRow:
+def _row(row: Row) -> InboxRow:
     return InboxRow(
         id=row["id"],
         channel=Channel(row["channel"]),
@@ -50,7 +49,7 @@ def _row(row: aiosqlite.Row) -> InboxRow:
 
 
 class InboxRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def store(

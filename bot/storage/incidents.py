@@ -6,9 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
+from bot.storage.sql import Connection, Row
 
 REFERENCE_PREFIX = "UKK"
 
@@ -81,7 +80,7 @@ _BOOLS = ("commuting", "danger_signs", "severe", "anonymous")
 _COLUMNS = ", ".join(f.name for f in fields(Incident))
 
 
-def _incident(row: aiosqlite.Row) -> Incident:
+def _incident(row: Row) -> Incident:
     values = dict(row)
     for name in _TIMES:
         values[name] = from_db(values[name]) if values[name] else None
@@ -105,20 +104,18 @@ class IncidentFilter:
 
 
 class IncidentRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def create(self, incident: NewIncident, now: dt.datetime) -> Incident:
         """Store a report, give it its reference and open its timeline."""
         values = asdict(incident)
         placeholders = ", ".join("?" for _ in _NEW_COLUMNS)
-        cursor = await self._db.execute(
+        incident_id = await self._db.insert(
             f"INSERT INTO incidents ({', '.join(_NEW_COLUMNS)}, created_at)"
             f" VALUES ({placeholders}, ?)",
             [values[name] for name in _NEW_COLUMNS] + [to_db(now)],
         )
-        incident_id = cursor.lastrowid
-        assert incident_id is not None
         await self._db.execute(
             "UPDATE incidents SET reference = ? WHERE id = ?",
             (reference(incident_id, now), incident_id),

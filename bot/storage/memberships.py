@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
 from bot.storage.records import Member
+from bot.storage.sql import Connection
 
 
 class MembershipRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def active_group_id(self, user_id: int) -> int | None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import to_db
+from bot.storage.sql import Connection
 
 
 class OfferRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def add(self, user_id: int, tokens: list[str], expires_at: dt.datetime) -> None:
@@ -30,8 +29,8 @@ class OfferRepository:
     async def latest(self, user_id: int, prefix: str, now: dt.datetime) -> str | None:
         """The most recently offered valid token starting with `prefix`, if any."""
         async with self._db.execute(
-            "SELECT token FROM standing_offers"
-            " WHERE user_id = ? AND token LIKE ? AND expires_at > ? ORDER BY rowid DESC LIMIT 1",
+            "SELECT token FROM standing_offers WHERE user_id = ? AND token LIKE ?"
+            f" AND expires_at > ? ORDER BY {self._db.dialect.insertion_order} DESC LIMIT 1",
             (user_id, f"{prefix}%", to_db(now)),
         ) as cursor:
             row = await cursor.fetchone()

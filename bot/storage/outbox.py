@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base import keys
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
 from bot.storage.records import OutboxMessage
+from bot.storage.sql import Connection
 
 
 def _prefix_bounds(prefix: str) -> tuple[str, str]:
@@ -26,7 +25,7 @@ def _prefix_bounds(prefix: str) -> tuple[str, str]:
 
 
 class OutboxRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def enqueue(
@@ -112,7 +111,7 @@ class OutboxRepository:
             " users.last_seen_at, outbox.broadcast_id IS NOT NULL AS bulk,"
             " users.away_until, COALESCE(pos_groups.timezone, ?) AS timezone,"
             " outbox.template_only"
-            " FROM outbox INDEXED BY outbox_claim"
+            f" FROM outbox{self._db.dialect.indexed_by('outbox_claim')}"
             " LEFT JOIN users ON users.id = outbox.user_id"
             " LEFT JOIN group_chats ON group_chats.id = outbox.group_chat_id"
             " LEFT JOIN memberships"
@@ -125,7 +124,8 @@ class OutboxRepository:
             " AND (outbox.claimed_until IS NULL OR outbox.claimed_until < ?)"
             " AND (outbox.broadcast_id IS NULL OR outbox.broadcast_id NOT IN"
             " (SELECT id FROM broadcasts WHERE status = 'paused'))"
-            " ORDER BY outbox.urgent DESC, outbox.broadcast_id IS NOT NULL, outbox.id LIMIT ?",
+            " ORDER BY outbox.urgent DESC, outbox.broadcast_id IS NOT NULL, outbox.id LIMIT ?"
+            f"{self._db.dialect.skip_locked('outbox')}",
             (default_timezone, stamp, channel.value, stamp, limit),
         ) as cursor:
             rows = await cursor.fetchall()

@@ -11,11 +11,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import aiosqlite
-
 from bot.base import keys
 from bot.base.clock import to_db
 from bot.storage.records import User
+from bot.storage.sql import Connection
 
 ERASED_NAME = ""
 REDACTED = "(dihapus)"
@@ -46,7 +45,7 @@ _OUTBOX_COLUMNS = "id, kind, payload, created_at, status, sent_at, delivered_at,
 
 
 class PrivacyRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def everything_about(self, user_id: int) -> dict[str, list[dict[str, object]]]:
@@ -127,9 +126,11 @@ class PrivacyRepository:
         ) as cursor:
             reports = [int(row[0]) for row in await cursor.fetchall()]
         naming = {keys.reported_incident_token(n) for n in reports} | {keys.attendee_token(user_id)}
+        dialect = self._db.dialect
         async with self._db.execute(
-            "SELECT rowid, offered FROM sessions WHERE EXISTS (SELECT 1 FROM json_each(offered)"
-            f" WHERE json_extract(value, '$.token') IN ({', '.join('?' for _ in naming)}))",
+            "SELECT channel, platform_id, offered FROM sessions WHERE EXISTS (SELECT 1 FROM"
+            f" {dialect.json_elements('offered')}"
+            f" WHERE {dialect.json_field('value', 'token')} IN ({', '.join('?' for _ in naming)}))",
             sorted(naming),
         ) as cursor:
             rows = await cursor.fetchall()
@@ -139,8 +140,8 @@ class PrivacyRepository:
                 for choice in json.loads(row["offered"])
             ]
             await self._db.execute(
-                "UPDATE sessions SET offered = ? WHERE rowid = ?",
-                (json.dumps(offered, ensure_ascii=False), row["rowid"]),
+                "UPDATE sessions SET offered = ? WHERE channel = ? AND platform_id = ?",
+                (json.dumps(offered, ensure_ascii=False), row["channel"], row["platform_id"]),
             )
 
     async def forget_sent_texts(self, sent_before: dt.datetime) -> int:
@@ -168,23 +169,24 @@ class PrivacyRepository:
 
     async def photos_in_use(self) -> set[str]:
         """Photo paths some report, broadcast or unfinished conversation still refers to."""
+        voice, photo = (self._db.dialect.json_field("draft", field) for field in ("voice", "photo"))
         async with self._db.execute(
             "SELECT photo_ref AS ref FROM incidents WHERE photo_ref IS NOT NULL"
             " UNION SELECT voice_ref FROM incidents WHERE voice_ref IS NOT NULL"
-            " UNION SELECT json_extract(draft, '$.voice') FROM sessions"
-            " WHERE json_extract(draft, '$.voice') IS NOT NULL"
+            f" UNION SELECT {voice} FROM sessions WHERE {voice} IS NOT NULL"
             " UNION SELECT photo FROM broadcasts WHERE photo IS NOT NULL"
-            " UNION SELECT json_extract(draft, '$.photo') FROM sessions"
-            " WHERE json_extract(draft, '$.photo') IS NOT NULL"
+            f" UNION SELECT {photo} FROM sessions WHERE {photo} IS NOT NULL"
         ) as cursor:
             return {str(row[0]) for row in await cursor.fetchall()}
 
     async def attachments_in_use(self) -> set[str]:
         """File names of the pictures and documents that messages not yet sent will need."""
+        photo, document = (
+            self._db.dialect.json_field("payload", field) for field in ("photo", "document")
+        )
         async with self._db.execute(
-            "SELECT json_extract(payload, '$.photo') AS path FROM outbox"
-            " WHERE status = 'pending' AND json_extract(payload, '$.photo') IS NOT NULL"
-            " UNION SELECT json_extract(payload, '$.document') FROM outbox"
-            " WHERE status = 'pending' AND json_extract(payload, '$.document') IS NOT NULL"
+            f"SELECT {photo} AS path FROM outbox WHERE status = 'pending' AND {photo} IS NOT NULL"
+            f" UNION SELECT {document} FROM outbox"
+            f" WHERE status = 'pending' AND {document} IS NOT NULL"
         ) as cursor:
             return {Path(str(row[0])).name for row in await cursor.fetchall()}

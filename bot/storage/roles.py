@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import to_db
 from bot.storage.records import Grant, Role
+from bot.storage.sql import Connection, Row
 
 
-def _grant(row: aiosqlite.Row) -> Grant:
+def _grant(row: Row) -> Grant:
     return Grant(row["id"], row["user_id"], Role(row["role"]), row["group_id"], row["regency"])
 
 
 class RoleRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def grant(
@@ -28,13 +27,12 @@ class RoleRepository:
         group_id: int | None = None,
         regency: str | None = None,
     ) -> Grant:
-        cursor = await self._db.execute(
+        new_id = await self._db.insert(
             "INSERT INTO role_grants (user_id, role, group_id, regency, granted_by, granted_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (user_id, role.value, group_id, regency, granted_by, to_db(now)),
         )
-        assert cursor.lastrowid is not None
-        return Grant(cursor.lastrowid, user_id, role, group_id, regency)
+        return Grant(new_id, user_id, role, group_id, regency)
 
     async def revoke(self, grant_id: int, now: dt.datetime) -> bool:
         cursor = await self._db.execute(

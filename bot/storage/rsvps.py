@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import to_db
+from bot.storage.sql import Connection
 
 
 class RsvpRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def answer(

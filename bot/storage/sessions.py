@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
 from bot.storage.records import Session
+from bot.storage.sql import Connection
 
 
 class SessionRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def load(self, channel: Channel, platform_id: str) -> Session | None:

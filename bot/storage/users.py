@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-import aiosqlite
-
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
 from bot.storage.records import User
+from bot.storage.sql import Connection, Row
 
 _COLUMNS = (
     "id, channel, platform_id, name, phone, language, consent_version, consent_at, created_at"
 )
 
 
-def _user(row: aiosqlite.Row) -> User:
+def _user(row: Row) -> User:
     return User(
         id=row["id"],
         channel=Channel(row["channel"]),
@@ -30,7 +29,7 @@ def _user(row: aiosqlite.Row) -> User:
 
 
 class UserRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._db = connection
 
     async def by_platform(self, channel: Channel, platform_id: str) -> User | None:
@@ -93,7 +92,7 @@ class UserRepository:
         phone: str | None = None,
     ) -> User:
         stamp = to_db(now)
-        cursor = await self._db.execute(
+        user_id = await self._db.insert(
             "INSERT INTO users (channel, platform_id, name, phone, language, consent_version,"
             " consent_language, consent_at, created_at, last_seen_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -110,8 +109,6 @@ class UserRepository:
                 stamp,
             ),
         )
-        user_id = cursor.lastrowid
-        assert user_id is not None
         created = await self.get(user_id)
         assert created is not None
         return created

@@ -16,8 +16,6 @@ import datetime as dt
 import itertools
 import json
 import logging
-import shutil
-import sqlite3
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -48,13 +46,30 @@ from handlers.commands import RUNS as COMMANDS
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.reminders import materialise_reminders
 from tests.bot.domain.test_permissions import Paced
-from tests.conftest import DAY_BEFORE, FakeClock, add_meeting
+from tests.conftest import (
+    DAY_BEFORE,
+    ON_POSTGRESQL,
+    FakeClock,
+    RowCounter,
+    add_meeting,
+    new_database,
+)
 from tests.fakes import telegram_api, whatsapp_api
 from tests.fakes.telegram_api import FakeGroupChat, FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import FakeWhatsApp, FakeWhatsAppUser
+from tests.postgres import PostgresServer
 
 TEXTS = Texts.load()
 KNOWLEDGE = Knowledge.load()
+
+
+def examples(count: int) -> int:
+    """How many examples a property gets: all on SQLite; a fifth on PostgreSQL, where each
+    example copies the world into a new database (about half a second). The properties are the
+    engine's; the PostgreSQL run is there for the queries, which a few examples reach."""
+    return max(3, count // 5) if ON_POSTGRESQL else count
+
+
 FAST = settings(
     deadline=None,
     phases=[phase for phase in Phase if phase is not Phase.explain],
@@ -65,7 +80,8 @@ FAST = settings(
 # -- the world ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class World:
-    path: Path
+    database: Path | str
+    server: PostgresServer | None
     now: dt.datetime
     tokens: tuple[str, ...]
     """Every token anybody was offered: buttons of their last question and standing offers."""
@@ -87,7 +103,7 @@ async def _report(who: Paced) -> None:
     assert who.keys[0] == "report.saved", who.keys
 
 
-async def _build_world(path: Path, data_dir: Path) -> dt.datetime:
+async def _build_world(path: Path | str, data_dir: Path) -> dt.datetime:
     database = await Database.open(path)
     try:
         clock = FakeClock()
@@ -117,38 +133,44 @@ async def _build_world(path: Path, data_dir: Path) -> dt.datetime:
         await database.close()
 
 
-def _offered_tokens(path: Path) -> tuple[str, ...]:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        standing = [str(t) for (t,) in db.execute("SELECT token FROM standing_offers")]
-        offered = [
-            str(choice["token"])
-            for (text,) in db.execute("SELECT offered FROM sessions")
-            for choice in json.loads(text)
-        ]
+def _offered_tokens(rows: RowCounter) -> tuple[str, ...]:
+    standing = [str(t) for (t,) in rows("SELECT token FROM standing_offers")]
+    offered = [
+        str(choice["token"])
+        for (text,) in rows("SELECT offered FROM sessions")
+        for choice in json.loads(str(text))
+    ]
     return tuple(sorted(set(standing + offered)))
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer | None
+) -> World:
     folder = tmp_path_factory.mktemp("property-world")
-    path = folder / "world.sqlite3"
-    now = asyncio.run(_build_world(path, folder))
-    return World(path, now, _offered_tokens(path))
+    target = new_database(postgres_server, folder)
+    now = asyncio.run(_build_world(target, folder))
+    return World(target, postgres_server, now, _offered_tokens(RowCounter(target)))
 
 
 @contextlib.asynccontextmanager
-async def running(world: World) -> AsyncIterator[tuple[Engine, Path]]:
-    """A copy of the world and an engine on it; yields the engine and the database file."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "posukk.sqlite3"
-        shutil.copyfile(world.path, path)
-        database = await Database.open(path)
+async def running(world: World) -> AsyncIterator[tuple[Engine, RowCounter, Path]]:
+    """A copy of the world and an engine on it; yields the engine, a reader of the copy and
+    the data folder."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        target = new_database(world.server, folder, world.database)
+        database = await Database.open(target)
         try:
             clock = FakeClock(world.now)
-            settings_ = Settings(data_dir=Path(folder))
-            yield Engine(database, TEXTS, settings_, KNOWLEDGE, CONVERSATIONS, clock=clock), path
+            engine = Engine(
+                database, TEXTS, Settings(data_dir=folder), KNOWLEDGE, CONVERSATIONS, clock=clock
+            )
+            yield engine, RowCounter(target), folder
         finally:
             await database.close()
+            if world.server is not None:
+                world.server.drop(str(target))
 
 
 def check_replies(replies: object) -> None:
@@ -341,21 +363,12 @@ TABLES = (
 )  # fmt: skip
 
 
-def dump(path: Path, tables: Sequence[str] = TABLES) -> Rows:
-    found: Rows = {}
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        db.row_factory = sqlite3.Row
-        for table in tables:
-            found[table] = [dict(row) for row in db.execute(f"SELECT * FROM {table}")]
-    return found
+def dump(rows: RowCounter, tables: Sequence[str] = TABLES) -> Rows:
+    return {table: rows.records(table) for table in tables}
 
 
-def whole_database(path: Path) -> Rows:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        tables = [
-            str(n) for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-    return dump(path, tables)
+def whole_database(rows: RowCounter) -> Rows:
+    return dump(rows, rows.tables())
 
 
 @dataclass
@@ -435,7 +448,7 @@ class Ownership:
 
 # -- 1. any sequence of messages ---------------------------------------------------------------
 async def converse(world: World, actor: Actor, steps: Sequence[Step]) -> None:
-    async with running(world) as (engine, path):
+    async with running(world) as (engine, rows, _folder):
         clock = engine.clock
         assert isinstance(clock, FakeClock)
         owned = Ownership(actor, set(), set(), set())
@@ -443,7 +456,7 @@ async def converse(world: World, actor: Actor, steps: Sequence[Step]) -> None:
         for step in steps:
             payload, seconds = _resolve(step, last)
             clock.advance(seconds=seconds)
-            before = dump(path)
+            before = dump(rows)
             owned.learn(before)
             inbound = Inbound.model_validate(
                 {
@@ -456,7 +469,7 @@ async def converse(world: World, actor: Actor, steps: Sequence[Step]) -> None:
             )
             last = await engine.handle(inbound)
             check_replies(last)
-            after = dump(path)
+            after = dump(rows)
             owned.learn(after)
             # Erasing oneself takes one's name off the buttons in others' open screens: by
             # design, and only for the person erased (see the namesake test at the end).
@@ -468,7 +481,7 @@ async def converse(world: World, actor: Actor, steps: Sequence[Step]) -> None:
 
 
 @pytest.mark.parametrize("who", sorted(ACTORS))
-@settings(FAST, max_examples=25)
+@settings(FAST, max_examples=examples(25))
 @given(data=st.data())
 def test_any_messages_get_sane_replies_and_touch_nobody_elses_data(
     world: World, who: str, data: st.DataObject
@@ -481,7 +494,7 @@ def test_any_messages_get_sane_replies_and_touch_nobody_elses_data(
 async def repeat(
     world: World, actor: Actor, steps: Sequence[Step], again: int, other: Step
 ) -> None:
-    async with running(world) as (engine, path):
+    async with running(world) as (engine, rows, _folder):
         clock = engine.clock
         assert isinstance(clock, FakeClock)
         sent: list[Inbound] = []
@@ -501,19 +514,19 @@ async def repeat(
             sent.append(inbound)
             last = await engine.handle(inbound)
         clock.advance(seconds=30)
-        before = whole_database(path)
+        before = whole_database(rows)
         first = sent[again % len(sent)]
         assert await engine.handle(first) == []
         payload, _ = _resolve(other, last)
         assert await engine.handle(first.model_copy(update={**_cleared(), **payload})) == []
-        assert whole_database(path) == before
+        assert whole_database(rows) == before
 
 
 def _cleared() -> dict[str, None]:
     return dict.fromkeys(("text", "choice", "location", "contact_phone", "photo_ref"))
 
 
-@settings(FAST, max_examples=20)
+@settings(FAST, max_examples=examples(20))
 @given(data=st.data())
 def test_a_repeated_message_id_gets_no_answer_and_changes_nothing(
     world: World, data: st.DataObject
@@ -603,7 +616,7 @@ async def feed(world: World, raws: Sequence[dict[str, object]]) -> int:
     """Validate each shape; hand the valid ones to the engine. How many were valid."""
     valid = 0
     seen: set[tuple[Channel, str]] = set()
-    async with running(world) as (engine, _):
+    async with running(world) as (engine, _, _):
         for raw in raws:
             try:
                 inbound = Inbound.model_validate(raw)
@@ -618,7 +631,7 @@ async def feed(world: World, raws: Sequence[dict[str, object]]) -> int:
     return valid
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=examples(60))
 @given(raws=st.lists(shapes, min_size=1, max_size=4))
 def test_inbound_of_any_shape_is_refused_or_handled(
     world: World, raws: list[dict[str, object]]
@@ -827,19 +840,18 @@ def _answered(event: TgEvent, update: Mapping[str, Any]) -> bool:
     return bool(message and message["chat"]["type"] == "private" and "from" in message)
 
 
-def _seen(path: Path, channel: Channel) -> int:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        ((count,),) = db.execute("SELECT COUNT(*) FROM inbound_seen WHERE channel = ?", (channel,))
-    return int(count)
+def _seen(rows: RowCounter, channel: Channel) -> int:
+    ((count,),) = rows("SELECT COUNT(*) FROM inbound_seen WHERE channel = ?", channel.value)
+    return int(str(count))
 
 
 async def telegram_session(world: World, events: Sequence[TgEvent]) -> None:
     fake = FakeTelegram()
     await fake.start()
     try:
-        async with running(world) as (engine, path):
+        async with running(world) as (engine, rows, folder):
             options = Settings(
-                data_dir=path.parent,
+                data_dir=folder,
                 telegram_token=SecretStr(telegram_api.TOKEN),
                 telegram_api_url=fake.base_url,
                 telegram_file_url=fake.base_file_url,
@@ -853,18 +865,18 @@ async def telegram_session(world: World, events: Sequence[TgEvent]) -> None:
                     raw = _telegram_update(fake, event, sent)
                     if raw is None:
                         continue
-                    before = _seen(path, Channel.TELEGRAM)
+                    before = _seen(rows, Channel.TELEGRAM)
                     await inbox.receive(Channel.TELEGRAM, [received(raw)])
                     await inbox.drained()
                     assert await _failed(engine.database) == [], event
-                    assert _seen(path, Channel.TELEGRAM) - before == _answered(event, raw), event
+                    assert _seen(rows, Channel.TELEGRAM) - before == _answered(event, raw), event
             finally:
                 await channel.application.shutdown()
     finally:
         await fake.stop()
 
 
-@settings(FAST, max_examples=15)
+@settings(FAST, max_examples=examples(15))
 @given(events=st.lists(tg_events, min_size=1, max_size=10))
 def test_telegram_updates_reach_the_engine_as_one_valid_inbound_or_not_at_all(
     world: World, events: list[TgEvent]
@@ -953,9 +965,9 @@ async def whatsapp_session(world: World, events: Sequence[WaMessage]) -> None:
     pywa_log = logging.getLogger("pywa")
     pywa_log.addHandler(errors)
     try:
-        async with running(world) as (engine, path):
+        async with running(world) as (engine, rows, folder):
             options = Settings(
-                data_dir=path.parent,
+                data_dir=folder,
                 whatsapp_phone_id=whatsapp_api.PHONE_ID,
                 whatsapp_token=SecretStr(whatsapp_api.TOKEN),
                 whatsapp_verify_token=SecretStr(whatsapp_api.VERIFY_TOKEN),
@@ -969,7 +981,7 @@ async def whatsapp_session(world: World, events: Sequence[WaMessage]) -> None:
                 async with httpx.AsyncClient(transport=transport, base_url="http://bot") as hook:
                     for event in events:
                         raw = json.dumps(_whatsapp_body(fake, event)).encode()
-                        before = _seen(path, Channel.WHATSAPP)
+                        before = _seen(rows, Channel.WHATSAPP)
                         answer = await hook.post(
                             options.whatsapp_webhook_path,
                             content=raw,
@@ -985,7 +997,7 @@ async def whatsapp_session(world: World, events: Sequence[WaMessage]) -> None:
                             r for r in errors.records if "handling the update" in r.getMessage()
                         ]
                         assert ours == [], (event, [r.exc_info for r in ours])
-                        assert _seen(path, Channel.WHATSAPP) - before == 1, event
+                        assert _seen(rows, Channel.WHATSAPP) - before == 1, event
             finally:
                 await channel.close()
     finally:
@@ -993,7 +1005,7 @@ async def whatsapp_session(world: World, events: Sequence[WaMessage]) -> None:
         await fake.stop()
 
 
-@settings(FAST, max_examples=15)
+@settings(FAST, max_examples=examples(15))
 @given(events=st.lists(wa_events, min_size=1, max_size=8))
 def test_whatsapp_webhooks_reach_the_engine_as_one_valid_inbound_or_not_at_all(
     world: World, events: list[WaMessage]
@@ -1020,15 +1032,15 @@ async def namesake_erases_herself(world: World) -> tuple[Rows, Rows]:
     """A newcomer called Budi, like the demo worker, registers and erases herself; the rows
     about the real Budi (his pending follow-up, Bu Sari's open list of reports) before and
     after."""
-    async with running(world) as (engine, path):
+    async with running(world) as (engine, rows, _folder):
         about_budi = ("sessions", "outbox")
-        before = dump(path, about_budi)
+        before = dump(rows, about_budi)
         newcomer = Paced(engine, "t:namesake")
         await newcomer.register(name="Budi", code=FISHERMEN_CODE)
         await newcomer.say("/hapusdata")
         await newcomer.tap("erase:yes")
         assert newcomer.keys == ["erase.done"], newcomer.keys
-        return before, dump(path, about_budi)
+        return before, dump(rows, about_budi)
 
 
 def test_erasing_oneself_leaves_namesakes_alone(world: World) -> None:

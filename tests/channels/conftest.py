@@ -48,9 +48,10 @@ async def fake() -> AsyncIterator[FakeWhatsApp]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, telegram: FakeTelegram) -> Settings:
+def settings(tmp_path: Path, telegram: FakeTelegram, database_target: Path | str) -> Settings:
     return Settings(
         data_dir=tmp_path,
+        database_url=database_target if isinstance(database_target, str) else None,
         telegram_token=SecretStr(TOKEN),
         telegram_api_url=telegram.base_url,
         telegram_file_url=telegram.base_file_url,

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
 
@@ -16,6 +15,7 @@ import aiohttp
 from bot.base.settings import Settings
 from tests.channels.conftest import KADER
 from tests.channels.test_telegram import add_telegram_members, press, reply_to
+from tests.conftest import RowCounter, database_env
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import (
     APP_SECRET,
@@ -28,9 +28,8 @@ from tests.fakes.whatsapp_api import TOKEN as WA_TOKEN
 
 
 def count(settings: Settings, sql: str) -> int:
-    with contextlib.closing(sqlite3.connect(settings.database)) as db:
-        ((found,),) = db.execute(sql)
-    return int(found)
+    ((found,),) = RowCounter(settings.database)(sql)
+    return int(str(found))
 
 
 @contextlib.asynccontextmanager
@@ -39,6 +38,7 @@ async def posukk_run(settings: Settings, **extra: str) -> AsyncIterator[asyncio.
     test killed it."""
     env = {
         **os.environ,
+        **database_env(settings),
         "POSUKK_DATA_DIR": str(settings.data_dir),
         "POSUKK_TELEGRAM_TOKEN": TOKEN,
         "POSUKK_TELEGRAM_API_URL": settings.telegram_api_url,

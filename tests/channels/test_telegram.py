@@ -24,7 +24,7 @@ from bot.channels.text import split_text
 from bot.storage.database import Database
 from scheduler import periodic
 from tests.channels.conftest import KADER, OFFICER, RunningBot, fast_delivery, start_bot
-from tests.conftest import CONSENTED
+from tests.conftest import CONSENTED, database_env
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser, Fault
 
 WORKER = FakeUser(8001, "Rudi")
@@ -292,6 +292,7 @@ async def test_posukk_run_stops_cleanly_on_sigterm(
     """The real command: serves a message, then exits 0 on SIGTERM with the database closed."""
     env = {
         **os.environ,
+        **database_env(settings),
         "POSUKK_DATA_DIR": str(settings.data_dir),
         "POSUKK_TELEGRAM_TOKEN": TOKEN,
         "POSUKK_TELEGRAM_API_URL": telegram.base_url,

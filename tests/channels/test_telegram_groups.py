@@ -9,10 +9,8 @@ also show the bot never runs into those refusals, or recovers from them.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import sqlite3
 from typing import Any
 
 import pytest
@@ -28,6 +26,7 @@ from bot.storage.database import Database
 from scheduler import periodic
 from tests.channels.conftest import KADER, OFFICER, RunningBot, start_bot
 from tests.channels.test_telegram import add_telegram_members
+from tests.conftest import RowCounter
 from tests.fakes.telegram_api import (
     BOT_USER,
     KICKED,
@@ -113,8 +112,7 @@ async def link(telegram: FakeTelegram, chat: FakeGroupChat, *, admin: bool = Fal
 
 def rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
     """Read the bot's database directly, as an operator would."""
-    with contextlib.closing(sqlite3.connect(settings.database)) as connection:
-        return connection.execute(sql, params).fetchall()
+    return RowCounter(settings.database)(sql, *params)
 
 
 def links(settings: Settings) -> list[tuple[Any, ...]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -186,7 +187,8 @@ async def test_the_data_folder_and_everything_in_it_are_the_bots_alone(
     telegram: FakeTelegram, settings: Settings, seeded: None
 ) -> None:
     settings.data_dir.chmod(0o755)
-    settings.database.chmod(0o644)  # as an operator might have left them
+    if isinstance(settings.database, Path):
+        settings.database.chmod(0o644)  # as an operator might have left them
     running = await start_bot(settings)
     try:
         telegram.send_photo(KADER, b"\xff\xd8 a wound")

@@ -9,7 +9,6 @@ import copy
 import datetime as dt
 import json
 import socket
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from bot.storage.records import Role
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
 from tests.channels.conftest import start_bot
-from tests.conftest import CONSENTED, SCRIPTED_PACE
+from tests.conftest import CONSENTED, SCRIPTED_PACE, RowCounter
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
 from tests.fakes.whatsapp_api import (
@@ -150,8 +149,7 @@ async def taps(
 
 
 def rows(settings: Settings, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(settings.database)) as connection:
-        return connection.execute(sql, params).fetchall()
+    return RowCounter(settings.database)(sql, *params)
 
 
 async def register(fake: FakeWhatsApp, url: str, user: FakeWhatsAppUser) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -44,24 +43,21 @@ class FakeTime:
         self.now += seconds
 
 
-def add_members(db_path: Path, count: int, *, channel: str = "terminal", seen: str = "") -> None:
-    """`count` more workers in the demo fishermen group, written straight to the file (fast)."""
+def add_members(rows: RowCounter, count: int, *, channel: str = "terminal", seen: str = "") -> None:
+    """`count` more workers in the demo fishermen group, written straight to the database."""
     stamp = seen or "2026-11-23T00:00:00+00:00"
-    with sqlite3.connect(db_path) as connection:
-        group_id = connection.execute(
-            "SELECT id FROM pos_groups WHERE join_code = ?", (FISHERMEN_CODE,)
-        ).fetchone()[0]
-        first = connection.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM users").fetchone()[0]
-        connection.executemany(
-            "INSERT INTO users (id, channel, platform_id, name, language, consent_version,"
-            " consent_at, created_at, last_seen_at) VALUES (?, ?, ?, ?, 'id', 'v1', ?, ?, ?)",
-            [(i, channel, f"{channel}:{i}", f"Nelayan {i}", stamp, stamp, stamp)
-             for i in range(first, first + count)],
-        )  # fmt: skip
-        connection.executemany(
-            "INSERT INTO memberships (user_id, group_id, joined_at) VALUES (?, ?, ?)",
-            [(i, group_id, stamp) for i in range(first, first + count)],
-        )
+    group_id = rows("SELECT id FROM pos_groups WHERE join_code = ?", FISHERMEN_CODE)[0][0]
+    first = int(str(rows("SELECT COALESCE(MAX(id), 0) + 1 FROM users")[0][0]))
+    rows.many(
+        "INSERT INTO users (id, channel, platform_id, name, language, consent_version,"
+        " consent_at, created_at, last_seen_at) VALUES (?, ?, ?, ?, 'id', 'v1', ?, ?, ?)",
+        [(i, channel, f"{channel}:{i}", f"Nelayan {i}", stamp, stamp, stamp)
+         for i in range(first, first + count)],
+    )  # fmt: skip
+    rows.many(
+        "INSERT INTO memberships (user_id, group_id, joined_at) VALUES (?, ?, ?)",
+        [(i, group_id, stamp) for i in range(first, first + count)],
+    )
 
 
 async def officer_broadcast(
@@ -104,9 +100,9 @@ def broadcast_texts(sender: ScriptedSender) -> list[str]:
 
 
 async def test_ten_thousand_recipients_at_the_configured_rate(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
+    rows: RowCounter, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
 ) -> None:
-    add_members(db_path, 9_997)  # with Bu Sari, Budi and Pak Rahmat: 10,000
+    add_members(rows, 9_997)  # with Bu Sari, Budi and Pak Rahmat: 10,000
     await officer_broadcast(database, clock)
     assert await advance_broadcasts(database, texts, tmp_path, clock(), ALL, batch=1_000) == 10_000
     time, sender = FakeTime(), ScriptedSender()
@@ -134,9 +130,9 @@ async def test_ten_thousand_recipients_at_the_configured_rate(
 
 
 async def test_a_crash_mid_broadcast_then_a_restart_reaches_everyone_exactly_once(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
+    rows: RowCounter, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
 ) -> None:
-    add_members(db_path, 1_197)  # 1,200 recipients
+    add_members(rows, 1_197)  # 1,200 recipients
     await officer_broadcast(database, clock)
     recipients, payloads = await _recipients_and_payloads(database, texts)
     async with database.unit_of_work() as uow:  # the process queued one batch, then died
@@ -194,7 +190,6 @@ async def _recipients_and_payloads(
 
 
 async def test_pause_holds_only_the_broadcast_resume_and_cancel(
-    db_path: Path,
     engine: Engine,
     database: Database,
     texts: Texts,
@@ -202,7 +197,7 @@ async def test_pause_holds_only_the_broadcast_resume_and_cancel(
     rows: RowCounter,
     tmp_path: Path,
 ) -> None:
-    add_members(db_path, 197)  # 200 recipients
+    add_members(rows, 197)  # 200 recipients
     andi = person(engine, "andi")
     broadcast_id = await officer_broadcast(database, clock)
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
@@ -230,9 +225,9 @@ async def test_pause_holds_only_the_broadcast_resume_and_cancel(
 
 
 async def test_messages_queued_after_a_broadcast_still_go_before_it(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
+    rows: RowCounter, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
 ) -> None:
-    add_members(db_path, 297)
+    add_members(rows, 297)
     await officer_broadcast(database, clock)
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     async with database.unit_of_work() as uow:  # a reminder, queued once the broadcast is
@@ -251,10 +246,10 @@ async def test_messages_queued_after_a_broadcast_still_go_before_it(
 
 
 async def test_people_writing_in_are_answered_while_a_broadcast_is_delivered(
-    db_path: Path, engine: Engine, database: Database, texts: Texts, clock: FakeClock,
+    rows: RowCounter, engine: Engine, database: Database, texts: Texts, clock: FakeClock,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    add_members(db_path, 997)
+    add_members(rows, 997)
     await officer_broadcast(database, clock)
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     sender, underway = ScriptedSender(), asyncio.Event()
@@ -282,10 +277,10 @@ async def test_people_writing_in_are_answered_while_a_broadcast_is_delivered(
 
 
 async def test_whatsapp_users_outside_the_window_get_the_template(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
+    rows: RowCounter, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
 ) -> None:
-    add_members(db_path, 2, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=30)))
-    add_members(db_path, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=2)))
+    add_members(rows, 2, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=30)))
+    add_members(rows, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=2)))
     await officer_broadcast(database, clock, text="Cek kesehatan gratis\nSabtu jam 8")
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     whatsapp = ScriptedSender()
@@ -313,10 +308,9 @@ async def test_whatsapp_users_outside_the_window_get_the_template(
 
 
 async def test_without_a_template_an_out_of_window_message_fails_with_the_reason(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    add_members(db_path, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(days=3)))
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter, tmp_path: Path
+) -> None:
+    add_members(rows, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(days=3)))
     broadcast_id = await officer_broadcast(database, clock)
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     senders = {Channel.WHATSAPP: ScriptedSender(), Channel.TERMINAL: ScriptedSender()}
@@ -330,9 +324,9 @@ async def test_without_a_template_an_out_of_window_message_fails_with_the_reason
 
 
 async def test_progress_is_one_message_updated_in_place_then_a_final_report(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
+    rows: RowCounter, database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
 ) -> None:
-    add_members(db_path, 97)  # 100 recipients
+    add_members(rows, 97)  # 100 recipients
     await officer_broadcast(database, clock)
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
     sender = ScriptedSender()
@@ -360,12 +354,11 @@ async def test_progress_is_one_message_updated_in_place_then_a_final_report(
 
 
 async def test_a_closed_window_the_bot_did_not_know_of_turns_the_message_into_its_template(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter,
-    tmp_path: Path,
-) -> None:  # fmt: skip
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter, tmp_path: Path
+) -> None:
     """WhatsApp says 131047 (re-engagement) although the person wrote within 24 hours, as far
     as the bot knew: the row goes again at once, as the template."""
-    add_members(db_path, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=1)))
+    add_members(rows, 1, channel="whatsapp", seen=to_db(clock() - dt.timedelta(hours=1)))
     await officer_broadcast(database, clock)
     await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
 

@@ -54,10 +54,14 @@ async def test_each_reminder_once_at_its_time(
 
 
 async def test_two_schedulers_racing_queue_each_reminder_once(
-    db_path: Path, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+    database_target: Path | str,
+    database: Database,
+    texts: Texts,
+    clock: FakeClock,
+    rows: RowCounter,
 ) -> None:
     await add_meeting(database, clock)
-    other = await Database.open(db_path)
+    other = await Database.open(database_target)
     try:
         counts = await asyncio.gather(
             materialise_reminders(database, texts, DAY_BEFORE),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,9 +40,8 @@ def queued(rows: RowCounter) -> list[tuple[object, ...]]:
     )
 
 
-def english_officer(db_path: Path) -> None:
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("UPDATE users SET language = 'en' WHERE name = 'Pak Andi'")
+def english_officer(rows: RowCounter) -> None:
+    rows("UPDATE users SET language = 'en' WHERE name = 'Pak Andi'")
 
 
 async def run(
@@ -119,9 +118,8 @@ async def test_summaries_reach_people_with_their_chart_in_their_language(
     settings: Settings,
     clock: FakeClock,
     rows: RowCounter,
-    db_path: Path,
 ) -> None:
-    english_officer(db_path)
+    english_officer(rows)
     await run(database, texts, knowledge, settings, MONDAY_0805 + dt.timedelta(days=1, hours=-1))
     await run(database, texts, knowledge, settings, FIRST_0805)
     sender = ScriptedSender()
@@ -177,15 +175,13 @@ async def test_the_monthly_recap_follows_each_groups_own_time_zone(
     texts: Texts,
     knowledge: Knowledge,
     settings: Settings,
-    db_path: Path,
     rows: RowCounter,
 ) -> None:
     """A WIB group and a WIT group each have a report at the same moment, 30 November 23:30
     WIB, which is 1 December 01:30 WIT: it is November's for one and December's for the
     other. Each recap goes at 08:00 on the 1st in the group's own time."""
-    with sqlite3.connect(db_path) as connection:
-        connection.execute("UPDATE pos_groups SET timezone = 'Asia/Jakarta' WHERE id = 1")
-        connection.execute("UPDATE pos_groups SET timezone = 'Asia/Jayapura' WHERE id = 2")
+    rows("UPDATE pos_groups SET timezone = 'Asia/Jakarta' WHERE id = 1")
+    rows("UPDATE pos_groups SET timezone = 'Asia/Jayapura' WHERE id = 2")
     reported = dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC)
     async with database.unit_of_work() as uow:
         for group_id, persona in ((1, "demo:budi"), (2, "demo:rahmat")):
@@ -199,10 +195,12 @@ async def test_the_monthly_recap_follows_each_groups_own_time_zone(
     await run(database, texts, knowledge, settings, wit_0805)  # 23:05 UTC, still 30 November
     assert rows(recap_keys) == [("recap:month:2:2026-11:to:3",)], "Pak Rahmat's, WIT"
     await run(database, texts, knowledge, settings, wib_0805)
-    recaps = rows(
-        "SELECT dedupe_key, json_extract(payload, '$.text') FROM outbox WHERE kind = 'recap'"
-        " ORDER BY id"
-    )
+    recaps = [
+        (key, json.loads(str(payload))["text"])
+        for key, payload in rows(
+            "SELECT dedupe_key, payload FROM outbox WHERE kind = 'recap' ORDER BY id"
+        )
+    ]
     assert [key for key, _ in recaps] == [
         "recap:month:2:2026-11:to:3",  # Pak Rahmat, WIT
         "recap:month:1:2026-11:to:1",  # Bu Sari, WIB

@@ -54,6 +54,10 @@ def files_in(folder: Path) -> list[str]:
     return sorted(entry.name for entry in folder.iterdir())
 
 
+SQLITE_BACKUP = "SQLite's online backup of the file; PostgreSQL's advice is tested below"
+
+
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 async def test_backup_while_the_bot_writes_restores_exactly_what_was_there(
     database: Database,
     engine: Engine,
@@ -92,6 +96,7 @@ async def test_backup_while_the_bot_writes_restores_exactly_what_was_there(
     assert schema_versions(restored) == schema_versions(db_path)
 
 
+@pytest.mark.sqlite_only(reason=SQLITE_BACKUP)
 async def test_an_existing_file_is_overwritten_only_with_force(
     database: Database, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -167,3 +172,19 @@ def test_a_failed_backup_leaves_no_partial_file_and_the_old_backup_intact(
     assert capsys.readouterr().err.startswith(f"error: {reason}")
     assert files_in(out) == ["b.sqlite3"]
     assert (out / "b.sqlite3").read_text() == "last week's backup"
+
+
+def test_on_postgresql_backup_says_how_with_pg_dump_and_never_shows_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql://posukk:hunter2@db.internal:5432/posukk"
+    out = tmp_path / "posukk.dump"
+    assert backup("--db", url, "backup", str(out)) == 2
+    said = capsys.readouterr().err
+    assert (
+        f"pg_dump --format=custom --file={out} 'postgresql://posukk:***@db.internal:5432/posukk'"
+        in said
+    )
+    assert "pg_restore" in said
+    assert "hunter2" not in said
+    assert not out.exists()

@@ -64,8 +64,8 @@ def test_chat_uses_the_data_directory_by_default_and_keeps_state(tmp_path: Path)
     assert "What is your name?" in second.stdout
 
 
-def test_admin_creates_groups_grants_roles_and_audits(tmp_path: Path) -> None:
-    db = str(tmp_path / "admin.sqlite3")
+def test_admin_creates_groups_grants_roles_and_audits(database_target: Path | str) -> None:
+    db = str(database_target)  # a file, or a postgresql:// address on a PostgreSQL run
     created = posukk(
         "admin", "--db", db, "group-create", "--name", "Nelayan Tanjung Laut",
         "--sector", "nelayan", "--village", "Tanjung Laut", "--district", "Bontang Selatan",
@@ -100,8 +100,10 @@ def test_admin_creates_groups_grants_roles_and_audits(tmp_path: Path) -> None:
         assert action in audit
 
 
-def test_admin_role_is_granted_revoked_and_found_in_the_audit_log(tmp_path: Path) -> None:
-    db = str(tmp_path / "demo.sqlite3")
+def test_admin_role_is_granted_revoked_and_found_in_the_audit_log(
+    tmp_path: Path, database_target: Path | str
+) -> None:
+    db = str(database_target)
     posukk("chat", "--db", db, stdin="")  # the demo data
     users = posukk("admin", "--db", db, "users").stdout
     budi = next(line.split()[0] for line in users.splitlines() if "Budi" in line)

@@ -60,7 +60,7 @@ async def test_many_users_at_once_do_not_mix_their_sessions(
 
 
 async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
-    db_path: Path,
+    database_target: Path | str,
     database: Database,
     texts: Texts,
     clock: FakeClock,
@@ -78,7 +78,7 @@ async def test_a_new_engine_on_the_same_database_resumes_a_half_finished_flow(
     await worker.say("Yusuf")
     await database.close()
 
-    reopened = await Database.open(db_path)
+    reopened = await Database.open(database_target)
     try:
         worker.engine = Engine(reopened, texts, settings, knowledge, CONVERSATIONS, clock=clock)
         await worker.say("skip")

@@ -8,9 +8,6 @@ comments), never computed with the code under test.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import shutil
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -31,7 +28,8 @@ from content.schema import Sector
 from handlers import CONVERSATIONS
 from handlers.commands import RUNS as COMMANDS
 from scheduler.broadcasts import advance_broadcasts
-from tests.conftest import START, FakeClock, Person, RowCounter
+from tests.conftest import START, FakeClock, Person, RowCounter, new_database
+from tests.postgres import PostgresServer
 
 TEXTS = Texts.load()
 KNOWLEDGE = Knowledge.load()
@@ -183,7 +181,7 @@ def paced(engine: Engine, persona: str) -> Paced:
     return Paced(engine, ref_of(persona))
 
 
-async def _build_world(path: Path, data_dir: Path) -> None:
+async def _build_world(path: Path | str, data_dir: Path) -> None:
     """The demo, plus an admin who registered through the bot (no group) and got the role."""
     database = await Database.open(path)
     try:
@@ -202,12 +200,14 @@ async def _build_world(path: Path, data_dir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file to copy for each test: much faster than seeding it every time."""
+def world(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer | None
+) -> Path | str:
+    """A database to copy for each test: much faster than seeding it every time."""
     folder = tmp_path_factory.mktemp("permissions-world")
-    path = folder / "world.sqlite3"
-    asyncio.run(_build_world(path, folder))
-    return path
+    target = new_database(postgres_server, folder)
+    asyncio.run(_build_world(target, folder))
+    return target
 
 
 @dataclass
@@ -220,9 +220,10 @@ class Bot:
 
 
 @pytest.fixture
-async def bot(world: Path, tmp_path: Path) -> AsyncIterator[Bot]:
-    path = tmp_path / f"{uuid.uuid4().hex}.sqlite3"
-    shutil.copyfile(world, path)
+async def bot(
+    world: Path | str, tmp_path: Path, postgres_server: PostgresServer | None
+) -> AsyncIterator[Bot]:
+    path = new_database(postgres_server, tmp_path, world)
     database = await Database.open(path)
     clock = FakeClock()
     engine = Engine(
@@ -232,34 +233,24 @@ async def bot(world: Path, tmp_path: Path) -> AsyncIterator[Bot]:
     await database.close()
 
 
-def snapshot(path: Path, actor: str) -> dict[str, list[str]]:
+def snapshot(database: RowCounter, actor: str) -> dict[str, list[str]]:
     """Every row of every table, except what any message changes: the inbound log, and the
     sender's own conversation, last-seen time and days active."""
     found: dict[str, list[str]] = {}
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        sender = {
-            uid for (uid,) in db.execute("SELECT id FROM users WHERE platform_id = ?", (actor,))
-        }
-        tables = [
-            str(name)
-            for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'inbound_seen'"
-            )
-        ]
-        for table in tables:
-            cursor = db.execute(f"SELECT * FROM {table}")
-            columns = [column[0] for column in cursor.description]
-            rows = []
-            for row in cursor.fetchall():
-                record = dict(zip(columns, row, strict=True))
-                if table == "sessions" and record["platform_id"] == actor:
-                    continue
-                if table == "activity_days" and record["user_id"] in sender:
-                    continue
-                if table == "users" and record["platform_id"] == actor:
-                    record["last_seen_at"] = None
-                rows.append(repr(sorted(record.items())))
-            found[table] = sorted(rows)
+    sender = {uid for (uid,) in database("SELECT id FROM users WHERE platform_id = ?", actor)}
+    for table in database.tables():
+        if table == "inbound_seen":
+            continue
+        rows = []
+        for record in database.records(table):
+            if table == "sessions" and record["platform_id"] == actor:
+                continue
+            if table == "activity_days" and record["user_id"] in sender:
+                continue
+            if table == "users" and record["platform_id"] == actor:
+                record["last_seen_at"] = None
+            rows.append(repr(sorted(record.items())))
+        found[table] = sorted(rows)
     return found
 
 
@@ -335,13 +326,13 @@ COMMAND_CELLS = [(command, persona) for command in OWN_FIRST_REPLY for persona i
 async def test_command(bot: Bot, command: str, persona: str) -> None:
     ref = f"t:stranger-{uuid.uuid4().hex[:8]}" if persona == "stranger" else ref_of(persona)
     who = Person(bot.engine, ref)
-    before = snapshot(bot.rows.path, ref)
+    before = snapshot(bot.rows, ref)
     await who.say(f"/{command}")
     expected = expected_first(command, persona)
     assert who.keys[0] == expected, who.keys
     if expected in (DENIED, DENIED_ROLE):
         assert who.keys == [expected, "menu.title"]
-        assert snapshot(bot.rows.path, ref) == before, "a refused command changed nothing"
+        assert snapshot(bot.rows, ref) == before, "a refused command changed nothing"
 
 
 @pytest.mark.parametrize("persona", PERSONAS[1:])
@@ -393,10 +384,10 @@ def offered_to(bot: Bot, ref: str) -> list[str]:
 
 async def refused(bot: Bot, who: Person, token: str, key: str) -> None:
     """`who` presses `token`: refused with `key`, and nothing in the database changes."""
-    before = snapshot(bot.rows.path, who.ref)
+    before = snapshot(bot.rows, who.ref)
     await who.tap(token)
     assert who.keys[0] == key, who.keys
-    assert snapshot(bot.rows.path, who.ref) == before
+    assert snapshot(bot.rows, who.ref) == before
 
 
 async def test_a_kader_cannot_act_on_another_groups_report_with_the_alerts_buttons(

@@ -73,7 +73,7 @@ BASE = NewIncident(
 
 
 @pytest.fixture
-async def filled(database: Database, db_path: Path) -> Path:
+async def filled(database: Database, database_target: Path | str) -> Path | str:
     """Reports of both demo groups; the comment on each says why it is there.
 
     Both groups are in Asia/Makassar (UTC+8): "sent" times below are UTC."""
@@ -150,7 +150,7 @@ async def filled(database: Database, db_path: Path) -> Path:
         await uow.incidents.set_days_lost(
             first.id, 2, ids["sari"], dt.datetime(2026, 11, 8, 1, tzinfo=UTC)
         )
-    return db_path
+    return database_target
 
 
 def ref(number: int) -> str:

@@ -150,7 +150,7 @@ def test_a_recap_is_of_one_month() -> None:
         recap_workbook([], StatusRules())
 
 
-async def seeded(path: Path) -> None:
+async def seeded(path: Path | str) -> None:
     database = await Database.open(path)
     try:
         await seed_demo(database, MEETING)
@@ -159,11 +159,23 @@ async def seeded(path: Path) -> None:
 
 
 def test_report_monthly_writes_the_workbook_and_audits(
-    db_path: Path, tmp_path: Path, rows: RowCounter, capsys: pytest.CaptureFixture[str]
+    database_target: Path | str,
+    tmp_path: Path,
+    rows: RowCounter,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    asyncio.run(seeded(db_path))
+    asyncio.run(seeded(database_target))
     out = tmp_path / "rekap.xlsx"
-    args = ["report", "monthly", "--month", "2026-11", "--db", str(db_path), "--out", str(out)]
+    args = [
+        "report",
+        "monthly",
+        "--month",
+        "2026-11",
+        "--db",
+        str(database_target),
+        "--out",
+        str(out),
+    ]
 
     assert main(args) == 0
     assert capsys.readouterr().out == f"wrote {out} (2 groups)\n"
@@ -191,15 +203,15 @@ def test_report_monthly_writes_the_workbook_and_audits(
     ],
 )
 def test_report_monthly_errors_are_clear(
-    db_path: Path,
+    database_target: Path | str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     extra: list[str],
     message: str,
 ) -> None:
-    asyncio.run(seeded(db_path))
+    asyncio.run(seeded(database_target))
     out = tmp_path / "rekap.xlsx"
 
-    assert main(["report", "monthly", "--db", str(db_path), "--out", str(out), *extra]) == 2
+    assert main(["report", "monthly", "--db", str(database_target), "--out", str(out), *extra]) == 2
     assert capsys.readouterr().err.startswith(f"error: {message}")
     assert not out.exists()

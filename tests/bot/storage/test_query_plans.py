@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.data_scale import Picks, full_scans, probes
 from bot.storage.database import Database
 from tests.conftest import FakeClock, RowCounter, add_meeting
 
 
+@pytest.mark.sqlite_only(
+    reason="reads SQLite's query plans; PostgreSQL's planner uses statistics and plans by size"
+)
 async def test_frequent_queries_read_no_large_table_whole(
     database: Database, db_path: Path, clock: FakeClock, rows: RowCounter
 ) -> None:

@@ -1,0 +1,112 @@
+"""SQLite: one aiosqlite connection; transactions serialised by a lock, as SQLite has one writer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from bot.base.clock import to_db, utc_now
+from bot.storage.database import Database, UnitOfWork, migrations
+from bot.storage.sql import Backend, Connection, Cursor, Dialect, Execution, Params
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class SqliteConnection(Connection):
+    dialect = Dialect(Backend.SQLITE)
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    def execute(self, sql: str, params: Params = ()) -> Execution:
+        async def run() -> Cursor:
+            return await self._connection.execute(sql, params)
+
+        return Execution(run, _close)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(sql, rows)
+
+
+async def _close(cursor: aiosqlite.Cursor) -> None:
+    await cursor.close()
+
+
+class SqliteDatabase(Database):
+    """**Choice**: one connection and `BEGIN IMMEDIATE` under an `asyncio.Lock`: SQLite has one
+    writer anyway, and one inbound is one transaction without a pool."""
+
+    backend = Backend.SQLITE
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, path: Path | str) -> SqliteDatabase:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        # Erased data is overwritten with zeros, not left in free pages of the file.
+        await connection.execute("PRAGMA secure_delete = ON")
+        database = cls(connection)
+        await database.migrate()
+        return database
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and empty it, so that data erased
+        there is gone from the disk too (outside any transaction)."""
+        async with self._write_lock:
+            await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    async def try_hold(self, name: str) -> bool:
+        """Always: one process works on a SQLite file (its transactions take the file's one
+        write lock anyway)."""
+        return True
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    async def migrate(self) -> list[int]:
+        await self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version"
+            " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        async with self._connection.execute("SELECT version FROM schema_version") as cursor:
+            done = {row[0] for row in await cursor.fetchall()}
+        applied = []
+        for version, sql in migrations(Backend.SQLITE):
+            if version in done:
+                continue
+            stamp = to_db(utc_now())
+            statements = (
+                f"BEGIN;\n{sql}\nINSERT INTO schema_version VALUES ({version}, '{stamp}');\nCOMMIT;"
+            )
+            try:
+                await self._connection.executescript(statements)
+            except Exception:
+                if self._connection.in_transaction:
+                    await self._connection.execute("ROLLBACK")
+                raise
+            applied.append(version)
+        return applied
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        async with self._write_lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield UnitOfWork(SqliteConnection(self._connection))
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            await self._connection.execute("COMMIT")
