@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS: tuple[str, ...] = ("throughput", "broadcast", "crash", "triage", "data_scale")
+BENCHMARKS: tuple[str, ...] = (
+    "throughput", "broadcast", "databases", "crash", "triage", "data_scale",
+)  # fmt: skip
 """Module names under bench/, in the order they run."""
 
 
