@@ -18,6 +18,7 @@ from handlers.achievement import show_achievement
 from handlers.area_summary import show_summary
 from handlers.away import come_back, go_away
 from handlers.broadcast_history import open_broadcasts
+from handlers.cards import show_booklet, show_packs
 from handlers.group import join_by_code
 from handlers.members import show_groups, show_members
 from handlers.my_data import show_my_data
@@ -45,6 +46,8 @@ async def _help(ctx: StepContext, args: str) -> Outcome:
 RUNS: dict[str, CommandRun] = {
     "p3k": _start("browse"),
     "sos": _sos,
+    "kartu": show_packs,
+    "buku": show_booklet,
     "lapor": _start("report"),
     "laporan": _start("reports"),
     "anggota": show_members,

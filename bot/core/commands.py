@@ -66,6 +66,14 @@ TABLE: tuple[Command, ...] = (
         before_registration=True,
         without_consent=True,
     ),
+    Command("kartu", "menu.cards", menu_roles=MEMBERS, aliases=("cards",)),
+    Command(
+        "buku",
+        "menu.booklet",
+        Action.PRINT_BOOKLET,
+        menu_roles=frozenset({Role.KADER, Role.OFFICER, Role.ADMIN}),
+        aliases=("booklet",),
+    ),
     Command("lapor", "menu.report", menu_roles=MEMBERS),
     Command("laporan", "menu.reports", menu_roles=ALL_ROLES),
     Command(

@@ -22,9 +22,12 @@ from PIL import Image, ImageDraw, ImageFont, ImageText
 from bot.base.texts import Texts
 from bot.reports.fonts import font_path
 from bot.reports.printed import cached_pages, design_digest
+from bot.storage.records import Group
 from content.knowledge import pick
 from content.schema import Sector, Topic, Urgency
 
+DESIGN = Path(__file__)
+"""This drawing code: a change to it draws every card anew (`bot.reports.printed`)."""
 WIDTH = 1080
 MAX_HEIGHT = 2340
 MARGIN = 56
@@ -77,6 +80,13 @@ class EmergencyNumbers:
     at_sea: bool
     puskesmas_name: str | None = None
     puskesmas_phone: str | None = None
+
+    @classmethod
+    def of(cls, group: Group | None, *, at_sea: bool) -> EmergencyNumbers:
+        """The numbers for a reader of `group` (none: the national ones only)."""
+        if group is None or not group.puskesmas_phone:
+            return cls(at_sea)
+        return cls(at_sea, group.puskesmas_name, group.puskesmas_phone)
 
 
 @dataclass(frozen=True)
@@ -467,5 +477,5 @@ def render(card: CardText) -> list[bytes]:
 
 def cached_card(cache_dir: Path, card: CardText) -> list[Path]:
     """The card's pictures, drawn once per content and design (`bot.reports.printed`)."""
-    what = {"card": asdict(card), "design": design_digest(Path(__file__))}
+    what = {"card": asdict(card), "design": design_digest(DESIGN)}
     return cached_pages(cache_dir, what, ".png", lambda: render(card))

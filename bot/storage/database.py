@@ -14,6 +14,7 @@ from bot.base.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
+from bot.storage.card_packs import CardPackRepository
 from bot.storage.consent import ConsentRepository
 from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.inbox = InboxRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.recaps = RecapRepository(connection)
+        self.card_packs = CardPackRepository(connection)
 
 
 class Database:

@@ -33,6 +33,7 @@ PERSONAL_TABLES = {
     "broadcast_replies": "user_id",
     "outbox": "user_id",
     "activity_days": "user_id",
+    "card_packs": "user_id",
 }
 """Every table with rows about one person, and the column naming them: what `/datasaya` sends."""
 
@@ -95,7 +96,13 @@ class PrivacyRepository:
             await self._db.executemany(
                 f"DELETE FROM {table} WHERE channel = ? AND {column} = ?", identities
             )
-        for table in ("user_identities", "link_codes", "standing_offers", "broadcast_replies"):
+        for table in (
+            "user_identities",
+            "link_codes",
+            "standing_offers",
+            "broadcast_replies",
+            "card_packs",
+        ):
             await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user.id,))
         await self._db.execute(
             "UPDATE memberships SET left_at = ? WHERE user_id = ? AND left_at IS NULL",
