@@ -2,7 +2,7 @@
 
 One topic, in one language and one trade's wording: the urgency as a coloured band with an icon,
 the title, the numbered steps (the first one marked), the danger signs, what never to do, and
-the emergency numbers. 1080 px wide and at most 2340 px high (a phone screen); a topic that does
+the emergency numbers. 1080 px wide and at most 2400 px high (a phone screen); a topic that does
 not fit goes on a second picture, split between two items, never inside one. Pillow wraps the
 text (`ImageText.Text.wrap`, which refuses to cut a word); `layout` places every text box first,
 so the tests can measure them, and `draw` paints the page.
@@ -29,16 +29,16 @@ from content.schema import Sector, Topic, Urgency
 DESIGN = Path(__file__)
 """This drawing code: a change to it draws every card anew (`bot.reports.printed`)."""
 WIDTH = 1080
-MAX_HEIGHT = 2340
+MAX_HEIGHT = 2400
 MARGIN = 56
-GAP = 24
-PAD = 28
+GAP = 20
+PAD = 24
 """Inside a coloured box, around its text."""
-LINE_SPACING = 10
-DISC = 68
+LINE_SPACING = 8
+DISC = 58
 """The diameter of a step's number."""
 INDENT = DISC + 24
-ICON = 104
+ICON = 88
 PALETTE_COLOURS = 48
 """A card is a few flat colours and anti-aliased text: a palette PNG keeps it small."""
 
@@ -158,18 +158,18 @@ class Style:
         return _font(self.size, bold=self.bold)
 
 
-URGENCY_STYLE = Style(40, bold=True, colour=WHITE)
-TITLE_STYLE = Style(66, bold=True)
-PAGE_STYLE = Style(30, colour=GREY)
-HEADING_STYLE = Style(44, bold=True)
-DANGER_HEADING_STYLE = Style(42, bold=True, colour=DANGER_INK)
-BODY_STYLE = Style(40)
-NUMBER_STYLE = Style(40, bold=True, colour=WHITE)
-NUMBERS_HEADING_STYLE = Style(34, colour=WHITE)
-NUMBERS_STYLE = Style(46, bold=True, colour=WHITE)
-NUMBERS_LABEL_STYLE = Style(40, colour=WHITE)
+URGENCY_STYLE = Style(36, bold=True, colour=WHITE)
+TITLE_STYLE = Style(58, bold=True)
+PAGE_STYLE = Style(28, colour=GREY)
+HEADING_STYLE = Style(38, bold=True)
+DANGER_HEADING_STYLE = Style(37, bold=True, colour=DANGER_INK)
+BODY_STYLE = Style(36)
+NUMBER_STYLE = Style(34, bold=True, colour=WHITE)
+NUMBERS_HEADING_STYLE = Style(30, colour=WHITE)
+NUMBERS_STYLE = Style(40, bold=True, colour=WHITE)
+NUMBERS_LABEL_STYLE = Style(34, colour=WHITE)
 MIN_LABEL_WIDTH = 320
-SOURCES_STYLE = Style(26, colour=GREY)
+SOURCES_STYLE = Style(24, colour=GREY)
 
 
 @dataclass(frozen=True)
@@ -467,7 +467,7 @@ def _icon(pen: ImageDraw.ImageDraw, centre: tuple[float, float], urgency: Urgenc
         y += r * 0.25
     else:
         pen.ellipse((x - r, y - r, x + r, y + r), fill=WHITE)
-    pen.text((x, y), URGENCY_MARK[urgency], fill=colour, font=_font(64, bold=True), anchor="mm")
+    pen.text((x, y), URGENCY_MARK[urgency], fill=colour, font=_font(54, bold=True), anchor="mm")
 
 
 def render(card: CardText) -> list[bytes]:
