@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
     """The largest webhook body read (Telegram's and WhatsApp's updates are a few kilobytes);
     a larger one is refused unread."""
+    web_base_url: str = "http://localhost:8090"
+    """The web dashboard's public address, as people open it (behind the reverse proxy: an
+    https:// address); `/web` links point there."""
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    """The dashboard's port: `posukk run` serves it too when set; `posukk web` uses 8090 when
+    unset."""
+    web_listen: str = "127.0.0.1"
+    """The dashboard's address to listen on (the reverse proxy runs on the same machine)."""
     whatsapp_templates: dict[str, str] = Field(
         default={
             "reminder": "posukk_pengingat",
