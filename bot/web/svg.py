@@ -138,16 +138,17 @@ def point_map(title: str, points: Sequence[Point]) -> tuple[Markup, float]:
             )
             parts.append(_text(x + 2, 8 + size, f"{lon:.3f}".rstrip("0").rstrip("."), size=9))
         lon += step
-    for point in sorted(points, key=lambda p: p.group):
+    for point in sorted(points, key=lambda p: not p.group):  # groups under the reports
         x, y = place(point.latitude, point.longitude)
         if point.group:
             parts.append(
-                f'<rect x="{x - 6:.1f}" y="{y - 6:.1f}" width="12" height="12"'
-                f' fill="{GROUP_COLOUR}"/>'
+                f'<rect x="{x - 9:.1f}" y="{y - 9:.1f}" width="18" height="18" fill="none"'
+                f' stroke="{GROUP_COLOUR}" stroke-width="3"/>'
             )
+            parts.append(_text(x - 9, y + 24, point.label, size=11, bold=True))
         else:
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{BAR_COLOUR}"/>')
-        parts.append(_text(x + 8, y + 4, point.label, size=11, bold=point.group))
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{BAR_COLOUR}"/>')
+            parts.append(_text(x + 11, y - 4, point.label, size=10))
     return _svg(title, WIDTH, WIDTH, parts), step
 
 
