@@ -108,7 +108,7 @@ def point_map(title: str, points: Sequence[Point]) -> tuple[Markup, float]:
     west = min(p.longitude for p in points)
     east = max(p.longitude for p in points)
     squeeze = math.cos(math.radians((north + south) / 2))
-    span = max((east - west) * squeeze, north - south, 0.01) * 1.25
+    span = max((east - west) * squeeze, north - south, 0.01) * 1.4
     step = grid_step(span)
     middle_x, middle_y = (east + west) / 2 * squeeze, (north + south) / 2
     size = WIDTH - 20
