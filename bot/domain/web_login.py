@@ -1,5 +1,11 @@
 """Logging in to the web dashboard without a password: `/web` in the chat gives a link that
-works once, for `LINK_TTL`; opening it starts a session of `SESSION_TTL`.
+works once, for `LINK_TTL`; opening it shows a "Masuk" button, and pressing it starts a session
+of `SESSION_TTL`.
+
+**Choice**: opening the link alone does not log in. Chat apps fetch the links in messages to
+show a preview (Telegram's servers do, for messages from bots), and mail scanners do the same;
+a link used up by the first GET would be gone before the person taps it. The button sends a
+POST, which no preview fetcher does.
 
 Tokens are random (`secrets`, 256 bits) and only their SHA-256 is stored, so a copy of the
 database logs nobody in. Every link given and every login is written to the audit log.
@@ -48,6 +54,10 @@ class Login:
     session: str
     """The session token for the cookie; only its hash is stored."""
     expires_at: dt.datetime
+
+
+async def link_valid(uow: UnitOfWork, link_token: str, now: dt.datetime) -> bool:
+    return await uow.web_logins.link_valid(token_hash(link_token), now)
 
 
 async def log_in(uow: UnitOfWork, link_token: str, now: dt.datetime) -> Login | None:

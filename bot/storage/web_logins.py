@@ -27,6 +27,14 @@ class WebLoginRepository:
             (token_hash, user_id, to_db(now), to_db(expires_at)),
         )
 
+    async def link_valid(self, token_hash: str, now: dt.datetime) -> bool:
+        """Whether a link is neither used nor expired (looking does not use it)."""
+        async with self._db.execute(
+            "SELECT 1 FROM web_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+            (token_hash, to_db(now)),
+        ) as cursor:
+            return await cursor.fetchone() is not None
+
     async def use_link(self, token_hash: str, now: dt.datetime) -> int | None:
         """The user of a link neither used nor expired, which is used from now on; else None."""
         async with self._db.execute(

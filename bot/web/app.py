@@ -25,7 +25,14 @@ from starlette.staticfiles import StaticFiles
 from bot.base.clock import utc_now
 from bot.base.settings import Settings
 from bot.base.texts import Texts
-from bot.domain.web_login import LOGIN_PATH, SESSION_TTL, log_in, log_out, session_user
+from bot.domain.web_login import (
+    LOGIN_PATH,
+    SESSION_TTL,
+    link_valid,
+    log_in,
+    log_out,
+    session_user,
+)
 from bot.storage.database import Database
 from bot.web.broadcasts import broadcasts_page
 from bot.web.calendar import activities_page
@@ -71,12 +78,21 @@ class Dashboard:
     logins: AttemptLimit
     templates: Environment
 
-    def message(self, status: int, key: str, language: str | None = None) -> HTMLResponse:
-        """A page that only says something: a refusal, an error, "logged out"."""
+    def message(
+        self, status: int, key: str, language: str | None = None, *, form: bool = False
+    ) -> HTMLResponse:
+        """A page that only says something: a refusal, an error, "logged out"; with `form`, the
+        login link's button."""
         language = language or self.settings.default_language
         template = self.templates.get_template("message.html")
         html = template.render(
-            t=self._t(language), language=language, viewer=None, nav=(), current="", key=key
+            t=self._t(language),
+            language=language,
+            viewer=None,
+            nav=(),
+            current="",
+            key=key,
+            form=form,
         )
         return HTMLResponse(html, status_code=status)
 
@@ -127,7 +143,8 @@ class Dashboard:
         return endpoint
 
     async def login(self, request: Request) -> Response:
-        """`/masuk/<token>`: a link used once starts a session; anything else is refused."""
+        """`/masuk/<token>`: GET shows the "Masuk" button of a valid link (and uses nothing);
+        POST uses the link and starts a session. A used, expired or unknown link is refused."""
         address = request.client.host if request.client else ""
         if not self.logins.allow(address):
             return self.message(429, "web.too_many")
@@ -135,7 +152,12 @@ class Dashboard:
         if len(token) > MAX_TOKEN_LENGTH:
             return self.message(403, "web.link_refused")
         async with self.database.unit_of_work() as uow:
-            done = await log_in(uow, token, self.clock())
+            if request.method == "POST":
+                done = await log_in(uow, token, self.clock())
+            elif await link_valid(uow, token, self.clock()):
+                return self.message(200, "web.login_prompt", form=True)
+            else:
+                done = None
         if done is None:
             return self.message(403, "web.link_refused")
         response = RedirectResponse("/", status_code=303)
@@ -193,7 +215,7 @@ def dashboard_app(
         return web.message(404, "web.not_found")
 
     routes = [
-        Route(LOGIN_PATH + "{token}", web.login),
+        Route(LOGIN_PATH + "{token}", web.login, methods=["GET", "POST"]),
         Route("/keluar", web.logout, methods=["POST"]),
         Route("/", web.page(summary_page, "summary")),
         Route("/laporan", web.page(reports_page, "reports")),

@@ -47,12 +47,13 @@ def test_the_link_from_the_terminal_chat_opens_the_dashboard(tmp_path: Path) -> 
             line = server.stderr.readline()
             assert "Dasbor web" in line, line
             with httpx.Client(base_url=base) as browser:
-                login = browser.get(found.group(0))
+                assert browser.get(found.group(0)).status_code == 200
+                login = browser.post(found.group(0))
                 assert login.status_code == 303
                 summary = browser.get("/")
                 assert summary.status_code == 200
                 assert "Ringkasan: Berau, Kota Bontang" in summary.text
-                assert httpx.get(found.group(0)).status_code == 403
+                assert httpx.post(found.group(0)).status_code == 403
         finally:
             server.terminate()
     assert server.returncode == 0  # a clean stop on SIGTERM

@@ -123,7 +123,9 @@ class Site:
     async def log_in(self, persona: str) -> httpx.AsyncClient:
         """A browser of its own, logged in as `persona`."""
         client = self.browser()
-        response = await client.get(await self.link(persona))
+        link = await self.link(persona)
+        assert (await client.get(link)).status_code == 200
+        response = await client.post(link)
         assert response.status_code == 303, response.text
         client.cookies = response.cookies
         return client

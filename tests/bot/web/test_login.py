@@ -12,7 +12,12 @@ from tests.bot.web.conftest import Site
 async def test_the_link_logs_in_once(site: Site) -> None:
     link = await site.link("andi")
     browser = site.browser()
-    first = await browser.get(link)
+    shown = await browser.get(link)
+    assert shown.status_code == 200
+    assert 'id="login"' in shown.text
+    assert "Pak Andi" not in shown.text  # a preview of the link shows nobody's name
+    assert "set-cookie" not in shown.headers
+    first = await browser.post(link)
     assert first.status_code == 303
     assert first.headers["location"] == "/"
     cookie = first.headers["set-cookie"]
@@ -24,15 +29,25 @@ async def test_the_link_logs_in_once(site: Site) -> None:
     page = await browser.get("/")
     assert page.status_code == 200
     assert "Pak Andi" in page.text
-    again = await site.browser().get(link)
-    assert again.status_code == 403
-    assert "sudah dipakai" in again.text
-    assert "set-cookie" not in again.headers
+    for method in ("GET", "POST"):
+        again = await site.browser().request(method, link)
+        assert again.status_code == 403
+        assert "sudah dipakai" in again.text
+        assert "set-cookie" not in again.headers
+
+
+async def test_opening_the_link_uses_nothing(site: Site) -> None:
+    """Chat apps fetch a link to preview it: that GET must leave the link for the person."""
+    link = await site.link("sari")
+    for _ in range(3):
+        assert (await site.browser().get(link)).status_code == 200
+    assert (await site.browser().post(link)).status_code == 303
+    assert site.rows("SELECT COUNT(*) FROM audit_log WHERE action = 'web-login'") == [(1,)]
 
 
 async def test_the_cookie_is_secure_when_the_address_is_https(site: Site) -> None:
     link = await site.link("andi")
-    response = await site.browser().get(link.replace("http://", "https://"))
+    response = await site.browser().post(link.replace("http://", "https://"))
     assert response.status_code == 303
     assert "Secure" in response.headers["set-cookie"]
 
@@ -40,21 +55,21 @@ async def test_the_cookie_is_secure_when_the_address_is_https(site: Site) -> Non
 async def test_a_link_expires_after_15_minutes(site: Site) -> None:
     link = await site.link("sari")
     site.clock.advance(minutes=15)
-    response = await site.browser().get(link)
-    assert response.status_code == 403
+    assert (await site.browser().get(link)).status_code == 403
+    assert (await site.browser().post(link)).status_code == 403
 
 
 async def test_a_link_still_works_just_before_15_minutes(site: Site) -> None:
     link = await site.link("sari")
     site.clock.advance(minutes=14, seconds=59)
-    assert (await site.browser().get(link)).status_code == 303
+    assert (await site.browser().post(link)).status_code == 303
 
 
 async def test_a_new_link_retires_the_older_one(site: Site) -> None:
     old = await site.link("sari")
     new = await site.link("sari")
-    assert (await site.browser().get(old)).status_code == 403
-    assert (await site.browser().get(new)).status_code == 303
+    assert (await site.browser().post(old)).status_code == 403
+    assert (await site.browser().post(new)).status_code == 303
 
 
 async def test_the_session_ends_after_12_hours(site: Site) -> None:
@@ -89,7 +104,7 @@ async def test_a_revoked_role_ends_access_at_once(site: Site) -> None:
 async def test_only_hashes_are_stored_and_every_login_is_audited(site: Site) -> None:
     link = await site.link("andi")
     token = link.rsplit("/", 1)[1]
-    response = await site.browser().get(link)
+    response = await site.browser().post(link)
     session = response.cookies["posukk_sesi"]
     stored = site.rows("SELECT token_hash FROM web_links") + site.rows(
         "SELECT token_hash FROM web_sessions"
@@ -108,7 +123,7 @@ async def test_login_attempts_are_limited(site: Site) -> None:
     refused = [(await browser.get(f"/masuk/tebak{n}")).status_code for n in range(10)]
     assert refused == [403] * 10
     link = await site.link("andi")
-    blocked = await browser.get(link)
+    blocked = await browser.post(link)
     assert blocked.status_code == 429
     assert "Terlalu banyak" in blocked.text
 
