@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.bot.web.conftest import Site, ref_of
-from tests.conftest import Person
+from bot.base.models import Channel
+from scheduler.broadcasts import advance_broadcasts
+from tests.bot.web.conftest import TEXTS, Site, ref_of
+from tests.conftest import Person, add_meeting
 
 FISHERMEN, PLANTATION = 1, 2
 """The demo's group ids (the fishermen were created first)."""
@@ -166,3 +169,42 @@ async def test_pages_follow_the_persons_language(site: Site) -> None:
     page = await (await site.log_in("andi")).get("/")
     assert '<html lang="en">' in page.text
     assert "Groups by status" in page.text
+
+
+async def test_the_calendar_lists_the_scopes_coming_activities(site: Site) -> None:
+    await add_meeting(site.database, site.clock)
+    kader = await (await site.log_in("sari")).get("/kegiatan")
+    assert kader.text.count("Pertemuan rutin") == 4  # the Tuesdays 8 to 29 December
+    assert "Selasa 08-12-2026" in kader.text
+    assert "08:00 WITA" in kader.text
+    assert "0 hadir, 0 tidak" in kader.text
+    other = await (await site.log_in("rahmat")).get("/kegiatan")
+    assert "Pertemuan rutin" not in other.text
+    assert "Belum ada kegiatan" in other.text
+
+
+async def test_broadcasts_show_their_delivery_counts_to_their_author(site: Site) -> None:
+    sari = Person(site.engine, ref_of("sari"))
+    await sari.say("/siaran")
+    await sari.say("Besok kerja bakti jam 7 pagi.")
+    await sari.tap("bc:nophoto")
+    await sari.tap("bc:send")
+    assert sari.keys[0] == "broadcast.queued", sari.keys
+    await advance_broadcasts(site.database, TEXTS, site.data_dir, site.clock(), (Channel.TERMINAL,))
+    page = await (await site.log_in("sari")).get("/siaran")
+    row = page.text[page.text.index("Besok kerja bakti") :].split("</tr>")[0]
+    # Budi is waiting; Bu Sari is the author, not a recipient.
+    assert re.findall(r"<td>(\d+)</td>", row) == ["0", "1", "0", "0"]
+    assert "Besok kerja bakti" in (await (await site.log_in("admin")).get("/siaran")).text
+    assert "Besok kerja bakti" not in (await (await site.log_in("rahmat")).get("/siaran")).text
+
+
+async def test_a_groups_page_has_its_month_and_a_year_of_scores(site: Site) -> None:
+    page = await (await site.log_in("sari")).get(f"/grup/{FISHERMEN}")
+    assert "Nelayan Bontang Kuala" in page.text
+    month = page.text[page.text.index('<dl id="month">') : page.text.index("</dl>")]
+    assert "<dt>Anggota</dt><dd>2</dd>" in month
+    assert "<dt>Kader</dt><dd>1</dd>" in month
+    assert ">1</a></dd>" in month  # the one injury reported this month, linked to the list
+    chart = page.text[page.text.index("<svg") : page.text.index("</svg>")]
+    assert chart.count("<circle") == 2  # November and December: the group is two weeks old
