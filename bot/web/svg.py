@@ -92,6 +92,9 @@ class Point:
     """A group (a square) rather than a report (a dot)."""
 
 
+NEAR = 10
+"""Report dots closer than this (pixels) share one label: "1, 2"."""
+MAX_LABELS = 4
 GRID_STEPS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -138,6 +141,7 @@ def point_map(title: str, points: Sequence[Point]) -> tuple[Markup, float]:
             )
             parts.append(_text(x + 2, 8 + size, f"{lon:.3f}".rstrip("0").rstrip("."), size=9))
         lon += step
+    labels: list[tuple[float, float, list[str]]] = []
     for point in sorted(points, key=lambda p: not p.group):  # groups under the reports
         x, y = place(point.latitude, point.longitude)
         if point.group:
@@ -146,9 +150,18 @@ def point_map(title: str, points: Sequence[Point]) -> tuple[Markup, float]:
                 f' stroke="{GROUP_COLOUR}" stroke-width="3"/>'
             )
             parts.append(_text(x - 9, y + 24, point.label, size=11, bold=True))
+            continue
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{BAR_COLOUR}"/>')
+        near = next((s for s in labels if abs(s[0] - x) < NEAR and abs(s[1] - y) < NEAR), None)
+        if near is None:
+            labels.append((x, y, [point.label]))
         else:
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{BAR_COLOUR}"/>')
-            parts.append(_text(x + 11, y - 4, point.label, size=10))
+            near[2].append(point.label)
+    for x, y, names in labels:
+        shown = ", ".join(names[:MAX_LABELS])
+        if len(names) > MAX_LABELS:
+            shown += f" +{len(names) - MAX_LABELS}"
+        parts.append(_text(x + 11, y - 4, shown, size=10))
     return _svg(title, WIDTH, WIDTH, parts), step
 
 

@@ -155,6 +155,7 @@ async def test_the_map_draws_located_reports_and_groups(site: Site) -> None:
     page = await (await site.log_in("andi")).get("/peta")
     assert "<svg" in page.text
     assert page.text.count("<circle") == 3  # the three reports with a location
+    assert ">2, 1</text>" in page.text  # two reports a few hundred metres apart share a label
     assert "Bontang Kuala</text>" in page.text
     assert "Sambaliung</text>" in page.text
     kader = await (await site.log_in("sari")).get("/peta")
