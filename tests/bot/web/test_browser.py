@@ -28,7 +28,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.command import Command
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.base.settings import Settings
 from bot.core.engine import Engine
@@ -214,6 +216,17 @@ def visit(driver: Browser, address: str, refused: bool = False) -> None:
     assert page_weight(driver) < PAGE_LIMIT
 
 
+def follow(driver: Browser, element: WebElement) -> None:
+    """Click `element` and wait for the page it leads to (a click does not always wait)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, WAIT_SECONDS).until(staleness_of(old))
+    WebDriverWait(driver, WAIT_SECONDS).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+    assert console_errors(driver) == []
+
+
 def heading(driver: Browser) -> str:
     return str(driver.find_element(By.TAG_NAME, "h1").text)
 
@@ -235,33 +248,33 @@ def test_an_officer_logs_in_filters_opens_a_report_and_downloads(
 ) -> None:
     link = dashboard.link("andi")
     visit(browser, link)
-    browser.find_element(By.ID, "login").click()
-    assert console_errors(browser) == []
+    follow(browser, browser.find_element(By.ID, "login"))
     assert browser.current_url == f"{dashboard.base}/"
     assert heading(browser) == "Ringkasan: Berau, Kota Bontang"
     assert browser.find_element(By.ID, "waiting").text == "5"
     screenshots(browser, "ringkasan")
 
-    browser.find_element(By.LINK_TEXT, "Laporan").click()
-    assert console_errors(browser) == []
+    follow(browser, browser.find_element(By.LINK_TEXT, "Laporan"))
     Select(browser.find_element(By.ID, "filter-period")).select_by_value("all")
     Select(browser.find_element(By.ID, "filter-sector")).select_by_value("sawit")
-    browser.find_element(By.ID, "apply").click()
-    assert console_errors(browser) == []
+    follow(browser, browser.find_element(By.ID, "apply"))
     assert "sector=sawit" in browser.current_url
     listed = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#reports a")}
     assert listed == {f"UKK-26-{n:06d}" for n in dashboard.reports.plantation}
     screenshots(browser, "laporan")
 
     first = f"UKK-26-{dashboard.reports.plantation[0]:06d}"
-    browser.find_element(By.LINK_TEXT, first).click()
+    follow(browser, browser.find_element(By.LINK_TEXT, first))
     assert heading(browser) == f"Laporan {first}"
     assert "Pak Rahmat: melapor" in browser.find_element(By.ID, "timeline").text
-    assert console_errors(browser) == []
     screenshots(browser, "laporan-detail")
 
-    browser.back()
-    browser.find_element(By.ID, "download-xlsx").click()
+    browser.back()  # to the filtered list: its downloads carry the filters
+    download = WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda d: d.find_element(By.ID, "download-xlsx")
+    )
+    assert "sector=sawit" in str(download.get_attribute("href"))
+    download.click()
     workbook = wait_for_file(browser.downloads, ".xlsx")
     sheets = load_workbook(io.BytesIO(workbook.read_bytes()))
     rows = list(sheets.worksheets[0].iter_rows(min_row=2, values_only=True))
@@ -286,7 +299,7 @@ def test_an_officer_logs_in_filters_opens_a_report_and_downloads(
 def test_a_kader_cannot_open_another_groups_pages(dashboard: Dashboard, browser: Browser) -> None:
     browser.delete_all_cookies()
     visit(browser, dashboard.link("sari"))
-    browser.find_element(By.ID, "login").click()
+    follow(browser, browser.find_element(By.ID, "login"))
     assert heading(browser) == "Ringkasan: Kota Bontang"
     other_report = dashboard.reports.plantation[0]
     for page in ("/grup/2", f"/laporan/{other_report}", "/laporan?group=2"):
