@@ -232,10 +232,13 @@ def heading(driver: Browser) -> str:
 
 
 def wait_for_file(folder: Path, suffix: str) -> Path:
+    """The downloaded file, once complete: Chrome reserves the final name with an empty file
+    and writes a `.crdownload` beside it until the end."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        done = [p for p in folder.iterdir() if p.suffix == suffix]
-        if done:
+        files = list(folder.iterdir())
+        done = [p for p in files if p.suffix == suffix and p.stat().st_size > 0]
+        if done and not [p for p in files if p.suffix == ".crdownload"]:
             return done[0]
         time.sleep(0.1)
     raise AssertionError(
