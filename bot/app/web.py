@@ -9,14 +9,12 @@ import sys
 
 from bot.app.errors import CommandError
 from bot.app.private_files import keep_private
-from bot.base.settings import Settings
+from bot.base.settings import WEB_DEFAULT_PORT, Settings
 from bot.base.texts import Texts
 from bot.channels.webhook import CannotListen, serving
 from bot.storage.database import Database
 from bot.web.app import dashboard_app
 from content.knowledge import Knowledge
-
-DEFAULT_PORT = 8090
 
 
 async def serve_dashboard(
@@ -27,12 +25,12 @@ async def serve_dashboard(
     database = await Database.open(settings.database_at(db))
     try:
         app = dashboard_app(database, Texts.load(), settings, Knowledge.load(settings.cache_dir))
-        port = settings.web_port or DEFAULT_PORT
+        port = settings.web_port or WEB_DEFAULT_PORT
         try:
             async with serving(app, settings.web_listen, port, "web dashboard"):
                 print(
                     f"Dasbor web di {settings.web_listen}:{port}, dibuka lewat"
-                    f" {settings.web_base_url} (tautan dari /web di chat)",
+                    f" {settings.web_address} (tautan dari /web di chat)",
                     file=sys.stderr,
                 )
                 if ready is not None:

@@ -105,7 +105,6 @@ class Dashboard:
             viewer=visit.viewer,
             nav=NAV,
             current=current,
-            request=visit.request,
             **page.context,
         )
         return HTMLResponse(html)
@@ -168,7 +167,7 @@ class Dashboard:
             path="/",
             httponly=True,
             samesite="lax",
-            secure=self.settings.web_base_url.startswith("https://")
+            secure=self.settings.web_address.startswith("https://")
             or request.url.scheme == "https",
         )
         return response

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.base.settings import Settings
 from bot.storage.records import Role
+from scheduler.retention import forget_old_data
 from tests.bot.web.conftest import Site
 
 
@@ -151,10 +153,14 @@ async def test_erasure_removes_the_persons_logins(site: Site) -> None:
 
 
 async def test_expired_logins_are_deleted_by_the_daily_job(site: Site) -> None:
-    from scheduler.retention import forget_old_data
-
     await site.log_in("sari")
     await site.link("andi")
     await forget_old_data(site.database, site.data_dir, site.clock() + dt.timedelta(hours=13), 5)
     assert site.rows("SELECT COUNT(*) FROM web_links") == [(0,)]
     assert site.rows("SELECT COUNT(*) FROM web_sessions") == [(0,)]
+
+
+def test_links_point_to_the_public_address_or_to_this_machine() -> None:
+    assert Settings(web_base_url="https://dasbor.example").web_address == "https://dasbor.example"
+    assert Settings(web_port=9000).web_address == "http://localhost:9000"
+    assert Settings().web_address == "http://localhost:8090"
