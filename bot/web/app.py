@@ -41,7 +41,7 @@ from bot.web.limits import AttemptLimit
 from bot.web.map import map_page
 from bot.web.reports import download, report_page, reports_page
 from bot.web.summary import summary_page
-from bot.web.visit import Later, Page, Refused, Visit, viewer
+from bot.web.visit import Later, Page, Refused, Viewer, Visit, viewer
 from content.knowledge import Knowledge
 
 COOKIE = "posukk_sesi"
@@ -79,17 +79,17 @@ class Dashboard:
     templates: Environment
 
     def message(
-        self, status: int, key: str, language: str | None = None, *, form: bool = False
+        self, status: int, key: str, who: Viewer | None = None, *, form: bool = False
     ) -> HTMLResponse:
-        """A page that only says something: a refusal, an error, "logged out"; with `form`, the
-        login link's button."""
-        language = language or self.settings.default_language
+        """A page that only says something: a refusal, an error, "logged out" (with the menu
+        for someone logged in); with `form`, the login link's button."""
+        language = who.language if who else self.settings.default_language
         template = self.templates.get_template("message.html")
         html = template.render(
             t=self._t(language),
             language=language,
-            viewer=None,
-            nav=(),
+            viewer=who,
+            nav=NAV if who else (),
             current="",
             key=key,
             form=form,
@@ -132,7 +132,7 @@ class Dashboard:
                 try:
                     result = await handler(visit)
                 except Refused as refused:
-                    return self.message(refused.status, refused.key, who.language)
+                    return self.message(refused.status, refused.key, who)
             if isinstance(result, Page):
                 return self.render(visit, result, current)
             if isinstance(result, Response):

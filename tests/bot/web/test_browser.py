@@ -308,6 +308,7 @@ def test_a_kader_cannot_open_another_groups_pages(dashboard: Dashboard, browser:
     for page in ("/grup/2", f"/laporan/{other_report}", "/laporan?group=2"):
         visit(browser, dashboard.base + page, refused=True)
         assert browser.find_element(By.ID, "message").text == "Halaman ini di luar wilayah Anda."
+        assert browser.find_elements(By.LINK_TEXT, "Ringkasan"), "the menu leads back"
     visit(browser, dashboard.base + f"/laporan/{dashboard.reports.anonymous}")
     assert browser.find_element(By.ID, "reporter").text == "anonim (-)"
     screenshots(browser, "kader-laporan-anonim")
