@@ -24,6 +24,7 @@ from handlers.members import show_groups, show_members
 from handlers.my_data import show_my_data
 from handlers.registration import RegistrationDraft
 from handlers.sos import start_sos
+from handlers.web_link import send_web_link
 
 
 def _start(flow: str) -> CommandRun:
@@ -55,6 +56,7 @@ RUNS: dict[str, CommandRun] = {
     "capaian": show_achievement,
     "daftargrup": show_groups,
     "ringkasan": show_summary,
+    "web": send_web_link,
     "grup": _start("group"),
     "kegiatan": _start("activities"),
     "pergi": go_away,

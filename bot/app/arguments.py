@@ -21,6 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--db", help="database file (default: the user's data directory)")
     chat.add_argument("--as", dest="persona", default="saya", help="demo persona to start as")
     commands.add_parser("run", help="run the bot on Telegram (settings from POSUKK_* variables)")
+    web = commands.add_parser(
+        "web",
+        help="serve the web dashboard (POSUKK_WEB_PORT, default 8090; POSUKK_WEB_BASE_URL)",
+    )
+    web.add_argument("--db", help="database file (default: the user's data directory)")
     add_admin_parser(commands)
     add_content_parsers(commands)
     export = commands.add_parser("export", help="write files for the Puskesmas")

@@ -31,6 +31,7 @@ from bot.storage.roles import RoleRepository
 from bot.storage.rsvps import RsvpRepository
 from bot.storage.sessions import SessionRepository
 from bot.storage.users import UserRepository
+from bot.storage.web_logins import WebLoginRepository
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.privacy = PrivacyRepository(connection)
         self.recaps = RecapRepository(connection)
         self.card_packs = CardPackRepository(connection)
+        self.web_logins = WebLoginRepository(connection)
 
 
 class Database:
