@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 from fpdf import FPDF
@@ -248,27 +249,39 @@ def _contents(pdf: FPDF, booklet: BookletText, start: int, first_topic_page: int
 
 
 def _topic(pdf: FPDF, booklet: BookletText, page: TopicPage) -> None:
-    """The topic at the largest size that fits. The room text takes grows with the square of
-    its size, so the first measure tells which size to try next (fpdf2's wrapping is slow)."""
     pdf.add_page()
+    _draw_topic(_Pen(pdf), booklet.refer_heading, page, _fitting_size(page, booklet.refer_heading))
+
+
+@cache
+def _fitting_size(page: TopicPage, refer_heading: str) -> float:
+    """The largest type size at which the topic fits its page. The room text takes grows with
+    the square of its size, so the first measure tells which size to try next (fpdf2's wrapping
+    is slow; and booklets of several trades share topics)."""
+    pdf = _measuring_pdf()
     room = pdf.h - 2 * MARGIN - 6
-    largest = _measure(pdf, booklet, page, SIZES[0])
+    largest = _measure(pdf, refer_heading, page, SIZES[0])
     guess = SIZES[0] * (room / largest) ** 0.5
     for size in [s for s in SIZES if s <= guess]:
-        if size == SIZES[0] or _measure(pdf, booklet, page, size) <= room:
-            break
-    else:
-        raise ValueError(f"{page.card.title!r} does not fit an A5 page even at {SIZES[-1]} pt")
-    _draw_topic(_Pen(pdf), booklet, page, size)
+        if size == SIZES[0] or _measure(pdf, refer_heading, page, size) <= room:
+            return size
+    raise ValueError(f"{page.card.title!r} does not fit an A5 page even at {SIZES[-1]} pt")
 
 
-def _measure(pdf: FPDF, booklet: BookletText, page: TopicPage, size: float) -> float:
+@cache
+def _measuring_pdf() -> FPDF:
+    pdf = _Booklet("")
+    pdf.add_page()
+    return pdf
+
+
+def _measure(pdf: FPDF, refer_heading: str, page: TopicPage, size: float) -> float:
     pen = _Pen(pdf, dry=True)
-    _draw_topic(pen, booklet, page, size)
+    _draw_topic(pen, refer_heading, page, size)
     return pen.height
 
 
-def _draw_topic(pen: _Pen, booklet: BookletText, page: TopicPage, size: float) -> None:
+def _draw_topic(pen: _Pen, refer_heading: str, page: TopicPage, size: float) -> None:
     card = page.card
     pen.pdf.set_fill_color(*URGENCY_COLOUR[card.urgency])
     pen.text(size, card.urgency_line, bold=True, colour=WHITE, fill=True, height=1.6)
@@ -289,7 +302,7 @@ def _draw_topic(pen: _Pen, booklet: BookletText, page: TopicPage, size: float) -
     for item in card.jangan:
         pen.text(size, f"✗  {item}")
     pen.gap(1.5)
-    pen.text(size, booklet.refer_heading, bold=True)
+    pen.text(size, refer_heading, bold=True)
     pen.text(size, page.refer)
     pen.gap(1.5)
     pen.text(size * 0.75, card.sources, colour=GREY)

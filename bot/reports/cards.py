@@ -291,7 +291,11 @@ def _heading_text(card: CardText, section: _Section, continued: bool) -> str:
         _Section.DANGER: card.danger_heading,
         _Section.JANGAN: card.jangan_heading,
     }[section]
-    return f"{heading} {card.continued}" if continued else heading
+    if not continued:
+        return heading
+    # "JANGAN (lanjutan):", not "JANGAN: (lanjutan)"
+    colon = ":" if heading.endswith(":") else ""
+    return f"{heading.removesuffix(':')} {card.continued}{colon}"
 
 
 def _section_height(card: CardText, section: _Section, items: Sequence[_Item]) -> float:

@@ -90,6 +90,9 @@ async def test_a_plantation_worker_sees_the_plantation_pack_first(engine: Engine
     await yanti.say("Paket kebun sawit")
     assert yanti.keys[0] == "cards.pack_intro"
     assert "Tertusuk duri sawit" in titles(yanti.last)
+    await yanti.say("/kartu laut")
+    assert yanti.keys[0] == "cards.pack_intro", "a pack named: no question"
+    assert "Tertusuk kail / mata pancing" in titles(yanti.last)
 
 
 async def test_going_to_sea_offers_the_sea_pack_once_a_month(

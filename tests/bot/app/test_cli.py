@@ -16,7 +16,8 @@ from pypdf import PdfReader
 from bot.app.demo import FISHERMEN_CODE, seed_demo
 from bot.base.clock import utc_now
 from bot.base.texts import Texts
-from bot.reports.booklet import CONTENTS_PER_PAGE, booklet_topics
+from bot.reports.booklet import CONTENTS_PER_PAGE, booklet_text, booklet_topics
+from bot.reports.cards import EmergencyNumbers
 from bot.storage.database import Database
 from content.knowledge import Knowledge
 from content.schema import Sector
@@ -326,12 +327,22 @@ def test_the_booklet_for_a_fishers_group_has_every_topic_on_its_own_page(
     assert all(topic.title.id in " ".join(pages[1 : 1 + contents]) for topic in topics)
 
 
-def test_the_booklet_for_everyone_in_english(tmp_path: Path, knowledge: Knowledge) -> None:
-    out = tmp_path / "first-aid.pdf"
-    result = posukk("content", "booklet", "--lang", "en", "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    pages = booklet_page_texts(out)
-    assert len(pages) == 1 + 2 + len(knowledge.topics) + 1
-    assert "First Aid at Work" in pages[0]
-    assert "115" not in pages[0], "Basarnas is for the sea"
-    assert posukk("content", "booklet", "--group", "NOPE00", "--out", str(out)).returncode != 0
+def test_the_booklet_for_everyone_in_english(knowledge: Knowledge, texts: Texts) -> None:
+    """Its words (the PDF is the same drawing as above): every topic, no 115 off the sea."""
+    words = booklet_text(
+        texts, "en", list(knowledge.topics.values()), None, EmergencyNumbers(at_sea=False)
+    )
+    assert words.title == "First Aid at Work"
+    assert len(words.topics) == len(knowledge.topics)
+    assert words.topics[0].card.urgency_line.startswith("EMERGENCY"), "emergencies first"
+    assert [number for number, _ in words.numbers] == ["119", "112"]
+    assert words.write_puskesmas.startswith("Puskesmas number: ___")
+
+
+def test_the_booklet_of_an_unknown_group_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "p3k.pdf"
+    db = tmp_path / "posukk.sqlite3"
+    result = posukk("content", "booklet", "--group", "NOPE00", "--db", str(db), "--out", str(out))
+    assert result.returncode != 0
+    assert "no group with the code 'NOPE00'" in result.stderr
+    assert not out.exists()

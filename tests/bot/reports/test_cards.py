@@ -95,7 +95,7 @@ def test_a_long_topic_goes_on_more_pictures_each_saying_which(
     assert labels == [f"Kartu {n} dari {len(pages)}" for n in range(1, len(pages) + 1)]
     assert words_on(pages).count(spaced(card.steps[0])) == 3
     continued = [b.text for b in pages[1].boxes if b.kind is Kind.HEADING]
-    assert continued[0].endswith("(lanjutan)")
+    assert continued[0] == "LAKUKAN INI (lanjutan):"
 
 
 def test_the_numbers_follow_the_place_and_the_group(knowledge: Knowledge, texts: Texts) -> None:
