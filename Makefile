@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest postgresql bench clean
+.PHONY: run test lint typecheck pytest postgresql browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 
 # The suite runs twice, on SQLite and on a throwaway PostgreSQL server the run starts itself
 # (tests/postgres.py), side by side: one core each. Each run's output is kept and shown.
-pytest: $(STAMP) postgresql
+pytest: $(STAMP) postgresql browser
 	@mkdir -p .pytest-logs
 	@($(BIN)/pytest > .pytest-logs/sqlite.log 2>&1; echo $$? > .pytest-logs/sqlite.rc) & \
 	(POSUKK_TEST_DATABASE=postgresql $(BIN)/pytest -p no:cacheprovider \
@@ -41,8 +41,13 @@ postgresql:
 	{ SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
 
+# The dashboard's browser tests need Debian's chromium and chromium-driver: installed when
+# missing, or the run stops here saying why.
+browser:
+	.ci/chromium
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .pytest-logs
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .pytest-logs test-artifacts

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
+from bot.storage.card_packs import CardPackRepository
 from bot.storage.consent import ConsentRepository
 from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
@@ -30,6 +31,7 @@ from bot.storage.sessions import SessionRepository
 from bot.storage.sql import Backend, Connection
 from bot.storage.turns import TurnLocks
 from bot.storage.users import UserRepository
+from bot.storage.web_logins import WebLoginRepository
 
 
 class UnitOfWork:
@@ -55,6 +57,8 @@ class UnitOfWork:
         self.inbox = InboxRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.recaps = RecapRepository(connection)
+        self.card_packs = CardPackRepository(connection)
+        self.web_logins = WebLoginRepository(connection)
         self.turns = TurnLocks(connection)
 
         self.connection = connection

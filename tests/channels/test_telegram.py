@@ -385,3 +385,24 @@ async def test_a_progress_update_edits_the_message_it_replaces(telegram: FakeTel
     ]  # fmt: skip
     assert telegram.messages[(KADER.id, int(first))]["text"] == "5 dari 10 selesai"
     assert fresh != first
+
+
+async def test_save_card_sends_the_picture_with_its_title(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    """ "Simpan kartu" under an answer: one sendPhoto per picture, the title as its caption."""
+    await reply_to(telegram, KADER, "tmn sy kna kail di jari", "Langkah 1 dari")
+    await telegram.wait_for(lambda: bool(telegram.buttons(telegram.last_message_to(KADER.id))))
+    menu = telegram.last_message_to(KADER.id)
+    assert ("Simpan kartu", "fa:card") in telegram.buttons(menu)
+    telegram.press(KADER, menu, "fa:card")
+    await telegram.wait_for(lambda: len(telegram.sent(KADER.id, "sendPhoto")) >= 2)
+    photos = telegram.sent(KADER.id, "sendPhoto")
+    assert [p.params["caption"] for p in photos] == [
+        f"Tertusuk kail / mata pancing ({n}/{len(photos)})" for n in range(1, len(photos) + 1)
+    ]
+    for photo in photos:
+        picture = photo.params["photo"]
+        assert isinstance(picture, bytes)
+        assert picture.startswith(b"\x89PNG")
+        assert len(picture) < 300_000
