@@ -8,8 +8,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import re
-import shutil
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,16 @@ from bot.web.app import dashboard_app
 from bot.web.limits import AttemptLimit
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
-from tests.conftest import SCRIPTED_PACE, START, FakeClock, Person, RowCounter, an_injury
+from tests.conftest import (
+    SCRIPTED_PACE,
+    START,
+    FakeClock,
+    Person,
+    RowCounter,
+    an_injury,
+    new_database,
+)
+from tests.postgres import PostgresServer
 
 TEXTS = Texts.load()
 KNOWLEDGE = Knowledge.load()
@@ -85,9 +92,11 @@ async def _seed(database: Database, clock: FakeClock) -> Reports:
 
 
 @pytest.fixture(scope="package")
-def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Reports]:
-    """A database file to copy for each test."""
-    path = tmp_path_factory.mktemp("web-world") / "world.sqlite3"
+def world(
+    tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer | None
+) -> tuple[Path | str, Reports]:
+    """A database to copy for each test."""
+    path = new_database(postgres_server, tmp_path_factory.mktemp("web-world"))
 
     async def build() -> Reports:
         database = await Database.open(path)
@@ -108,7 +117,7 @@ class Site:
     clock: FakeClock
     reports: Reports
     client: httpx.AsyncClient
-    path: Path
+    path: Path | str
     data_dir: Path
 
     async def link(self, persona: str) -> str:
@@ -146,10 +155,11 @@ class Site:
 
 
 @pytest.fixture
-async def site(world: tuple[Path, Reports], tmp_path: Path) -> AsyncIterator[Site]:
+async def site(
+    world: tuple[Path | str, Reports], tmp_path: Path, postgres_server: PostgresServer | None
+) -> AsyncIterator[Site]:
     source, reports = world
-    path = tmp_path / f"{uuid.uuid4().hex}.sqlite3"
-    shutil.copyfile(source, path)
+    path = new_database(postgres_server, tmp_path, source)
     database = await Database.open(path)
     clock = FakeClock(NOW)
     settings = Settings(data_dir=tmp_path, web_base_url=BASE_URL, inbound_per_minute=SCRIPTED_PACE)
@@ -159,3 +169,5 @@ async def site(world: tuple[Path, Reports], tmp_path: Path) -> AsyncIterator[Sit
     async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
         yield Site(engine, database, clock, reports, client, path, tmp_path)
     await database.close()
+    if postgres_server is not None:
+        postgres_server.drop(str(path))

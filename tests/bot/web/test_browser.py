@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -37,7 +36,8 @@ from bot.core.engine import Engine
 from bot.storage.database import Database
 from handlers import CONVERSATIONS
 from tests.bot.web.conftest import KNOWLEDGE, LINK, TEXTS, Reports, ref_of
-from tests.conftest import Person
+from tests.conftest import Person, new_database
+from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,7 +62,8 @@ def free_port() -> int:
 @dataclass
 class Dashboard:
     base: str
-    path: Path
+    path: Path | str
+    folder: Path
     reports: Reports
 
     def link(self, persona: str) -> str:
@@ -71,7 +72,7 @@ class Dashboard:
         async def ask() -> str:
             database = await Database.open(self.path)
             try:
-                settings = Settings(data_dir=self.path.parent, web_base_url=self.base)
+                settings = Settings(data_dir=self.folder, web_base_url=self.base)
                 engine = Engine(database, TEXTS, settings, KNOWLEDGE, CONVERSATIONS)
                 who = Person(engine, ref_of(persona))
                 replies = await who.say("/web")
@@ -86,12 +87,13 @@ class Dashboard:
 
 @pytest.fixture(scope="module")
 def dashboard(
-    world: tuple[Path, Reports], tmp_path_factory: pytest.TempPathFactory
+    world: tuple[Path | str, Reports],
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: PostgresServer | None,
 ) -> Iterator[Dashboard]:
     source, reports = world
     folder = tmp_path_factory.mktemp("browser-site")
-    path = folder / "site.sqlite3"
-    shutil.copyfile(source, path)
+    path = new_database(postgres_server, folder, source)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -110,7 +112,7 @@ def dashboard(
             assert server.stderr is not None
             started = server.stderr.readline()
             assert "Dasbor web" in started, started + server.stderr.read()
-            yield Dashboard(base, path, reports)
+            yield Dashboard(base, path, folder, reports)
         finally:
             server.terminate()
 
