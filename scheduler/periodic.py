@@ -21,6 +21,7 @@ from bot.storage.database import Database
 from content.knowledge import Knowledge
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.jobs import run_due_jobs
+from scheduler.reminders import forget_remind_times
 from scheduler.retention import forget_old_data
 
 JOB_TICK_SECONDS = 60
@@ -55,6 +56,7 @@ async def periodic_jobs(
     async def forget() -> None:
         await forget_old_data(database, settings.data_dir, utc_now(), settings.retention_years)
 
+    await forget_remind_times(database)
     every = {"max_instances": 1, "coalesce": True}
     now = dt.datetime.now(dt.UTC)
     scheduler.add_job(tick, "interval", seconds=JOB_TICK_SECONDS, next_run_time=now, **every)
