@@ -384,3 +384,13 @@ async def test_a_progress_update_edits_the_message_it_replaces(telegram: FakeTel
     ]  # fmt: skip
     assert telegram.messages[(KADER.id, int(first))]["text"] == "5 dari 10 selesai"
     assert fresh != first
+
+
+async def test_a_card_and_its_next_question_arrive_as_one_message(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    telegram.send_text(KADER, "tmn sy kna kail di jari")
+    await telegram.wait_for(lambda: "fa:next" in str(telegram.sent(KADER.id, "sendMessage")))
+    [answer] = telegram.sent(KADER.id, "sendMessage")
+    assert "Langkah 1 dari" in answer.params["text"], "the card..."
+    assert "fa:next" in str(answer.params["reply_markup"]), "...and the next step's button"
