@@ -80,10 +80,12 @@ class ActivityRepository:
         ) as cursor:
             return [int(row["id"]) for row in await cursor.fetchall()]
 
-    async def set_remind_at(self, activity_id: int, at: dt.datetime) -> None:
-        """When the activity's next reminder falls due."""
+    async def set_remind_at(self, activity_id: int, at: dt.datetime, first_at: dt.datetime) -> None:
+        """When the activity's next reminder falls due, worked out for its series starting at
+        `first_at` (if it was moved since, nothing: the next tick works it out again)."""
         await self._db.execute(
-            "UPDATE activities SET remind_at = ? WHERE id = ?", (to_db(at), activity_id)
+            "UPDATE activities SET remind_at = ? WHERE id = ? AND first_at = ?",
+            (to_db(at), activity_id, to_db(first_at)),
         )
 
     async def forget_remind_times(self) -> None:
