@@ -237,13 +237,16 @@ async def measure(path: Path, picks: Picks) -> tuple[list[Figure], dict[str, obj
     operations = probes(picks)
     samples: dict[str, list[float]] = {name: [] for name in operations}
     database = await Database.open(path)
+    await database.checkpoint_in_a_job()  # as `posukk run` does; its job runs between the jobs
     try:
         texts = Texts.load()
         first_tick = await timed_job(database, materialise_reminders(database, texts, NOW))
+        await database.checkpoint_aside()
         for round_ in range(ROUNDS):
             for name, work in operations.items():
                 samples[name].append(await sample_ms(database, work, round_))
         day, ticks_in_day = await a_day_of_ticks(database, texts, path)
+        await database.checkpoint_aside()
         jobs = await other_jobs(database, texts, path.parent)
     finally:
         await database.close()
