@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 ROUND_TRIP = 0.5
 """Seconds a platform may take to answer with the lane still at full rate, when the number of
 sends under way is derived from the rate (Telegram from Indonesia: 100-300 ms)."""
-MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 512
+MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 100
+"""The derived window stays within the HTTP clients' connection pools (python-telegram-bot's 256,
+shared with the answers sent straight back; httpx's 100 for WhatsApp): a send beyond the pool
+waits for a connection and fails after the pool's timeout (1 s in python-telegram-bot)."""
 
 
 @dataclass(frozen=True)
