@@ -22,10 +22,12 @@ log = logging.getLogger(__name__)
 ROUND_TRIP = 0.5
 """Seconds a platform may take to answer with the lane still at full rate, when the number of
 sends under way is derived from the rate (Telegram from Indonesia: 100-300 ms)."""
-MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 100
-"""The derived window stays within the HTTP clients' connection pools (python-telegram-bot's 256,
-shared with the answers sent straight back; httpx's 100 for WhatsApp): a send beyond the pool
-waits for a connection and fails after the pool's timeout (1 s in python-telegram-bot)."""
+MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 40
+"""The derived window covers the default rates at half-second answers (15 on Telegram, 40 on
+WhatsApp) and no more: the sends share the event loop with the answers to people writing in, and
+with 100 under way a flat-out broadcast made their p99 seconds (`bench.broadcast`). It also stays
+well within the HTTP clients' connection pools (python-telegram-bot's 256, httpx's 100), beyond
+which a send waits for a connection and fails after the pool's timeout."""
 
 
 @dataclass(frozen=True)
