@@ -95,11 +95,6 @@ class Lane:
         since_last = self.monotonic() - self.last_to_chat.get(chat, -math.inf)
         return max(0.0, interval - since_last)
 
-    @property
-    def under_way(self) -> int:
-        """Sends started and not finished."""
-        return len(self._under_way)
-
     async def start(self, chat: str, send: Callable[[], Awaitable[None]], *, bulk: bool) -> bool:
         """Start `send` (the platform call and the writing of its outcome) at the next paced
         moment, once fewer than the window are under way; False (and nothing started) if the
