@@ -92,6 +92,16 @@ class Database(ABC):
         """Apply every numbered migration not yet recorded; returns the versions applied."""
 
     @abstractmethod
+    async def checkpoint_in_a_job(self) -> None:
+        """From now on commits leave the write-ahead log to `checkpoint_aside` (SQLite; nothing
+        to do on PostgreSQL, whose server checkpoints by itself)."""
+
+    @abstractmethod
+    async def checkpoint_aside(self) -> None:
+        """Copy the write-ahead log into the database file without holding up a transaction
+        (SQLite; nothing to do on PostgreSQL)."""
+
+    @abstractmethod
     async def checkpoint(self) -> None:
         """After an erasure: make erased data gone from the disk too, where the backend can."""
 

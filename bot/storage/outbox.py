@@ -11,7 +11,7 @@ import datetime as dt
 from bot.base import keys
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
-from bot.storage.records import OutboxMessage
+from bot.storage.records import OutboxMessage, SentMark
 from bot.storage.sql import Connection
 
 
@@ -162,6 +162,14 @@ class OutboxRepository:
             "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL,"
             " last_error = NULL, platform_message_id = ? WHERE id = ?",
             (to_db(now), platform_message_id, message_id),
+        )
+
+    async def mark_all_sent(self, marks: list[SentMark]) -> None:
+        """`mark_sent` for several rows at once (sends that finished together)."""
+        await self._db.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL,"
+            " last_error = NULL, platform_message_id = ? WHERE id = ?",
+            [(to_db(mark.at), mark.platform_message_id, mark.message_id) for mark in marks],
         )
 
     async def replace_unsent(self, message_id: int, payload: str, now: dt.datetime) -> bool:

@@ -194,6 +194,12 @@ class PostgresDatabase(Database):
         """Nothing to do here: PostgreSQL reclaims the space of deleted rows with autovacuum,
         and a backup made afterwards holds none of them."""
 
+    async def checkpoint_in_a_job(self) -> None:
+        """Nothing to do: the server checkpoints by itself, outside our transactions."""
+
+    async def checkpoint_aside(self) -> None:
+        """Nothing to do (see `checkpoint_in_a_job`)."""
+
     async def try_hold(self, name: str) -> bool:
         return await self._locks.try_hold(name)
 
