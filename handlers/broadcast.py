@@ -229,6 +229,7 @@ async def ask_preview(ctx: StepContext) -> Reply:
         text=text,
         choices=tuple(choices),
         photo=str(ctx.settings.data_dir / str(photo)) if photo else None,
+        language=ctx.language,
     )
 
 

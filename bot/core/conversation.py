@@ -115,6 +115,7 @@ class StepContext:
             request=request,
             request_label=label,
             document=document,
+            language=self.language,
         )
 
     def choice(self, token: str, label_key: str) -> Choice:

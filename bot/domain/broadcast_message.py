@@ -68,6 +68,7 @@ async def recipient_messages(
                 ),
             ),
             photo=photo,
+            language=language,
         )
     return messages
 

@@ -307,6 +307,25 @@ async def tap_title(
     await taps(fake, url, user, token, expected)
 
 
+async def test_lists_number_their_rows_and_speak_the_persons_language(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    await register(fake, url, WORKER)
+    menu = next(m for m in reversed(fake.sent(WORKER)) if m.content.get("type") == "list")
+    action = menu.content["action"]
+    assert (action["button"], action["sections"][0]["title"]) == ("Pilih", "Pilihan")
+    titles = [title for _, title in fake.buttons(menu)]
+    assert [t.split(". ", 1)[0] for t in titles] == [str(n) for n in range(1, len(titles) + 1)]
+    await says(fake, url, WORKER, "/bahasa", "Pilih bahasa / Choose language")
+    await says(fake, url, WORKER, "2", "Main menu")
+    menu = fake.last_to(WORKER)
+    action = menu.content["action"]
+    assert (action["button"], action["sections"][0]["title"]) == ("Choose", "Choices")
+    number = next(t for _, t in fake.buttons(menu) if t.endswith(". My data")).split(".")[0]
+    await says(fake, url, WORKER, number, "Rudi")  # the number typed answers that row
+    assert fake.refusals == []
+
+
 async def test_a_full_incident_report_with_lists_buttons_a_location_and_a_photo(
     fake: FakeWhatsApp, url: str, settings: Settings, bot: None
 ) -> None:
