@@ -51,6 +51,7 @@ from bot.core.flood import FloodGuard, Verdict
 from bot.core.inbox import settle
 from bot.core.locks import KeyedLocks
 from bot.core.notify import queue_unsent
+from bot.core.pushed import pushed_choice
 from bot.core.receipts import Receipt, take_receipt
 from bot.domain.access import main_role
 from bot.storage.database import Database, UnitOfWork
@@ -253,6 +254,7 @@ class Engine:
         ctx = turn.ctx
         notes: list[Reply] = []
         text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
+        pushed = await self._pushed(turn, text) if text else None
         if turn.session and (turn.stale or self._expired(turn.session, ctx.now)):
             stale_flow = turn.session.flow
             turn.session = None
@@ -260,7 +262,9 @@ class Engine:
             if stale_flow != MENU_FLOW:
                 notes.append(ctx.reply("session.restarted" if turn.stale else "session.expired"))
             standing = inbound.choice and await self._standing_offer(ctx, inbound.choice)
-            if (inbound.choice is not None and not standing) or (text or "").isdigit():
+            if (inbound.choice is not None and not standing) or (
+                (text or "").isdigit() and pushed is None
+            ):
                 # A tap or a number answered the old question: start afresh instead of guessing.
                 fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
                 return notes + await self._start_flow(turn, fresh)
@@ -300,13 +304,12 @@ class Engine:
             if inbound.choice not in {option["token"] for option in offered}:
                 standing = await self._standing_offer(ctx, inbound.choice)
                 if standing is not None:
-                    result = await standing(ctx, inbound.choice)
-                    if isinstance(result, Reply):
-                        return [*notes, result, await self._ask(turn)]
-                    return notes + await self._apply(turn, result)
+                    return notes + await self._take_standing(turn, standing, inbound.choice)
                 log.warning("rejecting a choice token that was not offered")
                 return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
             answer = Answer(choice=inbound.choice)
+        elif pushed is not None and (standing := self.conversations.standing(pushed)):
+            return notes + await self._take_standing(turn, standing, pushed)
         else:
             matched = match_offered(text, offered) if text else None
             answer = Answer(
@@ -335,6 +338,25 @@ class Engine:
         if turn.session is not None and turn.session.flow == CONSENT_FLOW:
             return [await self._ask(turn)]
         return await self._start_flow(turn, CONSENT_FLOW)
+
+    async def _pushed(self, turn: _Turn, text: str) -> str | None:
+        """The token of a choice in the latest message the bot sent on its own that `text`
+        answers, when that message came after the conversation last spoke."""
+        user = turn.ctx.user
+        if user is None or commands.parse(text) is not None:
+            return None
+        since = turn.session.updated_at if turn.session else None
+        chosen = await pushed_choice(turn.ctx.uow, user.id, since, text, turn.ctx.now)
+        return chosen.token if chosen else None
+
+    async def _take_standing(
+        self, turn: _Turn, handler: StandingHandler, token: str
+    ) -> list[Reply]:
+        """A standing offer taken: its answer and the current question again, or its flow."""
+        result = await handler(turn.ctx, token)
+        if isinstance(result, Reply):
+            return [result, await self._ask(turn)]
+        return await self._apply(turn, result)
 
     async def _standing_offer(self, ctx: StepContext, token: str) -> StandingHandler | None:
         """The handler of a button from a message the bot sent on its own, if still valid."""

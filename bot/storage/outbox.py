@@ -164,6 +164,18 @@ class OutboxRepository:
             (to_db(now), platform_message_id, message_id),
         )
 
+    async def pushed_since(
+        self, user_id: int, since: dt.datetime | None, limit: int = 20
+    ) -> list[str]:
+        """The payloads of the messages the bot sent `user_id` on its own (not replies to their
+        messages) after `since`, newest first, at most `limit`."""
+        async with self._db.execute(
+            "SELECT payload FROM outbox WHERE user_id = ? AND status = 'sent' AND sent_at > ?"
+            " AND kind <> 'reply' ORDER BY sent_at DESC, id DESC LIMIT ?",
+            (user_id, to_db(since) if since else "", limit),
+        ) as cursor:
+            return [str(row["payload"]) for row in await cursor.fetchall()]
+
     async def replace_unsent(self, message_id: int, payload: str, now: dt.datetime) -> bool:
         """Put a new payload in a row nobody has taken yet; False if it is sent or in flight."""
         cursor = await self._db.execute(

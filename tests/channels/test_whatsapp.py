@@ -27,10 +27,12 @@ from bot.base.texts import Texts
 from bot.channels.whatsapp import WhatsAppChannel, split_updates
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox
+from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.storage.records import Role
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
+from scheduler.reminders import materialise_reminders
 from tests.channels.conftest import start_bot
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
@@ -323,6 +325,33 @@ async def test_lists_number_their_rows_and_speak_the_persons_language(
     assert (action["button"], action["sections"][0]["title"]) == ("Choose", "Choices")
     number = next(t for _, t in fake.buttons(menu) if t.endswith(". My data")).split(".")[0]
     await says(fake, url, WORKER, number, "Rudi")  # the number typed answers that row
+    assert fake.refusals == []
+
+
+async def test_a_reminder_answered_by_typing_1_while_in_first_aid(
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    await register(fake, url, WORKER)
+    await says(fake, url, WORKER, "/p3k", "Pilih jenis cedera")
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            group = await uow.groups.by_code(FISHERMEN_CODE)
+            assert group is not None
+            soon = utc_now() + dt.timedelta(minutes=90)
+            meeting = NewActivity(
+                group.id, "rutin", "Pertemuan bulanan", "balai", soon, "once", "all"
+            )
+            await uow.activities.create(meeting, 1, utc_now())
+        assert await materialise_reminders(database, Texts.load(), utc_now()) > 0
+    finally:
+        await database.close()
+    await fake.wait_for(lambda: "Pertemuan bulanan" in fake.texts_to(WORKER)[-1])
+    before = len(fake.texts_to(WORKER))
+    await says(fake, url, WORKER, "1", "Tercatat: Hadir di Pertemuan bulanan")
+    await fake.wait_for(lambda: "Pilih jenis cedera" in fake.texts_to(WORKER)[-1])
+    assert len(fake.texts_to(WORKER)) - before == 2, "the answer, then the /p3k question again"
+    assert rows(settings, "SELECT answer FROM rsvps") == [("yes",)]
     assert fake.refusals == []
 
 
