@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from content.knowledge import CACHE_PREFIX, Knowledge, content_hash
+from content.normalise import clear_caches, stem
 
 MESSAGES = ("sy kna kail di jari", "digigit ular", "ada yg jual jaring bekas?", "ubur2")
 
@@ -60,3 +61,22 @@ def test_an_unreadable_cache_is_trained_again_and_other_contents_cache_goes(
 
 def test_the_same_content_is_built_once_per_process() -> None:
     assert Knowledge.load() is Knowledge.load()
+
+
+def test_the_roots_found_while_training_are_kept_and_read_back(
+    cached: Path, tmp_path: Path
+) -> None:
+    """A new process takes the roots from the file instead of stemming the content again: a root
+    changed in the file is the root it uses."""
+    with np.load(cached) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    words, roots = str(arrays["words"]).split("\n"), str(arrays["roots"]).split("\n")
+    assert roots[words.index("tertusuk")] == "tusuk"
+    roots[words.index("tertusuk")] = "tertusuk-from-cache"
+    np.savez(tmp_path / cached.name, **{**arrays, "roots": np.array("\n".join(roots))})
+    clear_caches()
+    try:
+        Knowledge.build(tmp_path)
+        assert stem("tertusuk") == "tertusuk-from-cache"
+    finally:
+        clear_caches()
