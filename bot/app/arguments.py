@@ -95,9 +95,17 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     contacts.add_argument("--hospital-phone")
 
     actions.add_parser("groups", help="list groups with their join codes")
-    qr = actions.add_parser("qr", help="write a printable QR poster with a group's Telegram link")
+    qr = actions.add_parser("qr", help="write a printable QR poster with a group's join link")
     qr.add_argument("--group", required=True, help="join code of the group")
-    qr.add_argument("--out", type=Path, help="PNG file (default: posukk-<CODE>.png here)")
+    qr.add_argument(
+        "--app",
+        choices=("telegram", "whatsapp"),
+        default="telegram",
+        help="which app the link opens (default: telegram)",
+    )
+    qr.add_argument(
+        "--out", type=Path, help="PNG file (default: posukk-<CODE>.png, -wa.png for WhatsApp)"
+    )
 
     actions.add_parser("users", help="list registered people with their groups and roles")
 

@@ -278,9 +278,12 @@ class Engine:
             return notes + await self._command(turn, *command)
         if ctx.user is None:
             if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
-                # Help first: an injury typed before registering gets first aid, registration
-                # is offered after.
-                helped = await self.conversations.newcomer_first_aid(ctx, text) if text else None
+                # A group's code from a join link registers into it; otherwise help first: an
+                # injury typed before registering gets first aid, registration is offered after.
+                joining = await self.conversations.newcomer_code(ctx, text) if text else None
+                helped = joining or (
+                    await self.conversations.newcomer_first_aid(ctx, text) if text else None
+                )
                 if helped is not None:
                     return notes + await self._apply(turn, helped)
                 return notes + await self._start_flow(turn, REGISTRATION_FLOW)

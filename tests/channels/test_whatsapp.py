@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import socket
 import sqlite3
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,10 @@ from bot.base.texts import Texts
 from bot.channels.whatsapp import WhatsAppChannel, split_updates
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox
+from bot.domain.joinlinks import whatsapp_join_link
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
-from bot.storage.records import Role
+from bot.storage.records import Group, Role
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
 from scheduler.reminders import materialise_reminders
@@ -326,6 +328,38 @@ async def test_lists_number_their_rows_and_speak_the_persons_language(
     number = next(t for _, t in fake.buttons(menu) if t.endswith(". My data")).split(".")[0]
     await says(fake, url, WORKER, number, "Rudi")  # the number typed answers that row
     assert fake.refusals == []
+
+
+async def test_a_wa_me_join_link_registers_into_its_group(
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    link = whatsapp_join_link("+62 811 5000 123", await group_by_code(settings, FISHERMEN_CODE))
+    text = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["text"][0]
+    assert text == f"DAFTAR {FISHERMEN_CODE}", "what WhatsApp writes for the person to send"
+    await says(fake, url, WORKER, text, "Pilih bahasa")
+    await taps(fake, url, WORKER, "lang:id", "Apakah Anda setuju?")
+    await taps(fake, url, WORKER, "consent:yes", "Siapa nama Anda?")
+    await says(fake, url, WORKER, WORKER.name, "Nomor HP Anda?")
+    await says(fake, url, WORKER, "0812 3456 7890", "sudah masuk grup")
+    assert not any("kode" in t.lower() and "?" in t for t in fake.texts_to(WORKER)[-2:])
+    joined = rows(
+        settings,
+        "SELECT g.join_code FROM memberships JOIN pos_groups g ON g.id = memberships.group_id"
+        " JOIN users ON users.id = memberships.user_id WHERE users.name = ?",
+        WORKER.name,
+    )
+    assert joined == [(FISHERMEN_CODE,)]
+
+
+async def group_by_code(settings: Settings, code: str) -> Group:
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            group = await uow.groups.by_code(code)
+    finally:
+        await database.close()
+    assert group is not None
+    return group
 
 
 async def test_a_reminder_answered_by_typing_1_while_in_first_aid(

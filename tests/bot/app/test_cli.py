@@ -197,12 +197,30 @@ def test_admin_prints_join_links_and_writes_a_qr_poster(tmp_path: Path) -> None:
 
     db = str(tmp_path / "qr.sqlite3")
     posukk("chat", "--db", db, stdin="/keluar\n")
-    env = {**os.environ, "POSUKK_TELEGRAM_BOT_USERNAME": "PosUkkBot"}
+    assert (
+        posukk("admin", "--db", db, "qr", "--group", "BTG7K2", "--app", "whatsapp").returncode == 2
+    )
+    env = {
+        **os.environ,
+        "POSUKK_TELEGRAM_BOT_USERNAME": "PosUkkBot",
+        "POSUKK_WHATSAPP_NUMBER": "+62 811-5000-123",
+    }
     listing = subprocess.run(
         [sys.executable, "-m", "bot.app.cli", "admin", "--db", db, "groups"],
         capture_output=True, text=True, env=env, check=True,
     )  # fmt: skip
-    assert "https://t.me/PosUkkBot?start=BTG7K2" in listing.stdout
+    fishermen = next(line for line in listing.stdout.splitlines() if "BTG7K2" in line)
+    assert "https://t.me/PosUkkBot?start=BTG7K2" in fishermen
+    assert "https://wa.me/628115000123?text=DAFTAR%20BTG7K2" in fishermen
+    wa_poster = tmp_path / "poster-wa.png"
+    command = ["admin", "--db", db, "qr", "--group", "BTG7K2", "--app", "whatsapp"]
+    made = subprocess.run(
+        [sys.executable, "-m", "bot.app.cli", *command, "--out", str(wa_poster)],
+        capture_output=True, text=True, env=env, check=True,
+    )  # fmt: skip
+    assert made.stdout.startswith("https://wa.me/628115000123?text=DAFTAR%20BTG7K2\n")
+    with Image.open(wa_poster) as image:
+        assert image.width >= 300
     poster = tmp_path / "poster.png"
     command = ["admin", "--db", db, "qr", "--group", "BTG7K2", "--out", str(poster)]
     made = subprocess.run(
