@@ -176,6 +176,20 @@ class OutboxRepository:
         ) as cursor:
             return [str(row["payload"]) for row in await cursor.fetchall()]
 
+    async def rerouted(self, message_id: int, user_id: int, failed: Channel, error: str) -> None:
+        """The person moved to another app after `message_id` found them unreachable on
+        `failed`: the row says so, and it and every row of theirs claimed with it are free to be
+        taken again at once (for the app messages now go to)."""
+        await self._db.execute(
+            "UPDATE outbox SET rerouted_from = ?, last_error = ? WHERE id = ?",
+            (failed.value, error, message_id),
+        )
+        await self._db.execute(
+            "UPDATE outbox SET claimed_until = NULL"
+            " WHERE user_id = ? AND status = 'pending' AND claimed_until IS NOT NULL",
+            (user_id,),
+        )
+
     async def replace_unsent(self, message_id: int, payload: str, now: dt.datetime) -> bool:
         """Put a new payload in a row nobody has taken yet; False if it is sent or in flight."""
         cursor = await self._db.execute(

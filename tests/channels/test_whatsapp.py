@@ -493,6 +493,33 @@ async def test_the_kader_links_her_whatsapp_to_her_telegram_account(
     ]
 
 
+async def test_a_kader_gone_from_whatsapp_is_told_on_her_linked_telegram_once(
+    fake: FakeWhatsApp, url: str, settings: Settings
+) -> None:
+    async with with_telegram(settings) as telegram:
+        telegram.send_text(TELEGRAM_KADER, "/tautkan")
+        await telegram.wait_for(lambda: any("/tautkan " in t for t in telegram.texts_to(7001)))
+        code = next(t for t in telegram.texts_to(7001) if "/tautkan " in t).split()[3]
+        await says(fake, url, KADER, f"/tautkan {code}", "Sambungkan akun ini dengan akun Sari")
+        await taps(fake, url, KADER, "link:yes", "Tersambung")
+        await says(fake, url, KADER, "/anggota", "Sari")  # WhatsApp is now where she is
+        assert rows(settings, "SELECT channel FROM users WHERE name = 'Sari'") == [("whatsapp",)]
+        before = len(telegram.texts_to(7001))
+        fake.fail(131026, to=KADER, count=5)
+        await register(fake, url, WORKER)  # the kader's "new member" notice
+        await telegram.wait_for(
+            lambda: any(WORKER.name in t for t in telegram.texts_to(7001)[before:])
+        )
+    (refusal,) = [r for r in fake.refusals if r.injected]
+    assert refusal.code == 131026, "tried once on WhatsApp"
+    assert rows(settings, "SELECT channel, unreachable_at FROM users WHERE name = 'Sari'") == [
+        ("telegram", None)
+    ]
+    assert rows(settings, "SELECT rerouted_from FROM outbox WHERE rerouted_from IS NOT NULL") == [
+        ("whatsapp",)
+    ]
+
+
 async def test_a_kader_broadcasts_a_photo_to_her_group_on_whatsapp(
     fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
