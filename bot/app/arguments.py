@@ -16,7 +16,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (demo data)")
     chat.add_argument("--db", help="database file (default: the user's data directory)")
     chat.add_argument("--as", dest="persona", default="saya", help="demo persona to start as")
-    commands.add_parser("run", help="run the bot on Telegram (settings from POSUKK_* variables)")
+    commands.add_parser(
+        "run",
+        help="run the bot on Telegram and/or WhatsApp, whichever is configured"
+        " (settings from POSUKK_* variables)",
+    )
     add_admin_parser(commands)
     add_content_parsers(commands)
     export = commands.add_parser("export", help="write files for the Puskesmas")

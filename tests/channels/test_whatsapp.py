@@ -327,6 +327,7 @@ async def test_lists_number_their_rows_and_speak_the_persons_language(
     assert (action["button"], action["sections"][0]["title"]) == ("Choose", "Choices")
     number = next(t for _, t in fake.buttons(menu) if t.endswith(". My data")).split(".")[0]
     await says(fake, url, WORKER, number, "Rudi")  # the number typed answers that row
+    assert any("Apps: WhatsApp\n" in text for text in fake.texts_to(WORKER)[-3:])
     assert fake.refusals == []
 
 

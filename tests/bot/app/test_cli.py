@@ -192,6 +192,11 @@ def test_match_readable_and_content_commands() -> None:
     assert posukk("content", "evaluate", str(field_set)).stdout.startswith("238 messages: top-1 ")
 
 
+def test_run_says_it_runs_on_both_apps() -> None:
+    listed = posukk("--help").stdout
+    assert "run the bot on Telegram and/or WhatsApp" in " ".join(listed.split())
+
+
 def test_admin_prints_join_links_and_writes_a_qr_poster(tmp_path: Path) -> None:
     from PIL import Image
 
