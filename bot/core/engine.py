@@ -51,7 +51,7 @@ from bot.core.flood import FloodGuard, Verdict
 from bot.core.inbox import settle
 from bot.core.locks import KeyedLocks
 from bot.core.notify import queue_unsent
-from bot.core.pushed import pushed_choice
+from bot.core.pushed import Pushed, pushed_choice
 from bot.core.receipts import Receipt, take_receipt
 from bot.domain.access import main_role
 from bot.storage.database import Database, UnitOfWork
@@ -85,6 +85,9 @@ class _Turn:
     session: Session | None
     stale: bool = False
     """The stored draft no longer fits its flow: the flow starts over."""
+    spoke_at: dt.datetime | None = None
+    """When the conversation last spoke, if later than now: just after a pushed message it
+    answered, or as the stored session says (this time never goes back)."""
 
 
 def _always_answered(inbound: Inbound) -> bool:
@@ -242,7 +245,7 @@ class Engine:
             group=group,
             settings=self.settings,
         )
-        turn = _Turn(ctx, session)
+        turn = _Turn(ctx, session, spoke_at=session.updated_at if session else None)
         if session is not None:
             try:
                 ctx.draft = self.flows[session.flow].draft.model_validate(session.draft)
@@ -311,8 +314,9 @@ class Engine:
                 log.warning("rejecting a choice token that was not offered")
                 return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
             answer = Answer(choice=inbound.choice)
-        elif pushed is not None and (standing := self.conversations.standing(pushed)):
-            return notes + await self._take_standing(turn, standing, pushed)
+        elif pushed is not None and (standing := self.conversations.standing(pushed.choice.token)):
+            turn.spoke_at = max(turn.spoke_at or ctx.now, pushed.answered_until)
+            return notes + await self._take_standing(turn, standing, pushed.choice.token)
         else:
             matched = match_offered(text, offered) if text else None
             answer = Answer(
@@ -342,15 +346,14 @@ class Engine:
             return [await self._ask(turn)]
         return await self._start_flow(turn, CONSENT_FLOW)
 
-    async def _pushed(self, turn: _Turn, text: str) -> str | None:
-        """The token of a choice in the latest message the bot sent on its own that `text`
-        answers, when that message came after the conversation last spoke."""
+    async def _pushed(self, turn: _Turn, text: str) -> Pushed | None:
+        """The choice in the latest message the bot sent on its own that `text` answers, when
+        that message came after the conversation last spoke."""
         user = turn.ctx.user
         if user is None or commands.parse(text) is not None:
             return None
         since = turn.session.updated_at if turn.session else None
-        chosen = await pushed_choice(turn.ctx.uow, user.id, since, text, turn.ctx.now)
-        return chosen.token if chosen else None
+        return await pushed_choice(turn.ctx.uow, user.id, since, text, turn.ctx.now)
 
     async def _take_standing(
         self, turn: _Turn, handler: StandingHandler, token: str
@@ -482,7 +485,7 @@ class Engine:
         else:
             turn.session.draft = ctx.draft.model_dump(mode="json", exclude_unset=True)
             turn.session.language = ctx.language
-            turn.session.updated_at = ctx.now
+            turn.session.updated_at = max(ctx.now, turn.spoke_at or ctx.now)
             await ctx.uow.sessions.save(channel, platform_id, turn.session)
         if ctx.user is not None:
             await ctx.uow.users.touch(ctx.user.id, ctx.now)

@@ -166,15 +166,19 @@ class OutboxRepository:
 
     async def pushed_since(
         self, user_id: int, since: dt.datetime | None, limit: int = 20
-    ) -> list[str]:
-        """The payloads of the messages the bot sent `user_id` on its own (not replies to their
-        messages) after `since`, newest first, at most `limit`."""
+    ) -> list[tuple[str, dt.datetime]]:
+        """The payloads and times of the messages the bot sent `user_id` on its own (not
+        replies to their messages) since `since` (the same second counts: times are kept to the
+        second, and such a message went out after the reply of that moment), newest first, at
+        most `limit`."""
         async with self._db.execute(
-            "SELECT payload FROM outbox WHERE user_id = ? AND status = 'sent' AND sent_at > ?"
-            " AND kind <> 'reply' ORDER BY sent_at DESC, id DESC LIMIT ?",
+            "SELECT payload, sent_at FROM outbox WHERE user_id = ? AND status = 'sent'"
+            " AND sent_at >= ? AND kind <> 'reply' ORDER BY sent_at DESC, id DESC LIMIT ?",
             (user_id, to_db(since) if since else "", limit),
         ) as cursor:
-            return [str(row["payload"]) for row in await cursor.fetchall()]
+            return [
+                (str(row["payload"]), from_db(row["sent_at"])) for row in await cursor.fetchall()
+            ]
 
     async def rerouted(self, message_id: int, user_id: int, failed: Channel, error: str) -> None:
         """The person moved to another app after `message_id` found them unreachable on

@@ -503,7 +503,8 @@ async def test_a_kader_gone_from_whatsapp_is_told_on_her_linked_telegram_once(
         code = next(t for t in telegram.texts_to(7001) if "/tautkan " in t).split()[3]
         await says(fake, url, KADER, f"/tautkan {code}", "Sambungkan akun ini dengan akun Sari")
         await taps(fake, url, KADER, "link:yes", "Tersambung")
-        await says(fake, url, KADER, "/anggota", "Sari")  # WhatsApp is now where she is
+        await says(fake, url, KADER, "/anggota", "Menu utama")  # WhatsApp is where she is now
+        await fake.wait_for(lambda: rows(settings, "SELECT COUNT(*) FROM inbox") == [(0,)])
         assert rows(settings, "SELECT channel FROM users WHERE name = 'Sari'") == [("whatsapp",)]
         before = len(telegram.texts_to(7001))
         fake.fail(131026, to=KADER, count=5)
