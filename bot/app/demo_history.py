@@ -40,6 +40,8 @@ terminal chat shows no one's WhatsApp, so their messages stay out of the demo's 
 STEP = dt.timedelta(seconds=20)
 """Between two messages of one conversation."""
 MAX_TURNS = 25
+DELIVERY_PASSES = 100
+"""Each pass delivers a batch per app; a moment of the history needs a few at most."""
 
 FISHERMEN_MEMBERS = (
     "Pak Hasan", "Pak Amir", "Udin", "Pak Jufri", "Rusdi", "Pak Baco", "Ilham", "Pak Syamsul",
@@ -268,8 +270,10 @@ class DemoHistory:
     async def _at(self, moment: dt.datetime) -> None:
         """Walk the clock to `moment` (never back), delivering what falls due on the way."""
         self.clock.now = max(self.clock.now, moment)
-        while (await self.delivery.deliver_all()).handled:
-            pass
+        for _ in range(DELIVERY_PASSES):
+            if not (await self.delivery.deliver_all()).handled:
+                return
+        raise RuntimeError("the demo history's outbox does not empty")
 
     async def _say(
         self, who: str, *, text: str | None = None, choice: str | None = None
