@@ -18,7 +18,8 @@ from content.concepts import load_vocabulary
 from content.loader import load_topics
 from content.matcher import Matcher
 from content.normalise import known_stems, remember_stems
-from content.schema import Category, Localized, Topic
+from content.packs import Pack, load_packs
+from content.schema import Category, Localized, Sector, Topic
 
 HERE = Path(__file__).parent
 TRAINING_FILE = HERE / "training" / "messages.jsonl"
@@ -31,6 +32,8 @@ _LOADED: dict[str, Knowledge] = {}
 class Knowledge:
     topics: Mapping[str, Topic]
     matcher: Matcher
+    packs: Mapping[str, Pack]
+    """The card packs (`packs.yaml`), by id."""
 
     @classmethod
     def load(cls, cache_dir: Path | None = None) -> Knowledge:
@@ -53,12 +56,16 @@ class Knowledge:
         matcher = Matcher(topics, vocabulary, examples, trained=cached)
         if cache_dir and cached is None:
             _write_cache(cache_dir, digest, matcher.classifier)
-        return cls(topics, matcher)
+        return cls(topics, matcher, load_packs(topics))
 
     def in_category(self, category: Category) -> list[Topic]:
         return sorted(
             (t for t in self.topics.values() if t.category is category), key=lambda t: t.title.id
         )
+
+    def pack_for(self, sector: Sector) -> Pack | None:
+        """The pack of a trade, if it has one."""
+        return next((p for p in self.packs.values() if p.sector is sector), None)
 
     def sign_label(self, concept_id: str) -> Localized:
         return self.matcher.finder.concepts[concept_id].label

@@ -18,11 +18,13 @@ from handlers.achievement import show_achievement
 from handlers.area_summary import show_summary
 from handlers.away import come_back, go_away
 from handlers.broadcast_history import open_broadcasts
+from handlers.cards import show_booklet, show_packs
 from handlers.group import join_by_code
 from handlers.members import show_groups, show_members
 from handlers.my_data import show_my_data
 from handlers.registration import RegistrationDraft
 from handlers.sos import start_sos
+from handlers.web_link import send_web_link
 
 
 def _start(flow: str) -> CommandRun:
@@ -45,6 +47,8 @@ async def _help(ctx: StepContext, args: str) -> Outcome:
 RUNS: dict[str, CommandRun] = {
     "p3k": _start("browse"),
     "sos": _sos,
+    "kartu": show_packs,
+    "buku": show_booklet,
     "lapor": _start("report"),
     "laporan": _start("reports"),
     "anggota": show_members,
@@ -52,6 +56,7 @@ RUNS: dict[str, CommandRun] = {
     "capaian": show_achievement,
     "daftargrup": show_groups,
     "ringkasan": show_summary,
+    "web": send_web_link,
     "grup": _start("group"),
     "kegiatan": _start("activities"),
     "pergi": go_away,

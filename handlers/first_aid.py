@@ -30,6 +30,7 @@ from content.knowledge import pick
 from content.matcher import Triage
 from content.normalise import words
 from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
+from handlers.cards import save_card
 from handlers.emergency import emergency_card, reader_steps
 from handlers.report_draft import ReportDraft
 from handlers.report_words import take_words
@@ -262,6 +263,7 @@ async def ask_what_next(ctx: StepContext) -> Reply:
         ctx.choice("fa:jangan", "first_aid.show_jangan"),
         ctx.choice("fa:other", "first_aid.other"),
         ctx.choice("fa:full", "first_aid.full_label"),
+        ctx.choice("fa:card", "first_aid.save_card"),
     ]
     if ctx.user is None:
         choices.append(ctx.choice("fa:register", "first_aid.register"))
@@ -306,6 +308,8 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
             )
         case "fa:full":
             return Goto("what_next", [full_card(ctx, topic)])
+        case "fa:card":
+            return Goto("what_next", save_card(ctx, topic))
         case "fa:other":
             return Goto("other")
         case "fa:register" if not registered:

@@ -25,7 +25,7 @@ from bot.core.conversation import (
     Step,
     StepContext,
 )
-from bot.domain.access import Action, allowed, groups_in_scope, names_anonymous_reporters
+from bot.domain.access import names_anonymous_reporters
 from bot.domain.incident_codes import STATUSES
 from bot.domain.incident_text import (
     ACTION_EFFECT,
@@ -34,18 +34,23 @@ from bot.domain.incident_text import (
     reporter_phone,
     victim_label,
 )
+from bot.reports import incident_list
 from bot.reports.exports import Export, collect_reports, export_bytes, file_name
-from bot.storage.incidents import Incident, IncidentFilter
+from bot.reports.incident_list import (
+    KINDS,
+    PERIODS,
+    ReportFilters,
+    export_days,
+    find_reports,
+    narrowed,
+)
+from bot.storage.incidents import Incident
 from bot.storage.records import Group, User
 from content.schema import Sector, Topic
 from handlers.incident_alerts import apply_action
 
-EARLIEST = dt.date(2020, 1, 1)
-"""Where an export of "all" reports starts: before any Pos UKK used this bot."""
 MINE_LIMIT = 10
 LISTED = 6
-PERIODS = ("open", "30d", "month", "last_month", "all")
-"""`open`: every report not closed yet, whenever it came; the others: all reports of a period."""
 FILTERS = ("period", "group", "sector", "kind")
 
 
@@ -66,62 +71,17 @@ def _draft(ctx: StepContext) -> ReportsDraft:
 
 
 async def handled_groups(ctx: StepContext) -> list[Group]:
-    return [
-        g
-        for g in await groups_in_scope(ctx.uow, ctx.grants)
-        if allowed(ctx.grants, Action.HANDLE_INCIDENTS, g)
-    ]
+    return await incident_list.handled_groups(ctx.uow, ctx.grants)
 
 
-def _month_start(local: dt.datetime) -> dt.datetime:
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def period_bounds(
-    period: str, now: dt.datetime, zone: str
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """(since, until) of a period in the time zone `zone`; None where it is open-ended."""
-    local = now.astimezone(ZoneInfo(zone))
-    if period == "30d":
-        return now - dt.timedelta(days=30), None
-    if period == "month":
-        return _month_start(local), None
-    if period == "last_month":
-        this_month = _month_start(local)
-        return _month_start(this_month - dt.timedelta(days=1)), this_month
-    return None, None
-
-
-async def _filtered_groups(ctx: StepContext) -> list[Group]:
-    """The groups in scope, narrowed by the group and sector filters chosen."""
-    groups = await handled_groups(ctx)
+def _filters(ctx: StepContext) -> ReportFilters:
     draft = _draft(ctx)
-    if draft.group:
-        groups = [g for g in groups if g.id == draft.group]
-    if draft.sector:
-        groups = [g for g in groups if g.sector == draft.sector]
-    return groups
+    return ReportFilters(draft.period or "open", draft.group, draft.sector, draft.kind)
 
 
 async def _in_scope(ctx: StepContext) -> list[Incident]:
-    """The reports of the chosen period, newest first; "this month" is each group's own."""
-    draft = _draft(ctx)
-    period = draft.period or "open"
-    by_zone: dict[str, list[int]] = {}
-    for group in await _filtered_groups(ctx):
-        by_zone.setdefault(group.timezone, []).append(group.id)
-    found = []
-    for zone, group_ids in by_zone.items():
-        since, until = period_bounds(period, ctx.now, zone)
-        where = IncidentFilter(
-            group_ids=group_ids,
-            since=since,
-            until=until,
-            statuses=[s for s in STATUSES if s != "closed"] if period == "open" else (),
-            kind=draft.kind,
-        )
-        found += await ctx.uow.incidents.find(where)
-    return sorted(found, key=lambda incident: incident.id, reverse=True)
+    """The reports of the chosen filters, newest first."""
+    return await find_reports(ctx.uow, await handled_groups(ctx), _filters(ctx), ctx.now)
 
 
 async def _reporters(ctx: StepContext, incidents: list[Incident]) -> dict[int, User]:
@@ -201,11 +161,8 @@ async def take_list(ctx: StepContext, answer: Answer) -> Outcome:
 
 async def _export(ctx: StepContext) -> Reply:
     """The reports of the chosen period and groups as an Excel file (with the LBKP-1 sheet)."""
-    groups = await _filtered_groups(ctx)
-    since, until = period_bounds(_draft(ctx).period or "all", ctx.now, ctx.timezone)
-    today = ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
-    first = since.date() if since else EARLIEST
-    last = (until - dt.timedelta(days=1)).date() if until else today
+    groups = narrowed(await handled_groups(ctx), _filters(ctx))
+    first, last = export_days(_draft(ctx).period or "all", ctx.now, ctx.timezone)
     named = [g.id for g in groups if names_anonymous_reporters(ctx.grants, g)]
     export = await collect_reports(ctx.uow, groups, first, last, named)
     folder = ctx.settings.data_dir / "exports"
@@ -269,7 +226,7 @@ async def _values(ctx: StepContext) -> list[Choice]:
         return [Choice(token=f"rv:v:{g.id}", label=g.name[:24]) for g in groups]
     if dimension == "sector":
         return [ctx.choice(f"rv:v:{s.value}", f"reports.sector_{s.value}") for s in Sector]
-    return [ctx.choice(f"rv:v:{k}", f"incident.kind_{k}") for k in ("injury", "near_miss")]
+    return [ctx.choice(f"rv:v:{k}", f"incident.kind_{k}") for k in KINDS]
 
 
 async def ask_filter_value(ctx: StepContext) -> Reply:

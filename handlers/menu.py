@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.base.models import Reply
 from bot.core.conversation import MENU_FLOW, Answer, Finish, Flow, Outcome, Retry, Step, StepContext
-from handlers.away import absence_days, start_away
+from handlers.away import absence_days, going_to_sea, start_away
 from handlers.commands import menu_entries, run_command
 from handlers.first_aid import GREETING, answer_triage, not_understood
 from handlers.rsvp import typed_rsvp
@@ -27,7 +27,7 @@ async def take_menu(ctx: StepContext, answer: Answer) -> Outcome:
             return Finish([rsvp])
         days = absence_days(answer.text)
         if days is not None:
-            return start_away(days)
+            return start_away(days, at_sea=going_to_sea(answer.text))
         triage = ctx.knowledge.matcher.triage(answer.text)
         if not triage.topics and not triage.emergency and GREETING in triage.concepts:
             return Retry(ctx.reply("menu.greeting"))

@@ -51,6 +51,7 @@ async def forget_old_data(
         ids = await uow.privacy.forget_seen_messages(now - dt.timedelta(days=SEEN_MESSAGE_DAYS))
         in_use = await uow.privacy.photos_in_use()
         attached = await uow.privacy.attachments_in_use()
+        await uow.web_logins.forget_expired(now)
     photos = await delete_unused(data_dir, in_use)
     files = _delete_old_files(data_dir / EXPORTS, time.time() - EXPORT_FILE_SECONDS)
     files += delete_unused_attachments(data_dir, attached)

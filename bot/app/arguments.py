@@ -6,8 +6,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from bot.base.texts import LANGUAGES
 from bot.storage.records import Role
 from content.schema import Sector
+
+ALL_SECTORS = "semua"
+"""`posukk content booklet --sector semua`: every topic, in general wording."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the bot on Telegram and/or WhatsApp, whichever is configured"
         " (settings from POSUKK_* variables)",
     )
+    web = commands.add_parser(
+        "web",
+        help="serve the web dashboard (POSUKK_WEB_PORT, default 8090; POSUKK_WEB_BASE_URL)",
+    )
+    web.add_argument("--db", help="database file (default: the user's data directory)")
     add_admin_parser(commands)
     add_content_parsers(commands)
     export = commands.add_parser("export", help="write files for the Puskesmas")
@@ -160,6 +169,21 @@ def add_content_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPa
         action="store_true",
         help="also topics already signed off that still carry review notes",
     )
+    booklet = actions.add_parser(
+        "booklet", help="the printed first-aid booklet (A5 PDF) for a Pos UKK's box"
+    )
+    booklet.add_argument(
+        "--sector",
+        choices=[Sector.FISHING.value, Sector.PLANTATION.value, ALL_SECTORS],
+        default=ALL_SECTORS,
+        help="the trade whose topics and wording it has (default: every topic)",
+    )
+    booklet.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0])
+    booklet.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    booklet.add_argument(
+        "--group", help="a group's join code: its name and Puskesmas number on the booklet"
+    )
+    booklet.add_argument("--db", help="database file, for --group (default: the data directory)")
     measure = actions.add_parser("evaluate", help="triage accuracy on a labelled JSONL message set")
     measure.add_argument("path", type=Path)
     measure.add_argument(

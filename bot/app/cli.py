@@ -1,6 +1,6 @@
-"""The `posukk` command: `chat` (terminal chat with demo data), `run` (the bot), `admin` (groups
-and roles), `export` and `report` (files for the Puskesmas), `db` (backups), `match` and
-`content` (the first-aid content).
+"""The `posukk` command: `chat` (terminal chat with demo data), `run` (the bot), `web` (the web
+dashboard), `admin` (groups and roles), `export` and `report` (files for the Puskesmas), `db`
+(backups), `match` and `content` (the first-aid content).
 
 Each command imports what it needs when it runs, so `posukk --help` and `posukk match` do not
 load the chat libraries, openpyxl or matplotlib.
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app.logsafe import install_log_redaction
 
     install_log_redaction(settings)
-    if args.command in ("chat", "admin", "export", "report", "db"):  # the ones with data
+    if args.command in ("chat", "admin", "export", "report", "db", "web"):  # the ones with data
         from bot.app.private_files import keep_private
 
         keep_private(settings.data_dir)
@@ -50,6 +50,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> None:
         logging.getLogger().setLevel(logging.INFO)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # its request log holds the token
         run_forever(settings)
+    elif args.command == "web":
+        from bot.app.web import web_command
+
+        web_command(settings, args.db)
     elif args.command == "admin":
         from bot.app.admin import admin_command
 

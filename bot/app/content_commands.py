@@ -1,20 +1,24 @@
-"""`posukk match` (try the triage) and `posukk content` (check topics, list what needs review)."""
+"""`posukk match` (try the triage) and `posukk content` (check topics, list what needs review,
+print the booklet)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import textwrap
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.app.arguments import ALL_SECTORS
 from bot.app.errors import CommandError
 from bot.base.settings import Settings
+from bot.storage.records import Group
 from content.evaluation import evaluate, load_cases
 from content.knowledge import Knowledge
 from content.loader import ContentError
-from content.schema import Topic
+from content.schema import Sector, Topic
 
 REVIEW_WIDTH = 100
 
@@ -122,12 +126,43 @@ def _print_review_entry(topic: Topic, out: TextIO) -> None:
         print(f"       {source.url}", file=out)
 
 
+def write_booklet(knowledge: Knowledge, settings: Settings, args: argparse.Namespace) -> None:
+    """`posukk content booklet`: the A5 PDF for a Pos UKK's box, from the topic files."""
+    from bot.base.texts import Texts
+    from bot.reports.booklet import booklet_pdf
+
+    group = asyncio.run(_group(settings, args.db, args.group)) if args.group else None
+    sector = None if args.sector == ALL_SECTORS else Sector(args.sector)
+    pdf = booklet_pdf(settings.cache_dir, Texts.load(), args.lang, knowledge, sector, group)
+    try:
+        args.out.write_bytes(pdf.read_bytes())
+    except OSError as error:
+        raise CommandError(f"cannot write {args.out}: {error.strerror}") from error
+    print(f"ok: {args.out}", file=sys.stdout)
+
+
+async def _group(settings: Settings, db: str | None, code: str) -> Group:
+    from bot.storage.database import Database
+
+    database = await Database.open(settings.database_at(db))
+    try:
+        async with database.unit_of_work() as uow:
+            group = await uow.groups.by_code(code)
+    finally:
+        await database.close()
+    if group is None:
+        raise CommandError(f"no group with the code {code!r}")
+    return group
+
+
 def content_command(settings: Settings, args: argparse.Namespace) -> None:
     """`posukk match` and `posukk content`; a topic file that does not load is the error."""
     try:
         knowledge = Knowledge.load(settings.cache_dir)
         if args.command == "match":
             run_match(knowledge, args, sys.stdin, sys.stdout)
+        elif args.action == "booklet":
+            write_booklet(knowledge, settings, args)
         else:
             run_content(knowledge, args, sys.stdout)
     except ContentError as error:

@@ -9,6 +9,8 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 
+from starlette.types import ASGIApp
+
 from bot.app.errors import CommandError
 from bot.app.private_files import keep_private
 from bot.base.models import Channel
@@ -23,6 +25,7 @@ from bot.core.inbox import Inbox
 from bot.core.outbound import Sender
 from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
+from bot.web.app import dashboard_app
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
 from scheduler.delivery import OutboxDelivery, RateLimit
@@ -124,8 +127,11 @@ async def run_bot(
         jobs = periodic_jobs(
             database, texts, knowledge, settings, delivery.senders.keys(), worker.nudge
         )
+        dashboard = (
+            dashboard_app(database, texts, settings, knowledge) if settings.web_port else None
+        )
         async with jobs:
-            await _serve(telegram, whatsapp, inbox, worker, settings, stop, ready)
+            await _serve(telegram, whatsapp, dashboard, inbox, worker, settings, stop, ready)
     finally:
         await database.close()
 
@@ -133,6 +139,7 @@ async def run_bot(
 async def _serve(
     telegram: TelegramChannel | None,
     whatsapp: WhatsAppChannel | None,
+    dashboard: ASGIApp | None,
     inbox: Inbox,
     worker: DeliveryWorker,
     settings: Settings,
@@ -140,8 +147,8 @@ async def _serve(
     ready: asyncio.Event | None,
 ) -> None:
     """On start, what was stored before the last stop is handled first. On stop: no new
-    updates first, then the updates in hand are finished, then the delivery worker, then the
-    platforms' clients."""
+    updates first (and no dashboard pages), then the updates in hand are finished, then the
+    delivery worker, then the platforms' clients."""
     async with contextlib.AsyncExitStack() as stack:
         if telegram is not None:
             await stack.enter_async_context(_telegram_client(telegram))
@@ -156,6 +163,12 @@ async def _serve(
                 await stack.enter_async_context(_telegram_updates(telegram, inbox, settings))
             if whatsapp is not None:
                 await stack.enter_async_context(_whatsapp_webhooks(whatsapp, settings))
+            if dashboard is not None and settings.web_port is not None:
+                port = settings.web_port
+                await stack.enter_async_context(
+                    serving(dashboard, settings.web_listen, port, "web dashboard")
+                )
+                log.info("web dashboard listening on port %s", port)
         except CannotListen as error:
             raise RunError(str(error)) from error
         log.info("ready")

@@ -232,6 +232,7 @@ TOKEN_PREFIXES = {
     "leave:": "handlers/group.py",
     "link:": "handlers/linking.py",
     "phone:": "handlers/registration.py",
+    "pack:": "handlers/cards.py: a card pack",
     "profile:": "handlers/profile.py",
     "rep:": "handlers/report.py",
     "rsvp:": "scheduler/reminders.py, handlers/rsvp.py: `rsvp:<activity>:<start>:<answer>`",

@@ -21,6 +21,9 @@ from pydantic import (
 MAX_TEXT_CHARS = 4096
 """Telegram and WhatsApp both cap a text message at 4096 characters."""
 
+MAX_CAPTION_CHARS = 1024
+"""Telegram's and WhatsApp's limit for the caption of a picture."""
+
 MAX_TOKEN_BYTES = 64
 """Telegram's callback_data limit, the tightest of our channels."""
 
@@ -180,6 +183,9 @@ class Reply(BaseModel):
     """A file on disk (an export) sent after the text, as a document."""
     photo: str | None = None
     """A picture on disk (a broadcast's photo) sent before the text."""
+    caption: bool = False
+    """The text is the photo's caption: one message, the picture with its words under it (a
+    first-aid card). Without a photo, or with a text too long for a caption, it is plain text."""
     replaces: str | None = None
     """The platform's id of an earlier message this one updates in place, where the platform
     can edit messages (a broadcast's progress); elsewhere it is sent as a new message."""

@@ -20,6 +20,9 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("posukk", appauthor=False))
 
 
+WEB_DEFAULT_PORT = 8090
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="POSUKK_", env_file=".env", extra="ignore")
 
@@ -92,6 +95,14 @@ class Settings(BaseSettings):
     max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
     """The largest webhook body read (Telegram's and WhatsApp's updates are a few kilobytes);
     a larger one is refused unread."""
+    web_base_url: str | None = None
+    """The web dashboard's public address, as people open it (behind the reverse proxy: an
+    https:// address); `/web` links point there (`web_address`)."""
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    """The dashboard's port: `posukk run` serves it too when set; `posukk web` uses
+    `WEB_DEFAULT_PORT` when unset."""
+    web_listen: str = "127.0.0.1"
+    """The dashboard's address to listen on (the reverse proxy runs on the same machine)."""
     whatsapp_templates: dict[str, str] = Field(
         default={
             "reminder": "posukk_pengingat",
@@ -119,6 +130,11 @@ class Settings(BaseSettings):
     def whatsapp_wanted(self) -> bool:
         """Whether any WhatsApp setting is given (then all must be)."""
         return any(self._whatsapp_settings().values())
+
+    @property
+    def web_address(self) -> str:
+        """Where `/web` links point: POSUKK_WEB_BASE_URL, else the dashboard on this machine."""
+        return self.web_base_url or f"http://localhost:{self.web_port or WEB_DEFAULT_PORT}"
 
     @property
     def database(self) -> Path:

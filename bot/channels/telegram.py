@@ -72,7 +72,7 @@ from bot.base.models import (
 from bot.base.settings import Settings
 from bot.base.texts import LANGUAGES, Texts
 from bot.channels.answering import deliver
-from bot.channels.text import clean_text, split_text
+from bot.channels.text import captioned, clean_text, split_text
 from bot.core.commands import group_chat_menu, platform_menu
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox, failed
@@ -121,6 +121,8 @@ class TelegramRenderer:
                 return reply.replaces
         if reply.photo:
             picture = await asyncio.to_thread(Path(reply.photo).read_bytes)
+            if captioned(reply):
+                return str((await bot.send_photo(chat_id, picture, caption=reply.text)).message_id)
             await bot.send_photo(chat_id, picture)
         chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
         sent_id = ""

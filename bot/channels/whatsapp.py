@@ -56,7 +56,7 @@ from bot.base.models import (
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.channels.answering import deliver
-from bot.channels.text import clean_text, split_text
+from bot.channels.text import captioned, clean_text, split_text
 from bot.channels.webhook import TooLarge, capped_body
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox, failed
@@ -223,6 +223,8 @@ class WhatsAppRenderer:
             )
             return sent.id
         if reply.photo:
+            if captioned(reply):
+                return (await self.client.send_image(to, Path(reply.photo), caption=reply.text)).id
             await self.client.send_image(to, image=Path(reply.photo))
         sent_id = ""
         language = reply.language or self.default_language

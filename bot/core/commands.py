@@ -66,6 +66,14 @@ TABLE: tuple[Command, ...] = (
         before_registration=True,
         without_consent=True,
     ),
+    Command("kartu", "menu.cards", menu_roles=MEMBERS, aliases=("cards",)),
+    Command(
+        "buku",
+        "menu.booklet",
+        Action.PRINT_BOOKLET,
+        menu_roles=frozenset({Role.KADER, Role.OFFICER, Role.ADMIN}),
+        aliases=("booklet",),
+    ),
     Command("lapor", "menu.report", menu_roles=MEMBERS),
     Command("laporan", "menu.reports", menu_roles=ALL_ROLES),
     Command(
@@ -88,6 +96,12 @@ TABLE: tuple[Command, ...] = (
     ),
     Command("daftargrup", "menu.groups", Action.VIEW_GROUPS_IN_SCOPE, menu_roles=STAFF),
     Command("ringkasan", "menu.summary", Action.VIEW_GROUPS_IN_SCOPE, menu_roles=STAFF),
+    Command(
+        "web",
+        "menu.web",
+        Action.VIEW_DASHBOARD,
+        menu_roles=frozenset({Role.KADER, Role.OFFICER, Role.ADMIN}),
+    ),
     Command("grup", "menu.my_group", menu_roles=MEMBERS),
     Command("kegiatan", "menu.activities", menu_roles=ALL_ROLES),
     Command("pergi", "menu.away", menu_roles=MEMBERS),

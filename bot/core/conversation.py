@@ -22,7 +22,9 @@ from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Grant, Group, User
 from content.knowledge import Knowledge
 
-Render = Callable[[Reply], Awaitable[Reply]]
+Render = Callable[[Reply], Awaitable[Reply | list[Reply]]]
+"""Finishes a reply after the commit: the reply with its chart or file, or several replies (a
+card of two pictures)."""
 
 
 class Draft(BaseModel):
@@ -92,9 +94,10 @@ class StepContext:
 
     def rendered_after_commit(self, reply: Reply, render: Render) -> Reply:
         """`reply` as it goes out once this turn's transaction is in: `render` adds what takes
-        time (a chart, a workbook, an export) from data already read, so no other person waits
-        on the write lock meanwhile. If the bot stops before it is sent, `reply` as it is now
-        is what goes out after the restart."""
+        time (a chart, a workbook, an export, a card's pictures) from data already read, so no
+        other person waits on the write lock meanwhile; it may turn one reply into several. If
+        the bot stops before it is sent, `reply` as it is now is what goes out after the
+        restart."""
         self.renders[id(reply)] = render
         return reply
 

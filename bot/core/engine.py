@@ -154,18 +154,20 @@ class Engine:
             self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
             for work in turn.ctx.after_commit:
                 await work(self.database)
-            return [await self._rendered(turn.ctx, reply) for reply in replies]
+            return [done for reply in replies for done in await self._rendered(turn.ctx, reply)]
 
-    async def _rendered(self, ctx: StepContext, reply: Reply) -> Reply:
-        """A reply finished after the commit; as it was if that fails (it is logged)."""
+    async def _rendered(self, ctx: StepContext, reply: Reply) -> list[Reply]:
+        """A reply finished after the commit (one or several); as it was if that fails (it is
+        logged)."""
         render = ctx.renders.get(id(reply))
         if render is None:
-            return reply
+            return [reply]
         try:
-            return await render(reply)
+            rendered = await render(reply)
         except Exception as error:
             log.error("could not finish the reply %s: %s", reply.key, type(error).__name__)
-            return reply
+            return [reply]
+        return rendered if isinstance(rendered, list) else [rendered]
 
     async def handle_chat_event(self, event: ChatEvent) -> list[Reply]:
         """Answer something that happened in a group chat (see `handlers.group_chats`)."""

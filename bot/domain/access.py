@@ -20,6 +20,8 @@ class Action(StrEnum):
     HANDLE_INCIDENTS = "handle_incidents"  # see and act on reports: the same people
     BROADCAST = "broadcast"  # kader to their own group; officers and admins within their scope
     LINK_CHAT = "link_chat"  # link a group's own chat (a Telegram group) to it: the same people
+    PRINT_BOOKLET = "print_booklet"  # the first-aid booklet for a group's box: the same people
+    VIEW_DASHBOARD = "view_dashboard"  # the web dashboard of a group: the same people
 
 
 def roles(grants: Sequence[Grant]) -> set[Role]:
@@ -56,6 +58,8 @@ def allowed(grants: Sequence[Grant], action: Action, group: Group | None = None)
         Action.HANDLE_INCIDENTS,
         Action.BROADCAST,
         Action.LINK_CHAT,
+        Action.PRINT_BOOKLET,
+        Action.VIEW_DASHBOARD,
     ):
         if group is None:
             return bool(held & {Role.KADER, Role.OFFICER, Role.ADMIN})

@@ -14,6 +14,7 @@ from bot.base.clock import to_db, utc_now
 from bot.storage.activities import ActivityRepository
 from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
+from bot.storage.card_packs import CardPackRepository
 from bot.storage.consent import ConsentRepository
 from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
@@ -30,6 +31,7 @@ from bot.storage.roles import RoleRepository
 from bot.storage.rsvps import RsvpRepository
 from bot.storage.sessions import SessionRepository
 from bot.storage.users import UserRepository
+from bot.storage.web_logins import WebLoginRepository
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -57,6 +59,8 @@ class UnitOfWork:
         self.inbox = InboxRepository(connection)
         self.privacy = PrivacyRepository(connection)
         self.recaps = RecapRepository(connection)
+        self.card_packs = CardPackRepository(connection)
+        self.web_logins = WebLoginRepository(connection)
 
 
 class Database:

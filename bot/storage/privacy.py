@@ -33,6 +33,7 @@ PERSONAL_TABLES = {
     "broadcast_replies": "user_id",
     "outbox": "user_id",
     "activity_days": "user_id",
+    "card_packs": "user_id",
 }
 """Every table with rows about one person, and the column naming them: what `/datasaya` sends."""
 
@@ -72,7 +73,7 @@ class PrivacyRepository:
         """Remove everything that identifies `user`, keeping an empty row for the counts.
 
         Their chat ids (main and linked, and the ids of the messages they sent), sessions,
-        updates kept as failed and link codes go; their group membership
+        updates kept as failed, link codes and web dashboard logins go; their group membership
         and roles end; their answers to broadcasts go. The text of messages to them, and of
         messages to others about them (alerts about their reports, their SOS, their joining), is
         blanked, and those not sent yet are dropped; buttons naming them in others' open screens
@@ -95,7 +96,15 @@ class PrivacyRepository:
             await self._db.executemany(
                 f"DELETE FROM {table} WHERE channel = ? AND {column} = ?", identities
             )
-        for table in ("user_identities", "link_codes", "standing_offers", "broadcast_replies"):
+        for table in (
+            "user_identities",
+            "link_codes",
+            "standing_offers",
+            "broadcast_replies",
+            "card_packs",
+            "web_links",
+            "web_sessions",
+        ):
             await self._db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user.id,))
         await self._db.execute(
             "UPDATE memberships SET left_at = ? WHERE user_id = ? AND left_at IS NULL",

@@ -410,3 +410,24 @@ async def test_a_reminder_answered_by_typing_its_number_in_the_middle_of_first_a
     await telegram.wait_for(lambda: "Pertemuan bulanan" in telegram.texts_to(KADER.id)[-1])
     await reply_to(telegram, KADER, "1", "Tercatat: Hadir di Pertemuan bulanan")
     await telegram.wait_for(lambda: "Pilih jenis cedera" in telegram.texts_to(KADER.id)[-1])
+
+
+async def test_save_card_sends_the_picture_with_its_title(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    """ "Simpan kartu" under an answer: one sendPhoto per picture, the title as its caption."""
+    await reply_to(telegram, KADER, "tmn sy kna kail di jari", "Langkah 1 dari")
+    await telegram.wait_for(lambda: bool(telegram.buttons(telegram.last_message_to(KADER.id))))
+    menu = telegram.last_message_to(KADER.id)
+    assert ("Simpan kartu", "fa:card") in telegram.buttons(menu)
+    telegram.press(KADER, menu, "fa:card")
+    await telegram.wait_for(lambda: len(telegram.sent(KADER.id, "sendPhoto")) >= 2)
+    photos = telegram.sent(KADER.id, "sendPhoto")
+    assert [p.params["caption"] for p in photos] == [
+        f"Tertusuk kail / mata pancing ({n}/{len(photos)})" for n in range(1, len(photos) + 1)
+    ]
+    for photo in photos:
+        picture = photo.params["photo"]
+        assert isinstance(picture, bytes)
+        assert picture.startswith(b"\x89PNG")
+        assert len(picture) < 300_000

@@ -8,6 +8,7 @@ import contextlib
 import copy
 import datetime as dt
 import json
+import re
 import socket
 import sqlite3
 import urllib.parse
@@ -22,7 +23,7 @@ from bot.app.demo import FISHERMEN_CODE, seed_demo
 from bot.app.runner import RunError, run_bot
 from bot.base import keys
 from bot.base.clock import utc_now
-from bot.base.models import Channel, Reply
+from bot.base.models import MAX_CAPTION_CHARS, Channel, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.channels.whatsapp import WhatsAppChannel, split_updates
@@ -53,6 +54,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "data" / "whatsapp"
 KADER = FakeWhatsAppUser("ID.7001", "6281200007001", "Sari")
 WORKER = FakeWhatsAppUser("ID.8001", "6281200008001", "Rudi")
 TELEGRAM_KADER = FakeUser(7001, "Sari")
+
+
+def caption_title(caption: str) -> str:
+    """The topic of a card's caption: "Gigitan ular (2/3)" is a card of "Gigitan ular"."""
+    return re.sub(r" \(\d+/\d+\)$", "", caption)
 
 
 def free_port() -> int:
@@ -625,3 +631,23 @@ async def test_a_body_too_large_or_unsigned_is_refused_unread(
     assert status == 413
     status, _ = await fake.post(url, fake.text(WORKER, "halo"), signature=None)
     assert status == 401
+
+
+async def test_the_sea_pack_arrives_as_captioned_images_on_whatsapp(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    """`/kartu`: each card is one image message, its title as the caption, within Meta's
+    limits (an image up to 5 MB; ours stay under 300 KB)."""
+    knowledge = Knowledge.load()
+    await says(fake, url, KADER, "/kartu", "Pilih paket")
+    await taps(fake, url, KADER, "pack:laut", "kartu P3K")
+    sea = [knowledge.topics[t].title.id for t in knowledge.packs["laut"].topics]
+    await fake.wait_for(
+        lambda: {caption_title(m.text or "") for m in fake.sent(KADER, "image")} == set(sea), 60
+    )
+    for image in fake.sent(KADER, "image"):
+        assert len(image.text or "") <= MAX_CAPTION_CHARS
+        media = fake.media_of(image)
+        assert media is not None
+        assert media.content.startswith(b"\x89PNG")
+        assert len(media.content) < 300_000

@@ -34,7 +34,8 @@ async def test_melaut_in_free_text_is_repeated_back_then_saved(
     assert budi.keys == ["away.confirm"]
     assert "Kamis 26-11-2026 09:00" in budi.last[0].text  # 3 days from 09:00 WITA on Monday
     await budi.say("ya")
-    assert budi.keys == ["away.set", "menu.title"]
+    assert budi.keys == ["away.set", "cards.offer_sea"]  # tests/handlers/test_cards.py
+    await budi.say("tidak")
     away = rows("SELECT away_until FROM users WHERE platform_id = 'demo:budi'")
     assert away == [((START + dt.timedelta(days=3)).isoformat(timespec="seconds"),)]
     await budi.say("/kembali")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -11,8 +12,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
+from bot.app.demo import FISHERMEN_CODE, seed_demo
 from bot.app.demo_history import REPORTS
+from bot.base.clock import utc_now
+from bot.base.texts import Texts
+from bot.reports.booklet import CONTENTS_PER_PAGE, booklet_text, booklet_topics
+from bot.reports.cards import EmergencyNumbers
+from bot.storage.database import Database
+from content.knowledge import Knowledge
+from content.schema import Sector
 
 
 def posukk(
@@ -298,3 +308,74 @@ def test_a_command_loads_only_what_it_uses(args: list[str]) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert "LOADED []" in result.stdout
+
+
+def booklet_page_texts(path: Path) -> list[str]:
+    """Each page's text, read back with pypdf, its lines joined as they were wrapped."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
+
+
+async def seeded(path: Path) -> None:
+    database = await Database.open(path)
+    await seed_demo(database, utc_now())
+    async with database.unit_of_work() as uow:
+        group = await uow.groups.by_code(FISHERMEN_CODE)
+        assert group is not None
+        await uow.groups.set_contacts(
+            group.id,
+            puskesmas_phone="0548 21001",
+            ambulance_phone=None,
+            hospital_name=None,
+            hospital_phone=None,
+        )
+    await database.close()
+
+
+def test_the_booklet_for_a_fishers_group_has_every_topic_on_its_own_page(
+    tmp_path: Path, knowledge: Knowledge, texts: Texts
+) -> None:
+    db = tmp_path / "posukk.sqlite3"
+    asyncio.run(seeded(db))
+    out = tmp_path / "p3k.pdf"
+    args = ["content", "booklet", "--sector", "nelayan", "--group", FISHERMEN_CODE.lower()]
+    result = posukk(*args, "--db", str(db), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    pages = booklet_page_texts(out)
+    topics = booklet_topics(list(knowledge.topics.values()), Sector.FISHING, "id")
+    assert {t.id for t in topics} == {
+        t.id for t in knowledge.topics.values() if "nelayan" in t.sectors
+    }
+    contents = -(-len(topics) // CONTENTS_PER_PAGE)
+    assert len(pages) == 1 + contents + len(topics) + 1
+    cover, back = pages[0], pages[-1]
+    for page in (cover, back):
+        assert "0548 21001" in page
+        assert "115" in page
+    assert "Nelayan Bontang Kuala" in cover
+    for topic, page in zip(topics, pages[1 + contents : -1], strict=True):
+        assert page.startswith(texts.get("id", f"card.urgency_{topic.urgency.value}"))
+        for line in (topic.title, *topic.steps_for(Sector.FISHING), *topic.danger_signs,
+                     *topic.jangan, topic.refer):  # fmt: skip
+            assert " ".join(line.id.split()) in page, f"{topic.id}: {line.id!r}"
+    assert all(topic.title.id in " ".join(pages[1 : 1 + contents]) for topic in topics)
+
+
+def test_the_booklet_for_everyone_in_english(knowledge: Knowledge, texts: Texts) -> None:
+    """Its words (the PDF is the same drawing as above): every topic, no 115 off the sea."""
+    words = booklet_text(
+        texts, "en", list(knowledge.topics.values()), None, EmergencyNumbers(at_sea=False)
+    )
+    assert words.title == "First Aid at Work"
+    assert len(words.topics) == len(knowledge.topics)
+    assert words.topics[0].card.urgency_line.startswith("EMERGENCY"), "emergencies first"
+    assert [number for number, _ in words.numbers] == ["119", "112"]
+    assert words.write_puskesmas.startswith("Puskesmas number: ___")
+
+
+def test_the_booklet_of_an_unknown_group_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "p3k.pdf"
+    db = tmp_path / "posukk.sqlite3"
+    result = posukk("content", "booklet", "--group", "NOPE00", "--db", str(db), "--out", str(out))
+    assert result.returncode != 0
+    assert "no group with the code 'NOPE00'" in result.stderr
+    assert not out.exists()

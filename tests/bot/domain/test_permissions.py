@@ -85,6 +85,8 @@ worker                 manage_activities      N  N   N  N
 worker                 handle_incidents       N  N   N  N
 worker                 broadcast              N  N   N  N
 worker                 link_chat              N  N   N  N
+worker                 print_booklet          N  N   N  N
+worker                 view_dashboard         N  N   N  N
 kader_A                use_bot                Y  Y   Y  Y
 kader_A                view_group_members     Y  N   N  Y
 kader_A                view_groups_in_scope   N  N   N  N
@@ -92,6 +94,8 @@ kader_A                manage_activities      Y  N   N  Y
 kader_A                handle_incidents       Y  N   N  Y
 kader_A                broadcast              Y  N   N  Y
 kader_A                link_chat              Y  N   N  Y
+kader_A                print_booklet          Y  N   N  Y
+kader_A                view_dashboard         Y  N   N  Y
 officer_A_regency      use_bot                Y  Y   Y  Y
 officer_A_regency      view_group_members     Y  Y   N  Y
 officer_A_regency      view_groups_in_scope   Y  Y   Y  Y
@@ -99,6 +103,8 @@ officer_A_regency      manage_activities      Y  Y   N  Y
 officer_A_regency      handle_incidents       Y  Y   N  Y
 officer_A_regency      broadcast              Y  Y   N  Y
 officer_A_regency      link_chat              Y  Y   N  Y
+officer_A_regency      print_booklet          Y  Y   N  Y
+officer_A_regency      view_dashboard         Y  Y   N  Y
 officer_A_only         use_bot                Y  Y   Y  Y
 officer_A_only         view_group_members     Y  N   N  Y
 officer_A_only         view_groups_in_scope   Y  Y   Y  Y
@@ -106,6 +112,8 @@ officer_A_only         manage_activities      Y  N   N  Y
 officer_A_only         handle_incidents       Y  N   N  Y
 officer_A_only         broadcast              Y  N   N  Y
 officer_A_only         link_chat              Y  N   N  Y
+officer_A_only         print_booklet          Y  N   N  Y
+officer_A_only         view_dashboard         Y  N   N  Y
 officer_other_regency  use_bot                Y  Y   Y  Y
 officer_other_regency  view_group_members     N  N   Y  Y
 officer_other_regency  view_groups_in_scope   Y  Y   Y  Y
@@ -113,6 +121,8 @@ officer_other_regency  manage_activities      N  N   Y  Y
 officer_other_regency  handle_incidents       N  N   Y  Y
 officer_other_regency  broadcast              N  N   Y  Y
 officer_other_regency  link_chat              N  N   Y  Y
+officer_other_regency  print_booklet          N  N   Y  Y
+officer_other_regency  view_dashboard         N  N   Y  Y
 admin                  use_bot                Y  Y   Y  Y
 admin                  view_group_members     Y  Y   Y  Y
 admin                  view_groups_in_scope   Y  Y   Y  Y
@@ -120,6 +130,8 @@ admin                  manage_activities      Y  Y   Y  Y
 admin                  handle_incidents       Y  Y   Y  Y
 admin                  broadcast              Y  Y   Y  Y
 admin                  link_chat              Y  Y   Y  Y
+admin                  print_booklet          Y  Y   Y  Y
+admin                  view_dashboard         Y  Y   Y  Y
 kader_A+officer_other  use_bot                Y  Y   Y  Y
 kader_A+officer_other  view_group_members     Y  N   Y  Y
 kader_A+officer_other  view_groups_in_scope   Y  Y   Y  Y
@@ -127,6 +139,8 @@ kader_A+officer_other  manage_activities      Y  N   Y  Y
 kader_A+officer_other  handle_incidents       Y  N   Y  Y
 kader_A+officer_other  broadcast              Y  N   Y  Y
 kader_A+officer_other  link_chat              Y  N   Y  Y
+kader_A+officer_other  print_booklet          Y  N   Y  Y
+kader_A+officer_other  view_dashboard         Y  N   Y  Y
 """
 
 
@@ -274,11 +288,15 @@ REFUSED: dict[str, frozenset[str]] = {
     "daftargrup": frozenset({"budi", "sari", "rahmat"}),  # VIEW_GROUPS_IN_SCOPE: officers, admins
     "capaian": frozenset({"budi"}),  # VIEW_GROUP_MEMBERS
     "ringkasan": frozenset({"budi", "sari", "rahmat"}),  # VIEW_GROUPS_IN_SCOPE
+    "buku": frozenset({"budi"}),  # PRINT_BOOKLET: kader, officers, admins
+    "web": frozenset({"budi"}),  # VIEW_DASHBOARD: kader, officers, admins
 }
 """Who is told `access.denied`; every other command is USE_BOT, open to anyone registered."""
 
 OWN_FIRST_REPLY: dict[str, dict[str, str]] = {
     "p3k": everyone("browse.categories"),
+    "kartu": everyone("cards.ask_pack"),
+    "buku": everyone("booklet.sent"),
     "sos": everyone("sos.ask_place"),
     "lapor": everyone("report.ask_who"),
     "laporan": {**everyone("reports.list"), "budi": "reports.mine_none"},
@@ -295,6 +313,7 @@ OWN_FIRST_REPLY: dict[str, dict[str, str]] = {
         "admin": "recap.for_kader",
     },
     "ringkasan": everyone("recap.with_workbook"),
+    "web": everyone("web.link"),
     "grup": {**everyone("group.current"), "andi": "group.none", "admin": "group.none"},
     "kegiatan": everyone("activity.overview"),
     "pergi": everyone("away.ask_days"),
