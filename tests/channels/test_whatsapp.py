@@ -317,21 +317,36 @@ async def tap_title(
     await taps(fake, url, user, token, expected)
 
 
+def menu_lists(fake: FakeWhatsApp, user: FakeWhatsAppUser, title: str) -> list[Sent]:
+    """The list messages of the last menu: the one under `title`, then its "more" lists."""
+    sent = fake.sent(user)
+    first = max(i for i, m in enumerate(sent) if title in (m.text or ""))
+    return [m for m in sent[first:] if m.content.get("type") == "list"]
+
+
 async def test_lists_number_their_rows_and_speak_the_persons_language(
     fake: FakeWhatsApp, url: str, bot: None
 ) -> None:
     await register(fake, url, WORKER)
-    menu = next(m for m in reversed(fake.sent(WORKER)) if m.content.get("type") == "list")
-    action = menu.content["action"]
-    assert (action["button"], action["sections"][0]["title"]) == ("Pilih", "Pilihan")
-    titles = [title for _, title in fake.buttons(menu)]
+    await fake.wait_for(lambda: any("Menu utama" in t for t in fake.texts_to(WORKER)))
+    await fake.wait_for(lambda: fake.last_to(WORKER).content.get("type") == "list")
+    lists = menu_lists(fake, WORKER, "Menu utama")
+    for part in lists:
+        action = part.content["action"]
+        assert (action["button"], action["sections"][0]["title"]) == ("Pilih", "Pilihan")
+    titles = [title for part in lists for _, title in fake.buttons(part)]
+    assert len(titles) > 10, "the menu is long enough to need two lists"
     assert [t.split(". ", 1)[0] for t in titles] == [str(n) for n in range(1, len(titles) + 1)]
+    assert "Pilihan lain:" in (lists[-1].text or "")
     await says(fake, url, WORKER, "/bahasa", "Pilih bahasa / Choose language")
     await says(fake, url, WORKER, "2", "Main menu")
-    menu = fake.last_to(WORKER)
-    action = menu.content["action"]
+    await fake.wait_for(lambda: fake.last_to(WORKER).content.get("type") == "list")
+    await fake.wait_for(lambda: "More choices:" in (fake.last_to(WORKER).text or ""))
+    lists = menu_lists(fake, WORKER, "Main menu")
+    action = lists[0].content["action"]
     assert (action["button"], action["sections"][0]["title"]) == ("Choose", "Choices")
-    number = next(t for _, t in fake.buttons(menu) if t.endswith(". My data")).split(".")[0]
+    rows = [title for part in lists for _, title in fake.buttons(part)]
+    number = next(t for t in rows if t.endswith(". My data")).split(".")[0]
     await says(fake, url, WORKER, number, "Rudi")  # the number typed answers that row
     assert any("Apps: WhatsApp\n" in text for text in fake.texts_to(WORKER)[-3:])
     assert fake.refusals == []
