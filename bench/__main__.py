@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS: tuple[str, ...] = ("throughput", "broadcast", "crash", "triage", "data_scale")
+BENCHMARKS: tuple[str, ...] = ("throughput", "broadcast", "pace", "crash", "triage", "data_scale")
 """Module names under bench/, in the order they run."""
 
 

@@ -41,7 +41,7 @@ from bench.live import (
 )
 from bench.results import Figure, percentile, report
 from bot.base.settings import Settings
-from scheduler.delivery import RateLimit
+from scheduler.pacing import RateLimit
 
 RECIPIENTS = 100_000
 WORKERS = 400

@@ -19,6 +19,7 @@ from bot.reports.area_summary import (
     LOOK_BACK,
     AreaMonth,
     area_month,
+    read_in,
     scope_label,
     summary_reply,
     with_chart,
@@ -40,7 +41,7 @@ async def show_summary(ctx: StepContext, args: str) -> Outcome:
     if isinstance(month, Reply):
         return Finish([month])
     scope = scope_label(ctx.texts, ctx.language, groups, ctx.grants)
-    area = await area_month(ctx.uow, scope, groups, month, ctx.now)
+    area = await area_month(read_in(ctx.uow), scope, groups, month, ctx.now)
     await ctx.uow.audit.record(
         actor=f"user:{ctx.registered_user.id}",
         action="export-recap",

@@ -1,21 +1,25 @@
 """Outbox delivery: drain due rows per channel within the platform's limits, never lose or double.
 
-A row is claimed with a lease in one short transaction, sent, and its result written at once in
-another, so the only window for a double send is a crash between the platform accepting a
-message and that second transaction. A claim left by a crashed process is retried when its lease
-runs out. Rate limits come from settings; a platform's retry-after pauses the whole channel.
+Rows are claimed with a lease in one short transaction and handed to the channel's `Lane`, which
+starts each send at its paced moment with several under way at once; each send's result is
+written as soon as it is known (the "sent" marks of sends that finish together in one
+transaction). The only window for a double send is a crash between the platform accepting a
+message and its mark: at most the sends under way. A claim left by a crashed process is retried
+when its lease runs out. Rate limits come from settings; a platform's retry-after pauses the whole
+channel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
+import itertools
 import logging
 import random
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.base.clock import utc_now
 from bot.base.models import Channel, Reply
@@ -33,29 +37,15 @@ from bot.core.outbound import (
 from bot.domain.quiet import QuietHours, deliverable_from
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import OutboxMessage
+from scheduler.marks import SentMarks
+from scheduler.pacing import Lane, RateLimit
 from scheduler.window import as_template, outside_window
 
 DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")
+STOP_GRACE = 10.0
+"""Seconds a stopping worker waits for the sends under way to be answered and recorded."""
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """`per_second` overall, and at least `per_chat_interval` seconds between two messages to
-    one person, `per_group_chat_interval` to one group chat (Telegram: about 30/s overall,
-    1/s per private chat, 20/min per group)."""
-
-    per_second: float
-    per_chat_interval: float = 0.0
-    per_group_chat_interval: float = 0.0
-    bulk_share: float = 0.8
-    """Broadcast rows use at most this share of `per_second`, so the messages adapters send
-    straight back to people writing in (which skip the outbox) still find room."""
-
-    def interval(self, *, group_chat: bool) -> float:
-        """The least time between two messages to one chat."""
-        return self.per_group_chat_interval if group_chat else self.per_chat_interval
 
 
 @dataclass
@@ -71,21 +61,22 @@ class DeliveryStats:
     def handled(self) -> int:
         return self.sent + self.deferred + self.failed + self.unreachable + self.rerouted
 
+    def add(self, other: DeliveryStats) -> None:
+        self.sent += other.sent
+        self.deferred += other.deferred
+        self.failed += other.failed
+        self.unreachable += other.unreachable
+        self.rerouted += other.rerouted
 
-@dataclass
-class _ChannelState:
-    origin: float = 0.0
-    count: float = 0.0
-    paused_until: float = 0.0
-    last_to_chat: OrderedDict[str, float] = field(default_factory=OrderedDict)
-    """When each chat last got a message, oldest first, for as long as that still matters: a
-    broadcast to 100,000 people would otherwise leave 100,000 entries (12 MB) behind."""
 
-    def sent_to(self, chat: str, now: float, keep_for: float) -> None:
-        self.last_to_chat[chat] = now
-        self.last_to_chat.move_to_end(chat)
-        while next(iter(self.last_to_chat.values())) < now - keep_for:
-            self.last_to_chat.popitem(last=False)
+@dataclass(frozen=True)
+class _Deferral:
+    """A claimed row given back, due again at `at`."""
+
+    message_id: int
+    at: dt.datetime
+    error: str | None
+    refund: bool
 
 
 class OutboxDelivery:
@@ -109,7 +100,6 @@ class OutboxDelivery:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.monotonic = monotonic
-        self.sleep = sleep
         self.quiet = quiet
         self.default_timezone = default_timezone
         self.templates = templates or {}
@@ -117,52 +107,113 @@ class OutboxDelivery:
         """For the few notices delivery itself gives (a group chat the bot was removed from)."""
         self.database = database
         self.senders = senders
-        self.limits = limits
         self.clock = clock
         self.lease = lease
         self.max_attempts = max_attempts
         self.batch = batch
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self._state = {channel: _ChannelState() for channel in senders}
+        self.marks = SentMarks(database)
+        self.lanes = {
+            channel: Lane(limits.get(channel, RateLimit(per_second=1000.0)), monotonic, sleep)
+            for channel in senders
+        }
 
-    async def deliver_all(self) -> DeliveryStats:
-        """One pass over every channel: what is due now, at most one batch each."""
+    async def deliver_all(self, batches: int | None = 1) -> DeliveryStats:
+        """Every channel side by side, each as `deliver_due`."""
+        passes = [
+            asyncio.create_task(self.deliver_due(channel, batches)) for channel in self.senders
+        ]
+        try:
+            results = await asyncio.gather(*passes)
+        finally:  # one failed or all are stopped: none goes on alone
+            for running in passes:
+                running.cancel()
+            await asyncio.wait(passes)
         total = DeliveryStats()
-        for channel in self.senders:
-            stats = await self.deliver_due(channel)
-            total.sent += stats.sent
-            total.deferred += stats.deferred
-            total.failed += stats.failed
-            total.unreachable += stats.unreachable
-            total.rerouted += stats.rerouted
+        for stats in results:
+            total.add(stats)
         return total
 
-    async def deliver_due(self, channel: Channel) -> DeliveryStats:
+    async def deliver_due(self, channel: Channel, batches: int | None = 1) -> DeliveryStats:
+        """Claim and start up to `batches` batches (None: as long as full ones come), then wait
+        for the sends under way. The next batch is claimed as soon as the last one's sends have
+        started, so the lane never runs dry between batches. Stopped (cancelled), it gives back
+        what it had not started and waits `STOP_GRACE` for the rest."""
         stats = DeliveryStats()
-        state = self._state[channel]
-        if self.monotonic() < state.paused_until:
-            return stats
-        now = self.clock()
-        async with self.database.unit_of_work() as uow:
-            claimed = await uow.outbox.claim(
-                channel, now, now + self.lease, self.batch, self.default_timezone
-            )
-        unreachable: set[str] = set()
-        for index, message in enumerate(claimed):
-            if self.monotonic() < state.paused_until:
-                await self._release(claimed[index:], state.paused_until, stats)
-                break
-            if message.platform_id in unreachable:
-                continue  # already marked with the rest of this recipient's messages
-            if not await self._deliver_one(channel, state, message, stats):
-                unreachable.add(message.platform_id)
+        lane = self.lanes[channel]
+        gone: set[str] = set()
+        """Recipients found unreachable in this pass: their other rows are marked already."""
+        claims = itertools.count(1)
+        try:
+            while not lane.paused():
+                now = self.clock()
+                async with self.database.unit_of_work() as uow:
+                    claimed = await uow.outbox.claim(
+                        channel, now, now + self.lease, self.batch, self.default_timezone
+                    )
+                await self._start_all(channel, lane, claimed, gone, stats)
+                if len(claimed) < self.batch or next(claims) == batches:
+                    break
+        except asyncio.CancelledError:
+            await lane.drain(STOP_GRACE)
+            raise
+        await lane.drain()
         return stats
 
-    async def _deliver_one(
-        self, channel: Channel, state: _ChannelState, message: OutboxMessage, stats: DeliveryStats
+    async def _start_all(
+        self,
+        channel: Channel,
+        lane: Lane,
+        claimed: list[OutboxMessage],
+        gone: set[str],
+        stats: DeliveryStats,
+    ) -> None:
+        """Start a send for each claimed row that may go now; give the others back in one
+        transaction at the end (also when stopped half way)."""
+        deferrals: list[_Deferral] = []
+        started = 0
+        try:
+            while started < len(claimed) and not lane.paused():
+                message = claimed[started]
+                if not await self._start_one(channel, lane, message, gone, deferrals, stats):
+                    break
+                started += 1
+        finally:
+            retry_at = self._clock_at(lane.paused_until)
+            deferrals += [_Deferral(m.id, retry_at, None, True) for m in claimed[started:]]
+            stats.deferred += len(deferrals)
+            if deferrals:
+                await self._give_back(deferrals)
+
+    async def _start_one(
+        self,
+        channel: Channel,
+        lane: Lane,
+        message: OutboxMessage,
+        gone: set[str],
+        deferrals: list[_Deferral],
+        stats: DeliveryStats,
     ) -> bool:
-        """Send one row and record the outcome; False if its recipient turned out unreachable."""
+        """Start the row's send, or hold it (in `deferrals`) or fail it; False if the lane was
+        paused before it could start."""
+        if message.platform_id in gone:
+            return True
+        deferral = self._held(lane, message)
+        if deferral is not None:
+            deferrals.append(deferral)
+            return True
+        reply = self._reply_for(channel, message)
+        if reply is None:
+            no_template = f"outside the service window, no template for '{message.kind}'"
+            await self._fail(message, no_template, stats)
+            return True
+        send = functools.partial(self._send, channel, lane, message, reply, gone, stats)
+        return await lane.start(message.platform_id, send, bulk=message.bulk)
+
+    def _held(self, lane: Lane, message: OutboxMessage) -> _Deferral | None:
+        """Why a row may not go now (quiet hours, away, its chat had a message just now), as
+        the moment it is due again; the attempt is given back."""
         later = deliverable_from(
             self.clock(),
             urgent=message.urgent,
@@ -171,30 +222,34 @@ class OutboxDelivery:
             away_until=message.away_until,
         )
         if later is not None:
-            async with self.database.unit_of_work() as uow:
-                await uow.outbox.reschedule(message.id, later, None, refund=True)
-            stats.deferred += 1
-            return True
-        limit = self.limits.get(channel, RateLimit(per_second=1000.0))
-        interval = limit.interval(group_chat=message.group_chat_id is not None)
-        since_last = self.monotonic() - state.last_to_chat.get(message.platform_id, -1e9)
-        if since_last < interval:
-            resume = self.monotonic() + interval - since_last
-            await self._release([message], resume, stats)
-            return True
-        reply = self._reply_for(channel, message)
-        if reply is None:
-            await self._fail(message, f"outside the service window, no template for "
-                             f"'{message.kind}'", stats)  # fmt: skip
-            return True
-        await self._wait_for_slot(state, limit, bulk=message.bulk)
+            return _Deferral(message.id, later, None, True)
+        wait = lane.too_soon(message.platform_id, group_chat=message.group_chat_id is not None)
+        if wait > 0:
+            return _Deferral(message.id, self._clock_at(self.monotonic() + wait), None, True)
+        return None
+
+    async def _send(
+        self,
+        channel: Channel,
+        lane: Lane,
+        message: OutboxMessage,
+        reply: Reply,
+        gone: set[str],
+        stats: DeliveryStats,
+    ) -> None:
+        """Send one row and record the outcome."""
+        if message.platform_id in gone:
+            return  # marked unreachable with the rest of this recipient's rows
         try:
             platform_message_id = await self.senders[channel].send(message.platform_id, reply)
         except RetryLater as error:
-            state.paused_until = self.monotonic() + error.seconds
+            lane.pause(error.seconds)
             log.warning("%s asked to retry after %.1f s; pausing it", channel, error.seconds)
-            await self._release([message], state.paused_until, stats, error=str(error))
+            retry_at = self._clock_at(lane.paused_until)
+            await self._give_back([_Deferral(message.id, retry_at, str(error), True)])
+            stats.deferred += 1
         except Unreachable as error:
+            gone.add(message.platform_id)
             async with self.database.unit_of_work() as uow:
                 if message.group_chat_id is not None:
                     await self._chat_gone(uow, message.group_chat_id, str(error))
@@ -202,12 +257,11 @@ class OutboxDelivery:
                     assert message.user_id is not None
                     if await self._fall_back(uow, channel, message, str(error)):
                         stats.rerouted += 1
-                        return False  # their other rows in hand go with it, to the other app
+                        return  # their other rows in hand go with it, to the other app
                     await uow.outbox.mark_recipient_unreachable(
                         message.user_id, self.clock(), str(error)
                     )
             stats.unreachable += 1
-            return False
         except Moved as error:
             await self._follow(channel, message, error, stats)
         except NeedsTemplate as error:
@@ -223,12 +277,8 @@ class OutboxDelivery:
         except TemporaryFailure as error:
             await self._retry_or_fail(message, str(error), stats)
         else:
-            keep_for = max(limit.per_chat_interval, limit.per_group_chat_interval)
-            state.sent_to(message.platform_id, self.monotonic(), keep_for)
-            async with self.database.unit_of_work() as uow:
-                await uow.outbox.mark_sent(message.id, self.clock(), platform_message_id)
+            await self.marks.sent(message.id, self.clock(), platform_message_id)
             stats.sent += 1
-        return True
 
     async def _fall_back(
         self, uow: UnitOfWork, channel: Channel, message: OutboxMessage, error: str
@@ -283,37 +333,21 @@ class OutboxDelivery:
             await self._fail(message, error, stats)
             return
         retry_at = self.clock() + dt.timedelta(seconds=self._backoff(message.attempts))
-        async with self.database.unit_of_work() as uow:
-            await uow.outbox.reschedule(message.id, retry_at, error, refund=False)
+        await self._give_back([_Deferral(message.id, retry_at, error, False)])
         stats.deferred += 1
 
-    async def _wait_for_slot(self, state: _ChannelState, limit: RateLimit, *, bulk: bool) -> None:
-        """A pacer: the n-th slot of a busy stretch starts at origin + n / per_second.
+    def _clock_at(self, monotonic_moment: float) -> dt.datetime:
+        """The wall-clock time of a moment on the monotonic clock (now, if it has passed)."""
+        ahead = max(0.0, monotonic_moment - self.monotonic())
+        return self.clock() + dt.timedelta(seconds=ahead)
 
-        Slots are computed, not summed, so rounding never lets one extra message into a second.
-        A bulk message takes 1 / bulk_share slots, leaving the rest of the rate free.
-        """
-        now = self.monotonic()
-        slot = state.origin + state.count / limit.per_second
-        if slot < now:  # idle since the last stretch: start a new one now
-            state.origin, state.count, slot = now, 0, now
-        if slot > now:
-            await self.sleep(slot - now)
-        state.count += 1 / limit.bulk_share if bulk else 1
-
-    async def _release(
-        self,
-        messages: list[OutboxMessage],
-        until_monotonic: float,
-        stats: DeliveryStats,
-        error: str | None = None,
-    ) -> None:
-        """Give rows back, due again at `until_monotonic`; the attempt is not counted."""
-        retry_at = self.clock() + dt.timedelta(seconds=max(0.0, until_monotonic - self.monotonic()))
+    async def _give_back(self, deferrals: list[_Deferral]) -> None:
+        """Rows due again later, in one transaction."""
         async with self.database.unit_of_work() as uow:
-            for message in messages:
-                await uow.outbox.reschedule(message.id, retry_at, error, refund=True)
-        stats.deferred += len(messages)
+            for deferral in deferrals:
+                await uow.outbox.reschedule(
+                    deferral.message_id, deferral.at, deferral.error, refund=deferral.refund
+                )
 
     async def _fail(self, message: OutboxMessage, error: str, stats: DeliveryStats) -> None:
         log.error("outbox message %s failed for good: %s", message.id, error)

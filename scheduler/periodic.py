@@ -21,12 +21,16 @@ from bot.storage.database import Database
 from content.knowledge import Knowledge
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.jobs import run_due_jobs
+from scheduler.reminders import forget_remind_times
 from scheduler.retention import forget_old_data
 
 JOB_TICK_SECONDS = 60
 """Reminders, follow-ups, escalations, summaries: due within the minute."""
 BROADCAST_TICK_SECONDS = 5
 """Confirmed broadcasts start within seconds, not at the next minute."""
+CHECKPOINT_SECONDS = 5
+"""The write-ahead log is copied into the database file this often, beside the transactions
+(`Database.checkpoint_aside`), instead of inside whichever commit makes it long."""
 PRIVACY_JOB_HOUR = 2
 """The daily privacy job runs at 02:00 in the default time zone, and once at every start."""
 
@@ -55,10 +59,13 @@ async def periodic_jobs(
     async def forget() -> None:
         await forget_old_data(database, settings.data_dir, utc_now(), settings.retention_years)
 
+    await forget_remind_times(database)
+    await database.checkpoint_in_a_job()
     every = {"max_instances": 1, "coalesce": True}
     now = dt.datetime.now(dt.UTC)
     scheduler.add_job(tick, "interval", seconds=JOB_TICK_SECONDS, next_run_time=now, **every)
     scheduler.add_job(broadcasts, "interval", seconds=BROADCAST_TICK_SECONDS, **every)
+    scheduler.add_job(database.checkpoint_aside, "interval", seconds=CHECKPOINT_SECONDS, **every)
     scheduler.add_job(
         forget,
         "cron",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -23,9 +24,13 @@ from bot.core.notify import notify, post_to_group_chats
 from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from bot.storage.database import Database, UnitOfWork
-from bot.storage.records import Group, Member, User
+from bot.storage.records import Group, GroupChat, Member, User
 
 log = logging.getLogger(__name__)
+
+Write = Callable[[UnitOfWork], Awaitable[int]]
+"""One row to write (a reminder, a group-chat post, a missed reminder), in a given transaction;
+returns how many messages it queued."""
 
 DEFAULT_OFFSETS = "1d@17:00,2h"
 """The day before at 17:00 local time, and 2 hours before."""
@@ -33,6 +38,10 @@ _OFFSET = re.compile(r"^(\d{1,2})(d@(\d{2}):(\d{2})|h|m)$")
 
 
 DROPPED = "dropped: the activity had started when the bot could send it"
+WRITES_PER_TRANSACTION = 20
+"""Reminder rows written in one transaction: about 10 ms of the write lock at a time."""
+LOOK_FOR_NEXT = dt.timedelta(days=62)
+"""How far ahead a next reminder is looked for (a monthly rule has one within two months)."""
 
 
 @dataclass(frozen=True)
@@ -76,34 +85,82 @@ class Offset:
 async def materialise_reminders(
     database: Database, texts: Texts, now: dt.datetime, offsets: str = DEFAULT_OFFSETS
 ) -> int:
-    """Queue every reminder due now whose activity has not started; returns how many rows."""
+    """Queue every reminder due now whose activity has not started; returns how many rows.
+
+    Only the activities whose next reminder time (`activities.remind_at`) has come are read.
+    Each is planned in one short transaction and its rows written `WRITES_PER_TRANSACTION` at a
+    time, so a tick never holds the write lock for long (it held it about a second at 2,000
+    groups when it read every activity and wrote every reminder in one). Every row has its dedupe
+    key, so a crash part way, a racing scheduler or the next tick writes each at most once.
+    """
     parsed = Offset.parse_all(offsets)
-    queued = 0
     async with database.unit_of_work() as uow:
-        groups = {group.id: group for group in await uow.groups.all()}
-        for activity in await uow.activities.all_active():
-            group = groups.get(activity.group_id)
-            if group is not None:
-                queued += await _remind(uow, texts, activity, group, now, parsed)
+        due = await uow.activities.due_for_reminders(now)
+    queued = 0
+    for activity_id in due:
+        queued += await _remind_one(database, texts, activity_id, now, parsed)
     return queued
 
 
-async def _remind(
+async def forget_remind_times(database: Database) -> None:
+    """At start: every activity's next reminder time is worked out again at the first tick, as
+    the configured reminder times or a group's time zone may have changed meanwhile."""
+    async with database.unit_of_work() as uow:
+        await uow.activities.forget_remind_times()
+
+
+async def _remind_one(
+    database: Database, texts: Texts, activity_id: int, now: dt.datetime, offsets: list[Offset]
+) -> int:
+    """Queue one activity's due reminders, then store when its next one falls due (unless the
+    activity was moved meanwhile: then the next tick works it out again)."""
+    async with database.unit_of_work() as uow:
+        activity = await uow.activities.get(activity_id)
+        group = await uow.groups.get(activity.group_id) if activity is not None else None
+        if activity is None or group is None:
+            return 0  # cancelled since the tick began
+        zone = ZoneInfo(group.timezone)
+        rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
+        writes = await _planned(uow, texts, activity, group, rule, now, offsets)
+    queued = 0
+    for first in range(0, len(writes), WRITES_PER_TRANSACTION):
+        async with database.unit_of_work() as uow:
+            for write in writes[first : first + WRITES_PER_TRANSACTION]:
+                queued += await write(uow)
+    async with database.unit_of_work() as uow:
+        next_due = _next_due(rule, now, offsets)
+        await uow.activities.set_remind_at(activity.id, next_due, activity.first_at)
+    return queued
+
+
+def _next_due(rule: Recurrence, now: dt.datetime, offsets: list[Offset]) -> dt.datetime:
+    """The first moment after `now` when a reminder of this rule falls due (or, if none does
+    within `LOOK_FOR_NEXT`, that far ahead, to look again)."""
+    horizon = now + LOOK_FOR_NEXT
+    later = [
+        at
+        for start in rule.occurrences(now, horizon + max(offset.reach() for offset in offsets))
+        for offset in offsets
+        if now < (at := offset.remind_at(start))
+    ]
+    return min(later, default=horizon)
+
+
+async def _planned(
     uow: UnitOfWork,
     texts: Texts,
     activity: Activity,
     group: Group,
+    rule: Recurrence,
     now: dt.datetime,
     offsets: list[Offset],
-) -> int:
-    """Queue one activity's due reminders and record its missed ones.
+) -> list[Write]:
+    """One activity's due reminders to queue and missed ones to record, as writes.
 
     Most ticks find every reminder in the window already queued or recorded: the keys already
-    written are read once (one index range), so only new ones are written and the write lock is
-    held briefly. The inserts still skip duplicates, so a scheduler racing this one is harmless.
+    written are read once (one index range), so only new ones are planned. The inserts still
+    skip duplicates, so a scheduler racing this one is harmless.
     """
-    zone = ZoneInfo(group.timezone)
-    rule = Recurrence(Repeat(activity.repeat), activity.first_at.astimezone(zone))
     look_ahead = max(offset.reach() for offset in offsets)
     window = rule.occurrences(now - look_ahead, now + look_ahead)
     missed = [start for start in window if start <= now]
@@ -113,56 +170,71 @@ async def _remind(
         if (specs := [offset.spec for offset in offsets if offset.remind_at(start) <= now])
     ]
     if not missed and not due:
-        return 0
+        return []
     first = missed[0] if missed else due[0][0]
     written = await uow.outbox.keys(keys.reminder(activity.id), keys.reminder(activity.id, first))
     members = await uow.memberships.members(group.id)
     recipients = await _audience(uow, activity, members)
-    if missed:
-        joined = {member.user_id: member.joined_at for member in members}
-        await _drop_missed(uow, activity, missed, offsets, recipients, joined, written)
-    queued = 0
+    joined = {member.user_id: member.joined_at for member in members}
+    writes = _drops(activity, missed, offsets, recipients, joined, written)
+    # A kader meeting is not announced to the whole group chat.
+    chats = [] if activity.audience == "kader" else await uow.group_chats.of_group(group.id)
     for start, specs in due:
-        choices = [
-            (keys.rsvp(activity.id, start, "yes"), "rsvp.yes"),
-            (keys.rsvp(activity.id, start, "no"), "rsvp.no"),
-        ]
         for spec in specs:
             event = keys.reminder_at(activity.id, start, spec)
-            for recipient in recipients:
-                if keys.recipient_key(event, recipient.id) in written:
-                    continue
-                queued += await notify(
-                    uow,
-                    texts,
-                    recipient,
-                    kind="reminder",
-                    key="rsvp.reminder",
-                    dedupe_key=event,
-                    now=now,
-                    choices=choices,
-                    choices_valid_until=start,
-                    params={
-                        "title": activity.title,
-                        "place": activity.place,
-                        "when": local_label(texts, recipient.language, start, group.timezone),
-                    },
-                )
-            if activity.audience == "kader":
-                continue  # a kader meeting is not announced to the whole group chat
-            queued += await post_to_group_chats(
-                uow,
-                [
-                    chat
-                    for chat in await uow.group_chats.of_group(group.id)
-                    if keys.chat_key(event, chat.id) not in written
-                ],
-                partial(_chat_reminder, texts, activity, group, start),
-                kind="reminder",
-                dedupe_key=event,
-                now=now,
-            )
-    return queued
+            writes += [
+                partial(_reminder, texts, activity, group, start, event, recipient, now)
+                for recipient in recipients
+                if keys.recipient_key(event, recipient.id) not in written
+            ]
+            unposted = [chat for chat in chats if keys.chat_key(event, chat.id) not in written]
+            if unposted:
+                post = partial(_chat_reminder, texts, activity, group, start)
+                writes.append(partial(_post, unposted, post, event, now))
+    return writes
+
+
+async def _reminder(
+    texts: Texts,
+    activity: Activity,
+    group: Group,
+    start: dt.datetime,
+    event: str,
+    recipient: User,
+    now: dt.datetime,
+    uow: UnitOfWork,
+) -> int:
+    """Queue one person's reminder of one occurrence, with its RSVP buttons."""
+    return await notify(
+        uow,
+        texts,
+        recipient,
+        kind="reminder",
+        key="rsvp.reminder",
+        dedupe_key=event,
+        now=now,
+        choices=[
+            (keys.rsvp(activity.id, start, "yes"), "rsvp.yes"),
+            (keys.rsvp(activity.id, start, "no"), "rsvp.no"),
+        ],
+        choices_valid_until=start,
+        params={
+            "title": activity.title,
+            "place": activity.place,
+            "when": local_label(texts, recipient.language, start, group.timezone),
+        },
+    )
+
+
+async def _post(
+    chats: list[GroupChat],
+    render: Callable[[str], Reply],
+    event: str,
+    now: dt.datetime,
+    uow: UnitOfWork,
+) -> int:
+    """Post one occurrence's reminder in the group's linked chats not posted to yet."""
+    return await post_to_group_chats(uow, chats, render, kind="reminder", dedupe_key=event, now=now)
 
 
 def _chat_reminder(
@@ -176,40 +248,54 @@ def _chat_reminder(
     return Reply(key="chat.reminder", text=text)
 
 
-async def _drop_missed(
-    uow: UnitOfWork,
+def _drops(
     activity: Activity,
     starts: list[dt.datetime],
     offsets: list[Offset],
     recipients: list[User],
     joined: dict[int, dt.datetime],
     written: set[str],
-) -> None:
+) -> list[Write]:
     """Record (once) and log each reminder of occurrences that started before it was sent.
 
     Only people who were already in the group (`joined`: when) when the reminder fell due
     count as missed.
     """
+    writes: list[Write] = []
     for start in starts:
         for offset in offsets:
             remind_at = offset.remind_at(start)
             event = keys.reminder_at(activity.id, start, offset.spec)
-            for recipient in recipients:
-                key = keys.recipient_key(event, recipient.id)
-                if key in written or joined.get(recipient.id, remind_at) > remind_at:
-                    continue
-                dropped = await uow.outbox.record_dropped(
-                    user_id=recipient.id, kind="reminder", dedupe_key=key, now=start, reason=DROPPED
-                )
-                if dropped:
-                    log.warning(
-                        "reminder dropped: activity %s at %s, offset %s, user %s (the bot was"
-                        " down)",
-                        activity.id,
-                        to_db(start),
-                        offset.spec,
-                        recipient.id,
-                    )
+            writes += [
+                partial(_drop, activity, start, offset, key, recipient)
+                for recipient in recipients
+                if (key := keys.recipient_key(event, recipient.id)) not in written
+                and joined.get(recipient.id, remind_at) <= remind_at
+            ]
+    return writes
+
+
+async def _drop(
+    activity: Activity,
+    start: dt.datetime,
+    offset: Offset,
+    key: str,
+    recipient: User,
+    uow: UnitOfWork,
+) -> int:
+    """Record one missed reminder; log it the first time. Queues nothing (0)."""
+    dropped = await uow.outbox.record_dropped(
+        user_id=recipient.id, kind="reminder", dedupe_key=key, now=start, reason=DROPPED
+    )
+    if dropped:
+        log.warning(
+            "reminder dropped: activity %s at %s, offset %s, user %s (the bot was down)",
+            activity.id,
+            to_db(start),
+            offset.spec,
+            recipient.id,
+        )
+    return 0
 
 
 async def _audience(uow: UnitOfWork, activity: Activity, members: list[Member]) -> list[User]:

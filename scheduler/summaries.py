@@ -20,7 +20,7 @@ from bot.core.notify import queue_reply
 from bot.domain.access import groups_in_scope
 from bot.reports import achievement, area_summary
 from bot.reports.area_summary import LOOK_BACK, area_month, scope_label, summary_reply
-from bot.reports.indicators import local_month, month_indicators
+from bot.reports.indicators import MonthIndicators, local_month, month_indicators
 from bot.storage.database import Database
 from bot.storage.records import Group, Role, User
 from content.knowledge import Knowledge
@@ -70,17 +70,22 @@ async def _weekly_summaries(
     async with database.unit_of_work() as uow:
         officers = await uow.users.many(await uow.roles.holder_ids(Role.OFFICER))
     queued = 0
+
+    async def month_of(group: Group, month: dt.date, until: dt.datetime | None) -> MonthIndicators:
+        async with database.unit_of_work() as uow:  # one group at a time: short transactions
+            return await month_indicators(uow, group, month, until=until)
+
     for officer in officers:
         async with database.unit_of_work() as uow:
             if await uow.outbox.id_of(keys.recipient_key(event, officer.id)) is not None:
                 continue
             grants = await uow.roles.active(officer.id)
             groups = await groups_in_scope(uow, grants)
-            if not groups:
-                continue
-            scope = scope_label(texts, officer.language, groups, grants)
-            month = local_month(now - LOOK_BACK, zone)
-            area = await area_month(uow, scope, groups, month, now)
+        if not groups:
+            continue
+        scope = scope_label(texts, officer.language, groups, grants)
+        month = local_month(now - LOOK_BACK, zone)
+        area = await area_month(month_of, scope, groups, month, now)
         rules = settings.status_rules
         reply = await area_summary.with_chart(
             summary_reply(texts, officer.language, area, rules, key="recap.weekly"),

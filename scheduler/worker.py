@@ -65,7 +65,7 @@ class DeliveryWorker:
     async def _run(self) -> None:
         while True:
             try:
-                stats = await self.delivery.deliver_all()
+                stats = await self.delivery.deliver_all(batches=None)
             except Exception:
                 log.exception("outbox delivery pass failed; retrying at the next heartbeat")
                 stats = None

@@ -26,8 +26,9 @@ from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
 from scheduler.jobs import run_due_jobs
+from scheduler.pacing import RateLimit
 
 QUIT_WORDS = frozenset({"/keluar", "/quit", "/exit"})
 _PERSONA = re.compile(r"^/as(?:\s+(\S+))?$", re.IGNORECASE)

@@ -31,7 +31,8 @@ from bot.storage.database import Database
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
 from scheduler.broadcasts import advance_broadcasts
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 
 HISTORY = dt.timedelta(days=183)
 APPS = (Channel.TERMINAL, Channel.WHATSAPP)

@@ -28,7 +28,8 @@ from bot.storage.database import Database
 from bot.web.app import dashboard_app
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from scheduler.periodic import periodic_jobs
 from scheduler.reminders import Offset
 from scheduler.worker import REAL_TIME, DeliveryTime, DeliveryWorker
@@ -104,10 +105,13 @@ async def run_bot(
                 settings.telegram_per_second,
                 settings.telegram_per_chat_interval,
                 settings.telegram_per_group_chat_interval,
+                in_flight=settings.telegram_in_flight,
             )
         if whatsapp is not None:
             senders[Channel.WHATSAPP] = whatsapp.sender
-            limits[Channel.WHATSAPP] = RateLimit(settings.whatsapp_per_second, 1.0)
+            limits[Channel.WHATSAPP] = RateLimit(
+                settings.whatsapp_per_second, 1.0, in_flight=settings.whatsapp_in_flight
+            )
         delivery = OutboxDelivery(
             database,
             senders,

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_per_group_chat_interval: float = Field(default=3.0, ge=0)
     """Seconds between two posts to one group chat: Telegram allows 20 a minute per group."""
+    telegram_in_flight: int | None = Field(default=None, ge=1)
+    """Outbox messages under way to Telegram at once; unset: enough to keep the rate with
+    answers taking half a second (15 at 30/s)."""
     whatsapp_phone_id: str | None = None
     """The WhatsApp Business phone number id (Meta app dashboard, WhatsApp > API Setup)."""
     whatsapp_number: str | None = None
@@ -91,6 +94,8 @@ class Settings(BaseSettings):
     whatsapp_webhook_path: str = "/whatsapp"
     whatsapp_per_second: float = Field(default=80.0, gt=0)
     """Meta's default throughput per phone number."""
+    whatsapp_in_flight: int | None = Field(default=None, ge=1)
+    """As `telegram_in_flight`, for WhatsApp (40 at 80/s)."""
     max_photo_bytes: int = 10 * 1024 * 1024
     max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
     """The largest webhook body read (Telegram's and WhatsApp's updates are a few kilobytes);

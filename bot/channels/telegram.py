@@ -72,6 +72,7 @@ from bot.base.models import (
 from bot.base.settings import Settings
 from bot.base.texts import LANGUAGES, Texts
 from bot.channels.answering import deliver
+from bot.channels.joining import joined
 from bot.channels.text import captioned, clean_text, split_text
 from bot.core.commands import group_chat_menu, platform_menu
 from bot.core.engine import Engine
@@ -338,6 +339,8 @@ class TelegramChannel:
         async def send(reply: Reply) -> str:
             return await self.renderer.send(self.application.bot, chat_id, reply)
 
+        replies = joined(unsent.replies, MessageLimit.MAX_TEXT_LENGTH)
+        unsent = unsent.model_copy(update={"replies": replies})
         await deliver(self.engine, unsent, send, (RetryAfter, NetworkError))
         self.on_outbox()
 

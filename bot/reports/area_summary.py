@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -62,21 +62,35 @@ def scope_label(
     return texts.get(language, "recap.scope_many", count=len(regencies))
 
 
+MonthOf = Callable[[Group, dt.date, dt.datetime | None], Awaitable[MonthIndicators]]
+"""One group's indicators for a month, counted up to a moment (if it falls inside)."""
+
+
+def read_in(uow: UnitOfWork) -> MonthOf:
+    """Each group's month read in the caller's transaction (a step answering `/ringkasan`)."""
+
+    async def month_of(group: Group, month: dt.date, until: dt.datetime | None) -> MonthIndicators:
+        return await month_indicators(uow, group, month, until=until)
+
+    return month_of
+
+
 async def area_month(
-    uow: UnitOfWork, scope: str, groups: Sequence[Group], month: dt.date, now: dt.datetime
+    month_of: MonthOf, scope: str, groups: Sequence[Group], month: dt.date, now: dt.datetime
 ) -> AreaMonth:
     """Each group's `month` up to `now`, and the month before (its same stretch, if `month` is
-    still in progress)."""
+    still in progress), each read by `month_of` (a job reads each in a transaction of its own,
+    so an area of hundreds of groups never holds the write lock for seconds)."""
     previous = (month - dt.timedelta(days=1)).replace(day=1)
     months, earlier = [], []
     for group in groups:
-        current = await month_indicators(uow, group, month, until=now)
+        current = await month_of(group, month, now)
         compare_until = None
         if current.until is not None:
             elapsed = current.until - month_bounds(group, month)[0]
             compare_until = month_bounds(group, previous)[0] + elapsed
         months.append(current)
-        earlier.append(await month_indicators(uow, group, previous, until=compare_until))
+        earlier.append(await month_of(group, previous, compare_until))
     return AreaMonth(scope, months, earlier)
 
 

@@ -71,12 +71,29 @@ class ActivityRepository:
             row = await cursor.fetchone()
         return _activity(row) if row else None
 
-    async def all_active(self) -> list[Activity]:
+    async def due_for_reminders(self, now: dt.datetime) -> list[int]:
+        """The activities whose next reminder is due by `now`, or not worked out yet."""
         async with self._db.execute(
-            "SELECT id, group_id, kind, title, place, first_at, repeat, audience FROM activities"
-            " WHERE cancelled_at IS NULL ORDER BY id"
+            "SELECT id FROM activities WHERE cancelled_at IS NULL"
+            " AND (remind_at IS NULL OR remind_at <= ?) ORDER BY id",
+            (to_db(now),),
         ) as cursor:
-            return [_activity(row) for row in await cursor.fetchall()]
+            return [int(row["id"]) for row in await cursor.fetchall()]
+
+    async def set_remind_at(self, activity_id: int, at: dt.datetime, first_at: dt.datetime) -> None:
+        """When the activity's next reminder falls due, worked out for its series starting at
+        `first_at` (if it was moved since, nothing: the next tick works it out again)."""
+        await self._db.execute(
+            "UPDATE activities SET remind_at = ? WHERE id = ? AND first_at = ?",
+            (to_db(at), activity_id, to_db(first_at)),
+        )
+
+    async def forget_remind_times(self) -> None:
+        """Work every activity's next reminder out again (the reminder times may have changed)."""
+        await self._db.execute(
+            "UPDATE activities SET remind_at = NULL"
+            " WHERE cancelled_at IS NULL AND remind_at IS NOT NULL"
+        )
 
     async def active(self, group_id: int) -> list[Activity]:
         async with self._db.execute(
@@ -90,8 +107,8 @@ class ActivityRepository:
     async def update(self, activity: Activity) -> None:
         """Save a changed title, place, audience or first date (the series follows it)."""
         await self._db.execute(
-            "UPDATE activities SET title = ?, place = ?, audience = ?, first_at = ?"
-            " WHERE id = ? AND cancelled_at IS NULL",
+            "UPDATE activities SET title = ?, place = ?, audience = ?, first_at = ?,"
+            " remind_at = NULL WHERE id = ? AND cancelled_at IS NULL",
             (
                 activity.title,
                 activity.place,

@@ -13,7 +13,7 @@ import aiosqlite
 from bot.base import keys
 from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
-from bot.storage.records import OutboxMessage
+from bot.storage.records import OutboxMessage, SentMark
 
 
 def _prefix_bounds(prefix: str) -> tuple[str, str]:
@@ -192,6 +192,14 @@ class OutboxRepository:
             "UPDATE outbox SET claimed_until = NULL"
             " WHERE user_id = ? AND status = 'pending' AND claimed_until IS NOT NULL",
             (user_id,),
+        )
+
+    async def mark_all_sent(self, marks: list[SentMark]) -> None:
+        """`mark_sent` for several rows at once (sends that finished together)."""
+        await self._db.executemany(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL,"
+            " last_error = NULL, platform_message_id = ? WHERE id = ?",
+            [(to_db(mark.at), mark.platform_message_id, mark.message_id) for mark in marks],
         )
 
     async def replace_unsent(self, message_id: int, payload: str, now: dt.datetime) -> bool:

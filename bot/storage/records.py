@@ -116,6 +116,15 @@ class OutboxMessage:
 
 
 @dataclass(frozen=True)
+class SentMark:
+    """The platform accepted an outbox row's message at `at` (with its id for it, if any)."""
+
+    message_id: int
+    at: dt.datetime
+    platform_message_id: str | None = None
+
+
+@dataclass(frozen=True)
 class GroupChat:
     """A chat-app group (a Telegram group) linked to a Pos UKK, where its reminders and
     broadcasts are also posted."""

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from bot.base.timefmt import month_label, period_label
-from bot.reports.area_summary import area_month, scope_label
+from bot.reports.area_summary import area_month, read_in, scope_label
 from bot.reports.group_status import Status, score, slipped, status
 from bot.reports.indicators import MonthIndicators, local_month
 from bot.storage.incidents import IncidentFilter
@@ -22,7 +22,7 @@ async def summary_page(visit: Visit) -> Page:
     t, language = visit.t, viewer.language
     scope = scope_label(visit.texts, language, viewer.groups, viewer.grants)
     month = local_month(visit.now, visit.settings.default_timezone)
-    area = await area_month(visit.uow, scope, viewer.groups, month, visit.now)
+    area = await area_month(read_in(visit.uow), scope, viewer.groups, month, visit.now)
     statuses = Counter(status(m, rules) for m in area.months)
     by_status = [Bar(t(f"recap.status_{s.value}"), (statuses[s],)) for s in Status]
     totals = {

@@ -431,3 +431,13 @@ async def test_save_card_sends_the_picture_with_its_title(
         assert isinstance(picture, bytes)
         assert picture.startswith(b"\x89PNG")
         assert len(picture) < 300_000
+
+
+async def test_a_card_and_its_next_question_arrive_as_one_message(
+    telegram: FakeTelegram, bot: RunningBot
+) -> None:
+    telegram.send_text(KADER, "tmn sy kna kail di jari")
+    await telegram.wait_for(lambda: "fa:next" in str(telegram.sent(KADER.id, "sendMessage")))
+    [answer] = telegram.sent(KADER.id, "sendMessage")
+    assert "Langkah 1 dari" in answer.params["text"], "the card..."
+    assert "fa:next" in str(answer.params["reply_markup"]), "...and the next step's button"

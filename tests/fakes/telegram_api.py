@@ -23,7 +23,7 @@ import itertools
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -126,6 +126,9 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    """When it was answered (after any delay or hang)."""
+    received: float = field(default_factory=time.monotonic)
+    """When the request came in (the moment Telegram counts against its limits)."""
 
 
 @dataclass
@@ -174,6 +177,13 @@ class FakeTelegram:
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
         self.hanging: set[str] = set()
+        self.refused: list[Call] = []
+        """Calls answered with an injected fault (`faults`), as they were answered."""
+        self.under_way = 0
+        """Calls (other than `getUpdates`) received and not answered yet."""
+        self.most_under_way = 0
+        self.most_under_way_to_one_chat = 0
+        self._under_way_to: dict[int, int] = {}
         """Methods whose calls get no answer until `release()` (a bot killed meanwhile)."""
         self._released = asyncio.Event()
         self.webhook: dict[str, Any] | None = None
@@ -480,15 +490,18 @@ class FakeTelegram:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         method = request.match_info["method"]
+        received = time.monotonic()
         params = await self._params(request)
         if method != "getUpdates":
-            delay = self.delays.get(method)
-            if delay:
-                await asyncio.sleep(delay)
-            if method in self.hanging:
-                await self._released.wait()
+            with self._counted(int(params.get("chat_id") or 0)):
+                delay = self.delays.get(method)
+                if delay:
+                    await asyncio.sleep(delay)
+                if method in self.hanging:
+                    await self._released.wait()
             fault = self._take_fault(method, params)
             if fault is not None:
+                self.refused.append(Call(method, params, received=received))
                 retry = None if fault.retry_after is None else {"retry_after": fault.retry_after}
                 error = ApiError(fault.description, fault.status, retry)
                 return web.json_response(error.body(), status=fault.status)
@@ -499,7 +512,7 @@ class FakeTelegram:
                             refused.parameters)
                 )  # fmt: skip
                 return web.json_response(refused.body(), status=refused.status)
-            self.calls.append(Call(method, params))
+            self.calls.append(Call(method, params, received=received))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return web.json_response(
@@ -512,6 +525,21 @@ class FakeTelegram:
         if method.startswith("send") and int(params.get("chat_id") or 0) < 0:
             self._group_sends.setdefault(int(params["chat_id"]), []).append(time.monotonic())
         return web.json_response({"ok": True, "result": result})
+
+    @contextlib.contextmanager
+    def _counted(self, chat_id: int) -> Iterator[None]:
+        """Count a call as under way while it is delayed or held (overall and per chat)."""
+        self.under_way += 1
+        self._under_way_to[chat_id] = self._under_way_to.get(chat_id, 0) + 1
+        self.most_under_way = max(self.most_under_way, self.under_way)
+        if chat_id:
+            to_chat = self._under_way_to[chat_id]
+            self.most_under_way_to_one_chat = max(self.most_under_way_to_one_chat, to_chat)
+        try:
+            yield
+        finally:
+            self.under_way -= 1
+            self._under_way_to[chat_id] -= 1
 
     def _group_refusal(self, method: str, params: dict[str, Any]) -> ApiError | None:
         """Telegram's answer to the bot writing to a group chat it may not write to now."""

@@ -9,7 +9,8 @@ from bot.base.models import Channel
 from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from scheduler.reminders import materialise_reminders
 from tests.conftest import (
     DAY_BEFORE,

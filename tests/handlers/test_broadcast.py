@@ -26,7 +26,8 @@ from bot.storage.database import Database
 from bot.storage.records import NewGroup, Role
 from content.schema import Sector
 from scheduler.broadcasts import advance_broadcasts
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from tests.conftest import CONSENTED, ZONE, FakeClock, Person, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 

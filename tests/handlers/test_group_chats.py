@@ -16,7 +16,8 @@ from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from bot.storage.records import Role
 from scheduler.broadcasts import advance_broadcasts
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from scheduler.reminders import materialise_reminders
 from tests.conftest import CONSENTED, DAY_BEFORE, ZONE, FakeClock, RowCounter, add_meeting, person
 from tests.fakes.senders import ScriptedSender

@@ -11,8 +11,9 @@ from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
 from scheduler.escalation import escalate_unattended
+from scheduler.pacing import RateLimit
 from tests.conftest import ZONE, FakeClock, Person, RowCounter, person
 from tests.fakes.senders import ScriptedSender
 from tests.handlers.test_report import report_cut_on_the_boat

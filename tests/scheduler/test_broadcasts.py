@@ -23,7 +23,8 @@ from bot.domain.broadcast_message import recipient_messages
 from bot.storage.broadcasts import CANCELLED, Recipients
 from bot.storage.database import Database
 from scheduler.broadcasts import advance_broadcasts
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from scheduler.worker import DeliveryWorker
 from tests.conftest import ZONE, FakeClock, RowCounter, person
 from tests.fakes.senders import ScriptedSender
@@ -41,6 +42,7 @@ class FakeTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)  # sends started before it run at the time they were started
         self.now += seconds
 
 
@@ -167,9 +169,11 @@ async def test_a_crash_mid_broadcast_then_a_restart_reaches_everyone_exactly_onc
         return None
 
     first_life = ScriptedSender(dies_on_the_120th)
+    window = 8
+    limit = RateLimit(per_second=10_000, in_flight=window)
     with pytest.raises(Killed):
-        await drain(delivery(database, clock, {Channel.TERMINAL: first_life}))
-    assert len(broadcast_texts(first_life)) == 119
+        await drain(delivery(database, clock, {Channel.TERMINAL: first_life}, limit))
+    assert 119 <= len(broadcast_texts(first_life)) < 119 + window, "nothing after the kill"
 
     # Restart: the scheduler queues the rest (and the first batch again, deduplicated), the
     # leases of the dead process run out, and delivery goes on.
@@ -178,7 +182,8 @@ async def test_a_crash_mid_broadcast_then_a_restart_reaches_everyone_exactly_onc
     second_life = ScriptedSender()
     await drain(delivery(database, clock, {Channel.TERMINAL: second_life}))
     everyone = broadcast_texts(first_life) + broadcast_texts(second_life)
-    assert len(everyone) == len(set(everyone)) == 1_200
+    assert len(set(everyone)) == 1_200, "nobody lost"
+    assert len(everyone) - 1_200 < window, "duplicated: at most the sends under way at the kill"
 
 
 async def _recipients_and_payloads(

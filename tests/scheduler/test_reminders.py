@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.base.clock import to_db
 from bot.base.keys import rsvp as rsvp_token
 from bot.base.models import Channel
 from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
-from scheduler.delivery import OutboxDelivery, RateLimit
-from scheduler.reminders import DROPPED, Offset, materialise_reminders
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
+from scheduler.reminders import DROPPED, Offset, forget_remind_times, materialise_reminders
 from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,
@@ -55,6 +57,34 @@ async def test_each_reminder_once_at_its_time(
     )
     assert "Selasa 24-11-2026 08:00 WITA" in payload["text"]
     assert [c["label"] for c in payload["choices"]] == ["Hadir", "Tidak bisa"]
+
+
+async def test_each_activity_keeps_when_its_next_reminder_falls_due(
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    """The minute's tick reads only the activities due (`remind_at`), not every activity."""
+    await add_meeting(database, clock)
+    assert rows("SELECT remind_at FROM activities") == [(None,)], "new: looked at next tick"
+    await materialise_reminders(database, texts, clock())
+    assert rows("SELECT remind_at FROM activities") == [(to_db(DAY_BEFORE),)]
+    await materialise_reminders(database, texts, DAY_BEFORE)
+    assert rows("SELECT remind_at FROM activities") == [(to_db(HOURS_BEFORE),)]
+    await materialise_reminders(database, texts, HOURS_BEFORE)
+    next_week = DAY_BEFORE + dt.timedelta(days=7)
+    assert rows("SELECT remind_at FROM activities") == [(to_db(next_week),)]
+    assert len(reminders(rows)) == 4
+
+
+async def test_after_a_restart_changed_reminder_times_are_followed(
+    database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    await materialise_reminders(database, texts, clock())  # next due: 17:00 the day before
+    await forget_remind_times(database)  # the bot restarts with reminders 30 minutes before
+    thirty = MEETING - dt.timedelta(minutes=30)
+    assert await materialise_reminders(database, texts, clock(), "30m") == 0
+    assert rows("SELECT remind_at FROM activities") == [(to_db(thirty),)]
+    assert await materialise_reminders(database, texts, thirty, "30m") == 2
 
 
 async def test_two_schedulers_racing_queue_each_reminder_once(

@@ -16,7 +16,8 @@ from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.storage.database import Database
 from content.knowledge import Knowledge
-from scheduler.delivery import OutboxDelivery, RateLimit
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from scheduler.summaries import latest_monthly_slot, latest_weekly_slot, queue_summaries
 from tests.bot.reports.test_charts import assert_phone_sized
 from tests.conftest import ZONE, FakeClock, RowCounter, an_injury
