@@ -65,6 +65,7 @@ CONVERSATIONS = Conversations(
     standing=standing.standing_handler,
     on_chat_event=on_chat_event,
     newcomer_first_aid=first_aid.newcomer_first_aid,
+    newcomer_code=registration.newcomer_code,
     short_answer=first_aid.short_answer,
     emergency_card=lambda ctx: emergency_card(ctx, None, []),
     start_sos=sos.start_sos,

@@ -26,6 +26,7 @@ from bot.core.conversation import (
 from bot.domain.recurrence import Recurrence, Repeat
 from bot.storage.activities import Activity
 from handlers.activities import MAX_LISTED, managed_activities, managed_groups
+from handlers.paging import on_page, page_moves, pages_of, turned
 
 LOOK_BACK = dt.timedelta(days=14)
 MEMBERS_PER_PAGE = 8
@@ -105,8 +106,8 @@ async def _members(ctx: StepContext) -> list[tuple[int, str]]:
 
 async def ask_who(ctx: StepContext) -> Reply:
     members = await _members(ctx)
-    pages = max(1, -(-len(members) // MEMBERS_PER_PAGE))
-    page = _draft(ctx).page % pages
+    pages = pages_of(len(members), MEMBERS_PER_PAGE)
+    page = on_page(_draft(ctx).page, pages)
     present = set(_draft(ctx).present)
     shown = members[page * MEMBERS_PER_PAGE : (page + 1) * MEMBERS_PER_PAGE]
     choices = [
@@ -115,8 +116,7 @@ async def ask_who(ctx: StepContext) -> Reply:
         )
         for uid, name in shown
     ]
-    if pages > 1:
-        choices.append(ctx.choice("att:more", "common.more"))
+    choices += page_moves(ctx, "att:", page, pages)
     choices.append(ctx.choice("att:done", "attendance.done"))
     return ctx.reply("attendance.ask_who", choices=choices, count=len(present))
 
@@ -125,8 +125,9 @@ async def take_who(ctx: StepContext, answer: Answer) -> Outcome:
     """Tap a name to tick or untick it; "done" when everyone present is ticked."""
     if answer.choice == "att:done":
         return Goto("note")
-    if answer.choice == "att:more":
-        _draft(ctx).page += 1
+    page = turned(answer.choice, "att:", _draft(ctx).page)
+    if page is not None:
+        _draft(ctx).page = page
         return Goto("who")
     member_ids = {uid for uid, _ in await _members(ctx)}
     chosen = answer.choice.removeprefix("att:u:") if answer.choice else ""

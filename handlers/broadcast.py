@@ -24,6 +24,7 @@ from handlers.broadcast_history import (
     ask_compose_extras,
     take_compose_extras,
 )
+from handlers.paging import on_page, page_moves, pages_of, turned
 
 PAGE = 8
 """Groups listed per page when picking them one by one."""
@@ -133,15 +134,15 @@ async def ask_scope_value(ctx: StepContext) -> Reply:
             Choice(token=f"bc:val:{i}", label=label[:24]) for i, (_, label) in enumerate(options)
         ]
         return ctx.reply(f"broadcast.ask_{audience.scope.value}", choices=choices)
-    page = _draft(ctx).page
+    pages = pages_of(len(options), PAGE)
+    page = on_page(_draft(ctx).page, pages)
     shown = options[page * PAGE : (page + 1) * PAGE]
     chosen = set(audience.values)
     choices = [
         Choice(token=f"bc:grp:{value}", label=("✓ " if value in chosen else "") + label[:22])
         for value, label in shown
     ]
-    if len(options) > (page + 1) * PAGE:
-        choices.append(ctx.choice("bc:grp:more", "common.more"))
+    choices += page_moves(ctx, "bc:grp:", page, pages)
     if chosen:
         choices.append(
             Choice(token="bc:grp:done", label=ctx.t("broadcast.groups_done", count=len(chosen)))
@@ -158,8 +159,9 @@ async def take_scope_value(ctx: StepContext, answer: Answer) -> Outcome:
             return Retry(ctx.reply("common.pick_option"))
         _set_audience(ctx, audience.model_copy(update={"values": (options[int(index)][0],)}))
         return Goto("preview")
-    if token == "bc:grp:more":
-        _draft(ctx).page += 1
+    page = turned(token, "bc:grp:", _draft(ctx).page)
+    if page is not None:
+        _draft(ctx).page = page
         return Goto("scope_value")
     if token == "bc:grp:done":
         return Goto("preview")
@@ -229,6 +231,7 @@ async def ask_preview(ctx: StepContext) -> Reply:
         text=text,
         choices=tuple(choices),
         photo=str(ctx.settings.data_dir / str(photo)) if photo else None,
+        language=ctx.language,
     )
 
 

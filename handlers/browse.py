@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from bot.base.models import Reply
 from bot.core.conversation import (
     Answer,
@@ -18,6 +16,7 @@ from bot.core.conversation import (
 )
 from content.schema import Category
 from handlers.first_aid import TOPIC_TOKEN, open_topic, tell_kader, topic_choice, triage_text
+from handlers.paging import on_page, page_moves, pages_of, turned
 
 TOPICS_PER_PAGE = 8
 """Eight topics, "more" and "back" make ten: the most a WhatsApp list can hold."""
@@ -56,12 +55,11 @@ async def ask_topic(ctx: StepContext) -> Reply:
     draft = ctx.draft_as(BrowseDraft)
     category = draft.category
     topics = ctx.knowledge.in_category(category)
-    pages = max(1, math.ceil(len(topics) / TOPICS_PER_PAGE))
-    page = draft.page % pages
+    pages = pages_of(len(topics), TOPICS_PER_PAGE)
+    page = on_page(draft.page, pages)
     shown = topics[page * TOPICS_PER_PAGE : (page + 1) * TOPICS_PER_PAGE]
     choices = [topic_choice(ctx, topic) for topic in shown]
-    if pages > 1:
-        choices.append(ctx.choice("browse:more", "common.more"))
+    choices += page_moves(ctx, "browse:", page, pages)
     choices.append(ctx.choice("browse:back", "common.back"))
     return ctx.reply(
         "browse.topics",
@@ -78,8 +76,10 @@ async def take_topic(ctx: StepContext, answer: Answer) -> Outcome:
         topic_id = answer.choice.removeprefix(TOPIC_TOKEN)
         if topic_id in ctx.knowledge.topics:
             return open_topic(ctx, topic_id, alternatives=[], signs=[], text="")
-    if answer.choice == "browse:more":
-        ctx.draft_as(BrowseDraft).page += 1
+    draft = ctx.draft_as(BrowseDraft)
+    page = turned(answer.choice, "browse:", draft.page)
+    if page is not None:
+        draft.page = page
         return Goto("topic")
     if answer.choice == "browse:back":
         return Goto("category")

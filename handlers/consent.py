@@ -37,9 +37,12 @@ def consent_question(ctx: StepContext, changed: bool = False) -> Reply:
     choices = (ctx.choice(AGREE, "registration.agree"), ctx.choice(DECLINE, "registration.decline"))
     if changed:
         return Reply(
-            key="consent.changed", text=f"{ctx.t('consent.changed')}\n\n{text}", choices=choices
+            key="consent.changed",
+            text=f"{ctx.t('consent.changed')}\n\n{text}",
+            choices=choices,
+            language=ctx.language,
         )
-    return Reply(key="registration.consent", text=text, choices=choices)
+    return Reply(key="registration.consent", text=text, choices=choices, language=ctx.language)
 
 
 async def record_agreement(ctx: StepContext) -> str:

@@ -33,6 +33,7 @@ from content.schema import RedFlagQuestion, Topic, Urgency, YesNo
 from handlers.cards import save_card
 from handlers.emergency import emergency_card, reader_steps
 from handlers.report_draft import ReportDraft
+from handlers.report_words import take_words
 
 TOPIC_TOKEN = "topic:"
 MAX_QUOTED_TEXT = 300
@@ -319,6 +320,7 @@ async def take_what_next(ctx: StepContext, answer: Answer) -> Outcome:
             # The injury is known already: the report starts with who was hurt.
             seen = ctx.draft_as(FirstAidDraft)
             report = ReportDraft(topic=topic.id, what_text=seen.text, known=["what"])
+            take_words(ctx, report, seen.text or "")
             if seen.urgency is Urgency.GAWAT:
                 report.alerted, report.severe = False, True
             return StartFlow("report", report)

@@ -55,7 +55,7 @@ async def ask_confirm(ctx: StepContext) -> Reply:
     return ctx.reply(
         "link.confirm",
         name=owner.name if owner else "?",
-        app=owner.channel.value.capitalize() if owner else "?",
+        app=ctx.t(f"app.{owner.channel.value}") if owner else "?",
         choices=[
             ctx.choice("link:yes", "common.answer_yes"),
             ctx.choice("link:no", "common.answer_no"),

@@ -65,7 +65,7 @@ async def show_my_data(ctx: StepContext, args: str) -> Outcome:
         name=user.name,
         phone=user.phone or "-",
         language_name=ctx.t(f"language.name_{user.language}"),
-        apps=", ".join(app.capitalize() for app in apps),
+        apps=", ".join(ctx.t(f"app.{app}") for app in apps),
         group=ctx.group.name if ctx.group else "-",
         roles=", ".join(roles) or ctx.t("my_data.role_worker"),
         consent_at=user.consent_at.astimezone(zone).strftime("%d-%m-%Y"),

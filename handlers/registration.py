@@ -14,9 +14,11 @@ from bot.core.conversation import (
     Goto,
     Outcome,
     Retry,
+    StartFlow,
     Step,
     StepContext,
 )
+from bot.domain.joinlinks import SIGN_UP_WORDS, typed_join_code
 from bot.domain.phones import normalise_phone
 from handlers.consent import AGREE, DECLINE, consent_question, record_agreement
 from handlers.language import ask_language, chosen_language
@@ -40,10 +42,24 @@ class RegistrationDraft(Draft):
     """Nothing is stored about the person until the last answer."""
 
     join_code: str | None = None
-    """From a group's join link (`/start CODE`)."""
+    """From a group's join link (`/start CODE`, or "DAFTAR CODE" from a `wa.me` link)."""
     consent_version: str | None = None
     name: str = ""
     phone: str | None = None
+
+
+async def newcomer_code(ctx: StepContext, text: str) -> Outcome | None:
+    """A first message carrying a group's code, as a WhatsApp join link writes it ("DAFTAR
+    BTG7K2"), or the code of a group alone: registration with the code filled in, as `/start
+    CODE` does on Telegram. A code after "daftar" counts even if unknown (registration then
+    asks for it again); alone, only a group's real code does, so "berapa" is no code."""
+    typed = typed_join_code(text)
+    if typed is None:
+        return None
+    word, code = typed
+    if word not in SIGN_UP_WORDS and await ctx.uow.groups.by_code(code) is None:
+        return None
+    return StartFlow(REGISTRATION_FLOW, RegistrationDraft(join_code=code))
 
 
 async def ask_language_step(ctx: StepContext) -> Reply:

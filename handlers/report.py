@@ -8,7 +8,7 @@ typed answer that reads as an emergency shows the emergency card and alerts the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from bot.base.models import Reply
@@ -23,11 +23,13 @@ from bot.domain.incident_codes import (
     OTHER,
     PLACES,
 )
+from bot.domain.incident_words import read_incident_words
 from content.knowledge import pick
 from content.schema import Sector
 from handlers.first_aid import TOPIC_TOKEN, bullet_list, topic_choice
 from handlers.incident_alerts import raise_alarm, submit
 from handlers.report_draft import ReportDraft
+from handlers.report_words import confirmed, take_words, words_note
 
 NAME_MAX, TEXT_MAX, PLACE_MAX = 60, 300, 120
 AGE_MIN, AGE_MAX = 5, 110
@@ -42,6 +44,18 @@ def _draft(ctx: StepContext) -> ReportDraft:
 
 def _sector(ctx: StepContext) -> Sector:
     return ctx.group.sector if ctx.group else Sector.GENERAL
+
+
+def _sector_first(ctx: StepContext, table: Mapping[Sector, tuple[str, ...]]) -> tuple[str, ...]:
+    """The codes of the trade the person's words name first, then their own group's."""
+    own = _sector(ctx)
+    named = _draft(ctx).sector
+    said = Sector(named) if named else own
+    return tuple(dict.fromkeys((*table[said], *table[own])))
+
+
+ALL_ACTIVITIES = (*dict.fromkeys(a for codes in ACTIVITIES.values() for a in codes), COMMUTE, OTHER)
+ALL_PLACES = tuple(dict.fromkeys(p for codes in PLACES.values() for p in codes))
 
 
 def _near_miss(ctx: StepContext) -> bool:
@@ -78,6 +92,7 @@ ORDER = tuple(FILLS)
 
 def after(ctx: StepContext, step: str, replies: list[Reply] | None = None) -> Goto:
     """The next question to ask; while correcting, only questions not answered yet."""
+    confirmed(_draft(ctx), step)
     fixing = bool(_draft(ctx).fixing)
     for following in ORDER[ORDER.index(step) + 1 :]:
         if not _applies(ctx, following) or _already_known(ctx, following):
@@ -138,6 +153,8 @@ async def take_who(ctx: StepContext, answer: Answer) -> Outcome:
     _draft(ctx).known = [*_draft(ctx).known, *known]
     if who == "none":
         _draft(ctx).forget("topic")
+        _draft(ctx).forget("body")
+        _draft(ctx).from_words = [s for s in _draft(ctx).from_words if s != "body"]
     return after(ctx, "who")
 
 
@@ -226,6 +243,10 @@ async def take_what(ctx: StepContext, answer: Answer) -> Outcome:
     _draft(ctx).what_text = text
     topics = [] if _near_miss(ctx) else ctx.knowledge.matcher.triage(text).topics
     _set_topic(ctx, topics[0] if topics else None)
+    take_words(ctx, _draft(ctx), text)
+    if _near_miss(ctx) and "body" in _draft(ctx).from_words:
+        _draft(ctx).forget("body")
+        _draft(ctx).from_words = [s for s in _draft(ctx).from_words if s != "body"]
     return after(ctx, "what")
 
 
@@ -273,13 +294,14 @@ async def take_when(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 async def ask_where(ctx: StepContext) -> Reply:
-    choices = [ctx.choice(f"rep:at:{p}", f"incident.place_{p}") for p in PLACES[_sector(ctx)]]
+    places = _sector_first(ctx, PLACES)
+    choices = [ctx.choice(f"rep:at:{p}", f"incident.place_{p}") for p in places]
     return ctx.reply("report.ask_where", choices=choices, request="location")
 
 
 async def take_where(ctx: StepContext, answer: Answer) -> Outcome:
     """A shared location, a place button, or a typed place ("blok 12", "dermaga")."""
-    places = PLACES[_sector(ctx)]
+    places = ALL_PLACES
     if answer.location is not None:
         lat, lon = answer.location.latitude, answer.location.longitude
         _draft(ctx).lat = lat
@@ -302,20 +324,20 @@ async def take_where(ctx: StepContext, answer: Answer) -> Outcome:
 
 
 async def ask_activity(ctx: StepContext) -> Reply:
-    codes = (*ACTIVITIES[_sector(ctx)], COMMUTE, OTHER)
+    codes = (*_sector_first(ctx, ACTIVITIES), COMMUTE, OTHER)
     choices = [ctx.choice(f"rep:act:{a}", f"incident.activity_{a}") for a in codes]
     return ctx.reply("report.ask_activity", choices=choices)
 
 
 async def take_activity(ctx: StepContext, answer: Answer) -> Outcome:
-    codes = (*ACTIVITIES[_sector(ctx)], COMMUTE, OTHER)
-    activity = _picked(answer, "rep:act:", codes)
+    """A work button, or typed words, kept as typed with the work they name ("waktu panen")."""
+    activity = _picked(answer, "rep:act:", ALL_ACTIVITIES)
     text = ""
     if activity is None:
         text = " ".join((answer.text or "").split())[:PLACE_MAX]
         if len(text) < 2:
             return Retry(ctx.reply("common.pick_option"))
-        activity = OTHER
+        activity = read_incident_words(text).activity or OTHER
     _draft(ctx).activity = activity
     _draft(ctx).activity_text = text
     return after(ctx, "activity")
@@ -426,6 +448,9 @@ def _summary_text(ctx: StepContext) -> str:
         lines.append(ctx.t("report.line_photo"))
     if draft.voice:
         lines.append(ctx.t("report.line_voice"))
+    note = words_note(ctx, draft)
+    if note:
+        lines.append(note)
     return "\n".join(lines)
 
 

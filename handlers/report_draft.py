@@ -43,3 +43,8 @@ class ReportDraft(Draft):
     """Correcting from the summary: only unanswered questions are asked."""
     known: list[str] = Field(default_factory=list)
     """Questions skipped on the way forward: pre-filled from first aid or the last report."""
+    from_words: list[str] = Field(default_factory=list)
+    """Questions answered by the person's own words (`handlers.report_words`), shown in the
+    summary to confirm."""
+    sector: str | None = None
+    """The trade the person's words name, when it is one: its choices are offered first."""

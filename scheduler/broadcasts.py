@@ -163,6 +163,7 @@ async def _progress(
         key="broadcast.tally",
         text=tally_text(texts, author.language, broadcast, tally),
         choices=controls(texts, author.language, broadcast),
+        language=author.language,
     )
     row = broadcast.progress_row
     if row is None or not await uow.outbox.replace_unsent(row, reply.model_dump_json(), now):

@@ -54,16 +54,19 @@ class DeliveryStats:
     deferred: int = 0
     failed: int = 0
     unreachable: int = 0
+    rerouted: int = 0
+    """Rows that found the person unreachable and were handed to their linked account."""
 
     @property
     def handled(self) -> int:
-        return self.sent + self.deferred + self.failed + self.unreachable
+        return self.sent + self.deferred + self.failed + self.unreachable + self.rerouted
 
     def add(self, other: DeliveryStats) -> None:
         self.sent += other.sent
         self.deferred += other.deferred
         self.failed += other.failed
         self.unreachable += other.unreachable
+        self.rerouted += other.rerouted
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,9 @@ class OutboxDelivery:
                     await self._chat_gone(uow, message.group_chat_id, str(error))
                 else:
                     assert message.user_id is not None
+                    if await self._fall_back(uow, channel, message, str(error)):
+                        stats.rerouted += 1
+                        return  # their other rows in hand go with it, to the other app
                     await uow.outbox.mark_recipient_unreachable(
                         message.user_id, self.clock(), str(error)
                     )
@@ -273,6 +279,22 @@ class OutboxDelivery:
         else:
             await self.marks.sent(message.id, self.clock(), platform_message_id)
             stats.sent += 1
+
+    async def _fall_back(
+        self, uow: UnitOfWork, channel: Channel, message: OutboxMessage, error: str
+    ) -> bool:
+        """Hand an unreachable person's messages to their linked account on another app this
+        process runs, once; whether there was one."""
+        assert message.user_id is not None
+        failed = (channel, message.platform_id)
+        running = list(self.senders)
+        moved_to = await uow.identities.fall_back(message.user_id, failed, running, self.clock())
+        if moved_to is None or moved_to == channel:
+            return False
+        note = f"unreachable on {channel.value} ({error}); sent to the linked {moved_to.value}"
+        await uow.outbox.rerouted(message.id, message.user_id, channel, note)
+        log.warning("outbox message %s: %s", message.id, note)
+        return True
 
     def _reply_for(self, channel: Channel, message: OutboxMessage) -> Reply | None:
         """The row's reply, as a template if the platform's service window is closed (None if

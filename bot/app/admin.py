@@ -10,9 +10,10 @@ from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.app.errors import CommandError
+from bot.app.qr_poster import write_qr_poster
 from bot.base.clock import utc_now
 from bot.base.settings import Settings
-from bot.domain.joinlinks import join_link, write_qr_poster
+from bot.domain.joinlinks import join_link, whatsapp_join_link
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Group, NewGroup, Role
 from content.schema import Sector
@@ -28,7 +29,12 @@ async def admin_command(settings: Settings, args: argparse.Namespace) -> None:
     database = await Database.open(settings.database_at(args.db))
     try:
         await run_admin(
-            database, args, sys.stdout, settings.telegram_bot_username, settings.default_timezone
+            database,
+            args,
+            sys.stdout,
+            settings.telegram_bot_username,
+            settings.default_timezone,
+            settings.whatsapp_number,
         )
     finally:
         await database.close()
@@ -40,8 +46,10 @@ async def run_admin(
     out: TextIO,
     bot_username: str | None = None,
     default_timezone: str = "UTC",
+    whatsapp_number: str | None = None,
 ) -> None:
     args.bot_username = bot_username
+    args.whatsapp_number = whatsapp_number
     if getattr(args, "timezone", "") is None:
         args.timezone = default_timezone
     handlers: dict[str, Callable[[UnitOfWork, argparse.Namespace, TextIO], Awaitable[None]]] = {
@@ -129,22 +137,39 @@ async def _groups(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> Non
         print("no groups yet: create one with `posukk admin group-create`", file=out)
     for group in groups:
         members = await uow.memberships.count(group.id)
-        link = f"  {join_link(args.bot_username, group)}" if args.bot_username else ""
+        links = "".join(f"  {link}" for link in _links(args, group).values())
         print(
             f"{group.join_code}  {group.name} ({group.sector.value}) - {group.village},"
             f" {group.district},"
             f" {group.regency} - {group.puskesmas_name} - {group.timezone} - {members} members"
-            f"{link}",
+            f"{links}",
             file=out,
         )
 
 
+def _links(args: argparse.Namespace, group: Group) -> dict[str, str]:
+    """The group's join link on each app whose bot name or number is configured."""
+    links = {}
+    if args.bot_username:
+        links["telegram"] = join_link(args.bot_username, group)
+    if args.whatsapp_number:
+        links["whatsapp"] = whatsapp_join_link(args.whatsapp_number, group)
+    return links
+
+
+_MISSING_LINK_SETTING = {
+    "telegram": "set POSUKK_TELEGRAM_BOT_USERNAME (the bot's @name from BotFather) first",
+    "whatsapp": "set POSUKK_WHATSAPP_NUMBER (the bot's number with country code) first",
+}
+
+
 async def _qr(uow: UnitOfWork, args: argparse.Namespace, out: TextIO) -> None:
-    if not args.bot_username:
-        raise AdminError("set POSUKK_TELEGRAM_BOT_USERNAME (the bot's @name from BotFather) first")
     group = await _group_by_code(uow, args.group)
-    link = join_link(args.bot_username, group)
-    path = write_qr_poster(link, group, args.out or Path(f"posukk-{group.join_code}.png"))
+    link = _links(args, group).get(args.app)
+    if link is None:
+        raise AdminError(_MISSING_LINK_SETTING[args.app])
+    default = Path(f"posukk-{group.join_code}{'-wa' if args.app == 'whatsapp' else ''}.png")
+    path = write_qr_poster(link, group, args.out or default, args.app)
     print(f"{link}\nQR poster written to {path}", file=out)
 
 

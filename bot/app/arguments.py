@@ -20,7 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the bot in this terminal (demo data)")
     chat.add_argument("--db", help="database file (default: the user's data directory)")
     chat.add_argument("--as", dest="persona", default="saya", help="demo persona to start as")
-    commands.add_parser("run", help="run the bot on Telegram (settings from POSUKK_* variables)")
+    commands.add_parser(
+        "run",
+        help="run the bot on Telegram and/or WhatsApp, whichever is configured"
+        " (settings from POSUKK_* variables)",
+    )
     web = commands.add_parser(
         "web",
         help="serve the web dashboard (POSUKK_WEB_PORT, default 8090; POSUKK_WEB_BASE_URL)",
@@ -110,9 +114,17 @@ def add_admin_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     contacts.add_argument("--hospital-phone")
 
     actions.add_parser("groups", help="list groups with their join codes")
-    qr = actions.add_parser("qr", help="write a printable QR poster with a group's Telegram link")
+    qr = actions.add_parser("qr", help="write a printable QR poster with a group's join link")
     qr.add_argument("--group", required=True, help="join code of the group")
-    qr.add_argument("--out", type=Path, help="PNG file (default: posukk-<CODE>.png here)")
+    qr.add_argument(
+        "--app",
+        choices=("telegram", "whatsapp"),
+        default="telegram",
+        help="which app the link opens (default: telegram)",
+    )
+    qr.add_argument(
+        "--out", type=Path, help="PNG file (default: posukk-<CODE>.png, -wa.png for WhatsApp)"
+    )
 
     actions.add_parser("users", help="list registered people with their groups and roles")
 

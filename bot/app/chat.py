@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from bot.app.demo import PERSONAS, persona_id, seed_demo
+from bot.app.demo_history import HISTORY, seed_history
 from bot.base.clock import utc_now
 from bot.base.models import Channel, Inbound
 from bot.base.settings import Settings
@@ -179,11 +180,12 @@ async def chat_command(settings: Settings, db: str | None, persona: str) -> None
     """`posukk chat`: the demo data on first use, then the chat until end of input."""
     database = await Database.open(settings.database_at(db))
     try:
-        await seed_demo(database, utc_now())
         knowledge = Knowledge.load(settings.cache_dir)
-        engine = Engine(
-            database, Texts.load(), settings, knowledge, CONVERSATIONS, clock=DemoClock()
-        )
+        texts = Texts.load()
+        now = utc_now()
+        if await seed_demo(database, now - HISTORY):
+            await seed_history(database, texts, settings, knowledge, now)
+        engine = Engine(database, texts, settings, knowledge, CONVERSATIONS, clock=DemoClock())
         chat = ConsoleChat(
             engine, database, sys.stdout, persona.lower(), quiet_hours=settings.quiet_hours
         )

@@ -191,6 +191,9 @@ class Reply(BaseModel):
     can edit messages (a broadcast's progress); elsewhere it is sent as a new message."""
     template: Template | None = None
     """Set by the delivery job when the platform needs a template instead of free text."""
+    language: str | None = None
+    """The language of `text`, for the few words an adapter adds around choices (a WhatsApp
+    list's button and headings); None where the reply has no choices to frame."""
 
 
 class Unsent(BaseModel):

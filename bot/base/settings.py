@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     answers taking half a second (15 at 30/s)."""
     whatsapp_phone_id: str | None = None
     """The WhatsApp Business phone number id (Meta app dashboard, WhatsApp > API Setup)."""
+    whatsapp_number: str | None = None
+    """The bot's WhatsApp number as people dial it, with the country code (6281234567890), for
+    join links and QR posters (`wa.me/<number>?text=DAFTAR%20<code>`)."""
     whatsapp_token: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     """Any string; type the same one in the app dashboard's webhook setup."""

@@ -81,6 +81,7 @@ MAX_BODY = 1024
 MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20
 MAX_LIST_ROWS = 10
+MAX_ROW_TITLE = 24
 INVALID_TOKEN = "invalid"
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 _UNREADABLE = {
@@ -163,13 +164,20 @@ class Outgoing:
     location_request: bool = False
 
 
+def numbered(number: int, label: str) -> str:
+    """A list row as the person can answer it by typing: "1. Langkah berikut", cut to fit."""
+    title = f"{number}. {label}"
+    return title if len(title) <= MAX_ROW_TITLE else title[: MAX_ROW_TITLE - 1] + "…"
+
+
 def plan(reply: Reply, more_choices: str) -> list[Outgoing]:
     """The messages that carry `reply` within Meta's limits.
 
     Texts are cut below 4096 characters, and the part that carries buttons below 1024. Up to 3
     short choices become reply buttons; more become lists of at most 10 rows, one list message
     after another (introduced by `more_choices`), so no choice needs state kept in the adapter.
-    A location request is its own message, as WhatsApp cannot mix it with buttons.
+    List rows carry the number that answers them when typed, counted across the lists. A
+    location request is its own message, as WhatsApp cannot mix it with buttons.
     """
     interactive = bool(reply.choices) or reply.request == "location"
     chunks = split_text(reply.text, MAX_TEXT) or [more_choices]
@@ -185,20 +193,23 @@ def plan(reply: Reply, more_choices: str) -> list[Outgoing]:
         return messages if reply.request == "location" else [*messages, Outgoing(body)]
     if len(choices) <= MAX_BUTTONS and all(len(c.label) <= MAX_BUTTON_TITLE for c in choices):
         return [*messages, Outgoing(body, buttons=choices)]
-    for start in range(0, len(choices), MAX_LIST_ROWS):
-        messages.append(Outgoing(body, rows=choices[start : start + MAX_LIST_ROWS]))
+    rows = tuple(
+        Choice(token=c.token, label=numbered(n, c.label)) for n, c in enumerate(choices, start=1)
+    )
+    for start in range(0, len(rows), MAX_LIST_ROWS):
+        messages.append(Outgoing(body, rows=rows[start : start + MAX_LIST_ROWS]))
         body = more_choices
     return messages
 
 
 class WhatsAppRenderer:
-    """Sends replies to one person with pywa."""
+    """Sends replies to one person with pywa; the words around a list are in the reply's
+    language (else `default_language`)."""
 
-    def __init__(self, client: WhatsApp, texts: Texts) -> None:
+    def __init__(self, client: WhatsApp, texts: Texts, default_language: str) -> None:
         self.client = client
-        self.list_button = texts.get("id", "whatsapp.list_button")
-        self.more_choices = texts.get("id", "whatsapp.more_choices")
-        self.section_title = texts.get("id", "whatsapp.section_title")
+        self.texts = texts
+        self.default_language = default_language
 
     async def send(self, to: str, reply: Reply) -> str:
         """Send `reply`; the id (wamid) of the last message sent."""
@@ -216,14 +227,15 @@ class WhatsAppRenderer:
                 return (await self.client.send_image(to, Path(reply.photo), caption=reply.text)).id
             await self.client.send_image(to, image=Path(reply.photo))
         sent_id = ""
-        for message in plan(reply, self.more_choices):
-            sent_id = await self._send_one(to, message)
+        language = reply.language or self.default_language
+        for message in plan(reply, self.texts.get(language, "whatsapp.more_choices")):
+            sent_id = await self._send_one(to, message, language)
         if reply.document:
             document = Path(reply.document)
             await self.client.send_document(to, document=document, filename=document.name)
         return sent_id
 
-    async def _send_one(self, to: str, message: Outgoing) -> str:
+    async def _send_one(self, to: str, message: Outgoing, language: str) -> str:
         if message.location_request:
             return (await self.client.request_location(to, text=message.text)).id
         if message.buttons:
@@ -232,8 +244,10 @@ class WhatsAppRenderer:
         if message.rows:
             rows = [SectionRow(title=c.label, callback_data=c.token) for c in message.rows]
             choices = SectionList(
-                button_title=self.list_button,
-                sections=[Section(title=self.section_title, rows=rows)],
+                button_title=self.texts.get(language, "whatsapp.list_button"),
+                sections=[
+                    Section(title=self.texts.get(language, "whatsapp.section_title"), rows=rows)
+                ],
             )
             return (await self.client.send_message(to, message.text, buttons=choices)).id
         return (await self.client.send_message(to, message.text)).id
@@ -306,7 +320,7 @@ class WhatsAppChannel:
                 Route(path, self.on_webhook, methods=["POST"]),
             ]
         )
-        self.renderer = WhatsAppRenderer(self.client, texts)
+        self.renderer = WhatsAppRenderer(self.client, texts, settings.default_language)
         self.sender = WhatsAppSender(self.renderer)
         inbox.route(Channel.WHATSAPP, self.process)
 

@@ -118,6 +118,7 @@ class StepContext:
             request=request,
             request_label=label,
             document=document,
+            language=self.language,
         )
 
     def choice(self, token: str, label_key: str) -> Choice:
@@ -272,6 +273,9 @@ class Conversations:
     on_chat_event: Callable[[ChatTurn, tuple[str, str] | None], Awaitable[list[Reply]]]
     newcomer_first_aid: Callable[[StepContext, str], Awaitable[Outcome | None]]
     """First aid for someone not registered, when the message is plainly an injury."""
+    newcomer_code: Callable[[StepContext, str], Awaitable[Outcome | None]]
+    """Registration with a group's code, when a newcomer's first message carries one
+    ("DAFTAR BTG7K2" from a WhatsApp join link)."""
     short_answer: Callable[[StepContext, str], list[Reply]]
     """The first-aid answer without buttons, in the middle of another question."""
     emergency_card: Callable[[StepContext], Reply]

@@ -51,6 +51,7 @@ from bot.core.flood import FloodGuard, Verdict
 from bot.core.inbox import settle
 from bot.core.locks import KeyedLocks
 from bot.core.notify import queue_unsent
+from bot.core.pushed import Pushed, pushed_choice
 from bot.core.receipts import Receipt, take_receipt
 from bot.domain.access import main_role
 from bot.storage.database import Database, UnitOfWork
@@ -84,6 +85,9 @@ class _Turn:
     session: Session | None
     stale: bool = False
     """The stored draft no longer fits its flow: the flow starts over."""
+    spoke_at: dt.datetime | None = None
+    """When the conversation last spoke, if later than now: just after a pushed message it
+    answered, or as the stored session says (this time never goes back)."""
 
 
 def _always_answered(inbound: Inbound) -> bool:
@@ -244,7 +248,7 @@ class Engine:
             group=group,
             settings=self.settings,
         )
-        turn = _Turn(ctx, session)
+        turn = _Turn(ctx, session, spoke_at=session.updated_at if session else None)
         if session is not None:
             try:
                 ctx.draft = self.flows[session.flow].draft.model_validate(session.draft)
@@ -256,6 +260,7 @@ class Engine:
         ctx = turn.ctx
         notes: list[Reply] = []
         text = _CONTROL_CHARS.sub("", inbound.text).strip() if inbound.text is not None else None
+        pushed = await self._pushed(turn, text) if text else None
         if turn.session and (turn.stale or self._expired(turn.session, ctx.now)):
             stale_flow = turn.session.flow
             turn.session = None
@@ -263,7 +268,9 @@ class Engine:
             if stale_flow != MENU_FLOW:
                 notes.append(ctx.reply("session.restarted" if turn.stale else "session.expired"))
             standing = inbound.choice and await self._standing_offer(ctx, inbound.choice)
-            if (inbound.choice is not None and not standing) or (text or "").isdigit():
+            if (inbound.choice is not None and not standing) or (
+                (text or "").isdigit() and pushed is None
+            ):
                 # A tap or a number answered the old question: start afresh instead of guessing.
                 fresh = MENU_FLOW if ctx.user else REGISTRATION_FLOW
                 return notes + await self._start_flow(turn, fresh)
@@ -277,9 +284,12 @@ class Engine:
             return notes + await self._command(turn, *command)
         if ctx.user is None:
             if turn.session is None or turn.session.flow not in STRANGER_FLOWS:
-                # Help first: an injury typed before registering gets first aid, registration
-                # is offered after.
-                helped = await self.conversations.newcomer_first_aid(ctx, text) if text else None
+                # A group's code from a join link registers into it; otherwise help first: an
+                # injury typed before registering gets first aid, registration is offered after.
+                joining = await self.conversations.newcomer_code(ctx, text) if text else None
+                helped = joining or (
+                    await self.conversations.newcomer_first_aid(ctx, text) if text else None
+                )
                 if helped is not None:
                     return notes + await self._apply(turn, helped)
                 return notes + await self._start_flow(turn, REGISTRATION_FLOW)
@@ -303,13 +313,13 @@ class Engine:
             if inbound.choice not in {option["token"] for option in offered}:
                 standing = await self._standing_offer(ctx, inbound.choice)
                 if standing is not None:
-                    result = await standing(ctx, inbound.choice)
-                    if isinstance(result, Reply):
-                        return [*notes, result, await self._ask(turn)]
-                    return notes + await self._apply(turn, result)
+                    return notes + await self._take_standing(turn, standing, inbound.choice)
                 log.warning("rejecting a choice token that was not offered")
                 return [*notes, ctx.reply("common.choice_not_offered"), await self._ask(turn)]
             answer = Answer(choice=inbound.choice)
+        elif pushed is not None and (standing := self.conversations.standing(pushed.choice.token)):
+            turn.spoke_at = max(turn.spoke_at or ctx.now, pushed.answered_until)
+            return notes + await self._take_standing(turn, standing, pushed.choice.token)
         else:
             matched = match_offered(text, offered) if text else None
             answer = Answer(
@@ -338,6 +348,24 @@ class Engine:
         if turn.session is not None and turn.session.flow == CONSENT_FLOW:
             return [await self._ask(turn)]
         return await self._start_flow(turn, CONSENT_FLOW)
+
+    async def _pushed(self, turn: _Turn, text: str) -> Pushed | None:
+        """The choice in the latest message the bot sent on its own that `text` answers, when
+        that message came after the conversation last spoke."""
+        user = turn.ctx.user
+        if user is None or commands.parse(text) is not None:
+            return None
+        since = turn.session.updated_at if turn.session else None
+        return await pushed_choice(turn.ctx.uow, user.id, since, text, turn.ctx.now)
+
+    async def _take_standing(
+        self, turn: _Turn, handler: StandingHandler, token: str
+    ) -> list[Reply]:
+        """A standing offer taken: its answer and the current question again, or its flow."""
+        result = await handler(turn.ctx, token)
+        if isinstance(result, Reply):
+            return [result, await self._ask(turn)]
+        return await self._apply(turn, result)
 
     async def _standing_offer(self, ctx: StepContext, token: str) -> StandingHandler | None:
         """The handler of a button from a message the bot sent on its own, if still valid."""
@@ -460,7 +488,7 @@ class Engine:
         else:
             turn.session.draft = ctx.draft.model_dump(mode="json", exclude_unset=True)
             turn.session.language = ctx.language
-            turn.session.updated_at = ctx.now
+            turn.session.updated_at = max(ctx.now, turn.spoke_at or ctx.now)
             await ctx.uow.sessions.save(channel, platform_id, turn.session)
         if ctx.user is not None:
             await ctx.uow.users.touch(ctx.user.id, ctx.now)

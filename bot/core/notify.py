@@ -40,6 +40,7 @@ async def notify(
         key=key,
         text=texts.get(recipient.language, key, **(params or {})),
         choices=tuple(Choice(token=t, label=texts.get(recipient.language, k)) for t, k in choices),
+        language=recipient.language,
     )
     added = await queue_reply(
         uow, recipient, reply, kind=kind, dedupe_key=dedupe_key, now=now, urgent=urgent,

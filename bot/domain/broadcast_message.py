@@ -68,6 +68,7 @@ async def recipient_messages(
                 ),
             ),
             photo=photo,
+            language=language,
         )
     return messages
 
@@ -94,6 +95,8 @@ def tally_text(texts: Texts, language: str, broadcast: Broadcast, tally: Tally) 
     ]
     if tally.cancelled:
         lines.append(texts.get(language, "broadcast.tally_cancelled", count=n(tally.cancelled)))
+    if tally.rerouted:
+        lines.append(texts.get(language, "broadcast.tally_rerouted", count=n(tally.rerouted)))
     if tally.chats:
         lines.append(
             texts.get(language, "broadcast.tally_chats", sent=tally.chats_sent, total=tally.chats)

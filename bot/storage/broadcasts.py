@@ -124,6 +124,8 @@ class Tally:
     """Posts in group chats, counted apart from people."""
     chats_sent: int = 0
     chats_pending: int = 0
+    rerouted: int = 0
+    """Messages that could not reach someone on their app and went to their linked account."""
 
     @property
     def total(self) -> int:
@@ -363,6 +365,11 @@ class BroadcastRepository:
             failures = tuple(
                 (str(row["last_error"]), int(row["n"])) for row in await cursor.fetchall()
             )
+        async with self._db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ? AND rerouted_from IS NOT NULL",
+            (broadcast_id,),
+        ) as cursor:
+            found = await cursor.fetchone()
         return Tally(
             **people,
             cancelled=cancelled,
@@ -370,6 +377,7 @@ class BroadcastRepository:
             chats=sum(chats.values()),
             chats_sent=chats.get("sent", 0),
             chats_pending=chats.get("pending", 0),
+            rerouted=int(found[0]) if found else 0,
         )
 
     async def has_pending(self, broadcast_id: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from bot.base.clock import to_db
 from bot.base.models import Channel
@@ -72,3 +73,43 @@ class IdentityRepository:
             "UPDATE users SET channel = ?, platform_id = ? WHERE id = ?",
             (channel.value, platform_id, user_id),
         )
+
+    async def fall_back(
+        self,
+        user_id: int,
+        failed: tuple[Channel, str],
+        channels: Collection[Channel],
+        now: dt.datetime,
+    ) -> Channel | None:
+        """The person is unreachable at `failed` (channel, platform id): make their linked
+        identity on another of `channels` the one messages go to, once (the failed one is
+        marked, and never fallen back to); the channel now used, or None if there is none.
+        If they already moved on (wrote from another app meanwhile), that app's channel."""
+        async with self._db.execute(
+            "SELECT channel, platform_id FROM users WHERE id = ?", (user_id,)
+        ) as cursor:
+            current = await cursor.fetchone()
+        if current is None:
+            return None
+        if (current["channel"], current["platform_id"]) != (failed[0].value, failed[1]):
+            return Channel(current["channel"])
+        others = [c.value for c in channels if c != failed[0]]
+        if not others:
+            return None
+        async with self._db.execute(
+            "SELECT channel, platform_id FROM user_identities WHERE user_id = ?"
+            f" AND unreachable_at IS NULL AND channel IN ({', '.join('?' * len(others))})"
+            " ORDER BY linked_at DESC LIMIT 1",
+            (user_id, *others),
+        ) as cursor:
+            linked = await cursor.fetchone()
+        if linked is None:
+            return None
+        channel = Channel(linked["channel"])
+        await self.prefer(user_id, channel, str(linked["platform_id"]))
+        await self._db.execute(
+            "UPDATE user_identities SET unreachable_at = ?"
+            " WHERE channel = ? AND platform_id = ? AND user_id = ?",
+            (to_db(now), failed[0].value, failed[1], user_id),
+        )
+        return channel

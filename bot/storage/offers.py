@@ -35,3 +35,10 @@ class OfferRepository:
         ) as cursor:
             row = await cursor.fetchone()
         return str(row["token"]) if row else None
+
+    async def expire(self, user_id: int, now: dt.datetime) -> None:
+        """Close every offer to this person (the demo's personas start with none open)."""
+        await self._db.execute(
+            "UPDATE standing_offers SET expires_at = ? WHERE user_id = ? AND expires_at > ?",
+            (to_db(now), user_id, to_db(now)),
+        )

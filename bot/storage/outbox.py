@@ -164,6 +164,36 @@ class OutboxRepository:
             (to_db(now), platform_message_id, message_id),
         )
 
+    async def pushed_since(
+        self, user_id: int, since: dt.datetime | None, limit: int = 20
+    ) -> list[tuple[str, dt.datetime]]:
+        """The payloads and times of the messages the bot sent `user_id` on its own (not
+        replies to their messages) since `since` (the same second counts: times are kept to the
+        second, and such a message went out after the reply of that moment), newest first, at
+        most `limit`."""
+        async with self._db.execute(
+            "SELECT payload, sent_at FROM outbox WHERE user_id = ? AND status = 'sent'"
+            " AND sent_at >= ? AND kind <> 'reply' ORDER BY sent_at DESC, id DESC LIMIT ?",
+            (user_id, to_db(since) if since else "", limit),
+        ) as cursor:
+            return [
+                (str(row["payload"]), from_db(row["sent_at"])) for row in await cursor.fetchall()
+            ]
+
+    async def rerouted(self, message_id: int, user_id: int, failed: Channel, error: str) -> None:
+        """The person moved to another app after `message_id` found them unreachable on
+        `failed`: the row says so, and it and every row of theirs claimed with it are free to be
+        taken again at once (for the app messages now go to)."""
+        await self._db.execute(
+            "UPDATE outbox SET rerouted_from = ?, last_error = ? WHERE id = ?",
+            (failed.value, error, message_id),
+        )
+        await self._db.execute(
+            "UPDATE outbox SET claimed_until = NULL"
+            " WHERE user_id = ? AND status = 'pending' AND claimed_until IS NOT NULL",
+            (user_id,),
+        )
+
     async def mark_all_sent(self, marks: list[SentMark]) -> None:
         """`mark_sent` for several rows at once (sends that finished together)."""
         await self._db.executemany(

@@ -115,7 +115,7 @@ async def test_a_kirim_press_in_hand_when_killed_files_the_report_once(
         # bot polls before timing its first answer.
         await telegram.wait_for(lambda: telegram.polls > 0, within=60)
         await reply_to(telegram, worker, "/lapor", "Siapa yang")
-        for text in ("saya sendiri", "L", "42 tahun", "usaha sendiri", "kena kail di jari"):
+        for text in ("saya sendiri", "L", "42 tahun", "usaha sendiri", "kena kail"):
             telegram.send_text(worker, text)
         await telegram.wait_for(
             lambda: "rep:body:hand" in str(telegram.last_message_to(worker.id)), within=30

@@ -315,7 +315,7 @@ async def test_an_incident_report_never_reaches_the_group_chat(
     await press(telegram, WORKER, "rep:sex:L", "Umurnya berapa tahun?")
     await reply_to(telegram, WORKER, "42", "Status kerjanya?")
     await press(telegram, WORKER, "rep:emp:self_employed", "Apa yang terjadi?")
-    await reply_to(telegram, WORKER, "kena kail di jari", "Bagian tubuh mana")
+    await reply_to(telegram, WORKER, "kena kail", "Bagian tubuh mana")
     await press(telegram, WORKER, "rep:body:hand", "Kapan kejadiannya?")
     await press(telegram, WORKER, "rep:when:now", "Di mana? Bagikan")
     await reply_to(telegram, WORKER, "di perahu", "Sedang kerja apa")

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import re
 import socket
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,13 @@ from bot.base.texts import Texts
 from bot.channels.whatsapp import WhatsAppChannel, split_updates
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox
+from bot.domain.joinlinks import whatsapp_join_link
+from bot.storage.activities import NewActivity
 from bot.storage.database import Database
-from bot.storage.records import Role
+from bot.storage.records import Group, Role
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
+from scheduler.reminders import materialise_reminders
 from tests.channels.conftest import start_bot
 from tests.conftest import CONSENTED, SCRIPTED_PACE, RowCounter
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
@@ -311,6 +315,100 @@ async def tap_title(
     await taps(fake, url, user, token, expected)
 
 
+def menu_lists(fake: FakeWhatsApp, user: FakeWhatsAppUser, title: str) -> list[Sent]:
+    """The list messages of the last menu: the one under `title`, then its "more" lists."""
+    sent = fake.sent(user)
+    first = max(i for i, m in enumerate(sent) if title in (m.text or ""))
+    return [m for m in sent[first:] if m.content.get("type") == "list"]
+
+
+async def test_lists_number_their_rows_and_speak_the_persons_language(
+    fake: FakeWhatsApp, url: str, bot: None
+) -> None:
+    await register(fake, url, WORKER)
+    await fake.wait_for(lambda: any("Menu utama" in t for t in fake.texts_to(WORKER)))
+    await fake.wait_for(lambda: fake.last_to(WORKER).content.get("type") == "list")
+    lists = menu_lists(fake, WORKER, "Menu utama")
+    for part in lists:
+        action = part.content["action"]
+        assert (action["button"], action["sections"][0]["title"]) == ("Pilih", "Pilihan")
+    titles = [title for part in lists for _, title in fake.buttons(part)]
+    assert len(titles) > 10, "the menu is long enough to need two lists"
+    assert [t.split(". ", 1)[0] for t in titles] == [str(n) for n in range(1, len(titles) + 1)]
+    assert "Pilihan lain:" in (lists[-1].text or "")
+    await says(fake, url, WORKER, "/bahasa", "Pilih bahasa / Choose language")
+    await says(fake, url, WORKER, "2", "Main menu")
+    await fake.wait_for(lambda: fake.last_to(WORKER).content.get("type") == "list")
+    await fake.wait_for(lambda: "More choices:" in (fake.last_to(WORKER).text or ""))
+    lists = menu_lists(fake, WORKER, "Main menu")
+    action = lists[0].content["action"]
+    assert (action["button"], action["sections"][0]["title"]) == ("Choose", "Choices")
+    rows = [title for part in lists for _, title in fake.buttons(part)]
+    number = next(t for t in rows if t.endswith(". My data")).split(".")[0]
+    await says(fake, url, WORKER, number, "Rudi")  # the number typed answers that row
+    assert any("Apps: WhatsApp\n" in text for text in fake.texts_to(WORKER)[-3:])
+    assert fake.refusals == []
+
+
+async def test_a_wa_me_join_link_registers_into_its_group(
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    link = whatsapp_join_link("+62 811 5000 123", await group_by_code(settings, FISHERMEN_CODE))
+    text = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["text"][0]
+    assert text == f"DAFTAR {FISHERMEN_CODE}", "what WhatsApp writes for the person to send"
+    await says(fake, url, WORKER, text, "Pilih bahasa")
+    await taps(fake, url, WORKER, "lang:id", "Apakah Anda setuju?")
+    await taps(fake, url, WORKER, "consent:yes", "Siapa nama Anda?")
+    await says(fake, url, WORKER, WORKER.name, "Nomor HP Anda?")
+    await says(fake, url, WORKER, "0812 3456 7890", "sudah masuk grup")
+    assert not any("kode" in t.lower() and "?" in t for t in fake.texts_to(WORKER)[-2:])
+    joined = rows(
+        settings,
+        "SELECT g.join_code FROM memberships JOIN pos_groups g ON g.id = memberships.group_id"
+        " JOIN users ON users.id = memberships.user_id WHERE users.name = ?",
+        WORKER.name,
+    )
+    assert joined == [(FISHERMEN_CODE,)]
+
+
+async def group_by_code(settings: Settings, code: str) -> Group:
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            group = await uow.groups.by_code(code)
+    finally:
+        await database.close()
+    assert group is not None
+    return group
+
+
+async def test_a_reminder_answered_by_typing_1_while_in_first_aid(
+    fake: FakeWhatsApp, url: str, settings: Settings, bot: None
+) -> None:
+    await register(fake, url, WORKER)
+    await says(fake, url, WORKER, "/p3k", "Pilih jenis cedera")
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            group = await uow.groups.by_code(FISHERMEN_CODE)
+            assert group is not None
+            soon = utc_now() + dt.timedelta(minutes=90)
+            meeting = NewActivity(
+                group.id, "rutin", "Pertemuan bulanan", "balai", soon, "once", "all"
+            )
+            await uow.activities.create(meeting, 1, utc_now())
+        assert await materialise_reminders(database, Texts.load(), utc_now()) > 0
+    finally:
+        await database.close()
+    await fake.wait_for(lambda: "Pertemuan bulanan" in fake.texts_to(WORKER)[-1])
+    before = len(fake.texts_to(WORKER))
+    await says(fake, url, WORKER, "1", "Tercatat: Hadir di Pertemuan bulanan")
+    await fake.wait_for(lambda: "Pilih jenis cedera" in fake.texts_to(WORKER)[-1])
+    assert len(fake.texts_to(WORKER)) - before == 2, "the answer, then the /p3k question again"
+    assert rows(settings, "SELECT answer FROM rsvps") == [("yes",)]
+    assert fake.refusals == []
+
+
 async def test_a_full_incident_report_with_lists_buttons_a_location_and_a_photo(
     fake: FakeWhatsApp, url: str, settings: Settings, bot: None
 ) -> None:
@@ -412,6 +510,34 @@ async def test_the_kader_links_her_whatsapp_to_her_telegram_account(
         await says(fake, url, KADER, "/anggota", "Sari")  # a kader's command, on WhatsApp
     assert rows(settings, "SELECT channel, platform_id FROM users WHERE name = 'Sari'") == [
         ("whatsapp", KADER.bsuid)
+    ]
+
+
+async def test_a_kader_gone_from_whatsapp_is_told_on_her_linked_telegram_once(
+    fake: FakeWhatsApp, url: str, settings: Settings
+) -> None:
+    async with with_telegram(settings) as telegram:
+        telegram.send_text(TELEGRAM_KADER, "/tautkan")
+        await telegram.wait_for(lambda: any("/tautkan " in t for t in telegram.texts_to(7001)))
+        code = next(t for t in telegram.texts_to(7001) if "/tautkan " in t).split()[3]
+        await says(fake, url, KADER, f"/tautkan {code}", "Sambungkan akun ini dengan akun Sari")
+        await taps(fake, url, KADER, "link:yes", "Tersambung")
+        await says(fake, url, KADER, "/anggota", "Menu utama")  # WhatsApp is where she is now
+        await fake.wait_for(lambda: rows(settings, "SELECT COUNT(*) FROM inbox") == [(0,)])
+        assert rows(settings, "SELECT channel FROM users WHERE name = 'Sari'") == [("whatsapp",)]
+        before = len(telegram.texts_to(7001))
+        fake.fail(131026, to=KADER, count=5)
+        await register(fake, url, WORKER)  # the kader's "new member" notice
+        await telegram.wait_for(
+            lambda: any(WORKER.name in t for t in telegram.texts_to(7001)[before:])
+        )
+    (refusal,) = [r for r in fake.refusals if r.injected]
+    assert refusal.code == 131026, "tried once on WhatsApp"
+    assert rows(settings, "SELECT channel, unreachable_at FROM users WHERE name = 'Sari'") == [
+        ("telegram", None)
+    ]
+    assert rows(settings, "SELECT rerouted_from FROM outbox WHERE rerouted_from IS NOT NULL") == [
+        ("whatsapp",)
     ]
 
 

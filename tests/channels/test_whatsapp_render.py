@@ -9,6 +9,7 @@ from bot.base.models import Choice, Reply
 from bot.base.texts import Texts
 from bot.channels.whatsapp import (
     MAX_BODY,
+    MAX_ROW_TITLE,
     GraphRedirect,
     Outgoing,
     delivery_error,
@@ -22,7 +23,7 @@ from bot.core.outbound import (
     Unreachable,
 )
 
-MORE = "Pilihan lain / More choices:"
+MORE = "Pilihan lain:"
 
 
 def choices(count: int, label: str = "Pilihan") -> tuple[Choice, ...]:
@@ -35,18 +36,33 @@ def test_up_to_three_short_choices_are_reply_buttons() -> None:
     ]
 
 
-def test_a_label_too_long_for_a_button_makes_a_list() -> None:
-    long = (Choice(token="a", label="Sudah dibersihkan luka"), *choices(1))
+def test_a_label_too_long_for_a_button_makes_a_list_of_numbered_rows() -> None:
+    long = (Choice(token="a", label="Dibersihkan pakai air"), *choices(1))
     (message,) = plan(Reply(key="k", text="Apa?", choices=long), MORE)
-    assert message.rows == long
+    assert [(c.token, c.label) for c in message.rows] == [
+        ("a", "1. Dibersihkan pakai air"),
+        ("c:1", "2. Pilihan 1"),
+    ]
     assert message.buttons == ()
 
 
-def test_more_than_ten_choices_come_as_several_lists_of_ten() -> None:
+def test_more_than_ten_choices_come_as_several_lists_of_ten_numbered_throughout() -> None:
     messages = plan(Reply(key="k", text="Pilih topik", choices=choices(23)), MORE)
     assert [len(m.rows) for m in messages] == [10, 10, 3]
     assert [m.text for m in messages] == ["Pilih topik", MORE, MORE]
     assert [c.token for m in messages for c in m.rows] == [c.token for c in choices(23)]
+    assert [c.label for c in messages[2].rows] == [
+        "21. Pilihan 21",
+        "22. Pilihan 22",
+        "23. Pilihan 23",
+    ]
+
+
+def test_a_numbered_row_is_cut_to_whatsapps_row_title_limit() -> None:
+    widest = tuple(Choice(token=f"w:{n}", label="x" * 24) for n in range(12))
+    rows = [c.label for m in plan(Reply(key="k", text="?", choices=widest), MORE) for c in m.rows]
+    assert all(len(label) <= MAX_ROW_TITLE for label in rows)
+    assert rows[11] == "12. " + "x" * 19 + "…"
 
 
 def test_a_long_text_with_buttons_keeps_the_buttons_under_a_short_body() -> None:
@@ -74,10 +90,13 @@ def test_plain_text_is_cut_below_4096() -> None:
     assert all(len(m.text) <= 4096 and not m.buttons and not m.rows for m in messages)
 
 
-def test_the_list_labels_fit_whatsapp(texts: Texts) -> None:
+def test_the_list_labels_fit_whatsapp_and_speak_one_language(texts: Texts) -> None:
     for language in texts.catalogs:
         assert len(texts.get(language, "whatsapp.list_button")) <= 20
         assert len(texts.get(language, "whatsapp.section_title")) <= 24
+        for key in ("list_button", "section_title", "more_choices"):
+            assert "/" not in texts.get(language, f"whatsapp.{key}"), "one language per person"
+    assert texts.get("id", "whatsapp.list_button") != texts.get("en", "whatsapp.list_button")
 
 
 @pytest.mark.parametrize(

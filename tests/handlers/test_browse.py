@@ -26,6 +26,13 @@ async def test_browse_categories_then_pages_then_a_topic(
             break
         await budi.tap("browse:more")
     assert seen == {f"topic:{topic.id}" for topic in wounds}
+    assert "browse:prev" in budi.tokens, "the last page goes back, it never wraps to page 1"
+    last_page = budi.last[-1].text
+    await budi.tap("browse:prev")
+    assert budi.last[-1].text != last_page
+    assert "browse:more" in budi.tokens
+    await budi.tap("browse:more")
+    assert budi.last[-1].text == last_page
     await budi.tap("topic:cut")
     assert budi.keys == ["common.choice_not_offered", "browse.topics"], "cut is not on this page"
     shown = next(t for t in budi.tokens if t.startswith("topic:"))

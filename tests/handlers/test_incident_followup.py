@@ -238,3 +238,28 @@ async def test_a_worker_cannot_export(engine: Engine) -> None:
     await budi.say("/laporan")
     await budi.tap("rv:export")
     assert budi.keys[0] == "common.choice_not_offered"
+
+
+async def test_alerts_and_followups_are_answered_by_typing_their_number(
+    engine: Engine, database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    budi = await reported(engine)
+    sari = person(engine, "sari")
+    await sari.say("/kegiatan")
+    clock.advance(minutes=1)
+    await deliver(database, clock)
+    clock.advance(minutes=1)
+    await sari.say("1")  # the alert's first button, whatever she was doing
+    assert sari.keys[0] == "incident.done_contacted"
+    assert sari.last[0].text.startswith("Tercatat:")
+    clock.advance(hours=24)
+    await deliver(database, clock)
+    clock.advance(minutes=1)
+    await budi.say("lebih parah")
+    assert budi.keys == ["followup.thanks_worse", "followup.ask_signs"]
+    assert budi.last[0].text.startswith("Tercatat: Lebih parah")
+    assert [a for (a,) in rows("SELECT action FROM incident_events ORDER BY id")] == [
+        "submitted",
+        "contacted",
+        "followup_1",
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app.demo import FISHERMEN_CODE
 from bot.core.engine import Engine
 from tests.conftest import CONSENTED, Person, RowCounter
@@ -120,6 +122,46 @@ async def test_start_payload_join_code_skips_the_code_question(
     await worker.tap("phone:skip")
     assert worker.keys == ["registration.done", "menu.title"]
     assert rows.count("outbox") == 1
+
+
+@pytest.mark.parametrize(
+    "first", [f"DAFTAR {FISHERMEN_CODE}", f"daftar: {FISHERMEN_CODE.lower()}", FISHERMEN_CODE]
+)
+async def test_a_first_message_with_the_code_joins_as_a_link_does(
+    engine: Engine, rows: RowCounter, first: str
+) -> None:
+    """What a WhatsApp join link writes ("DAFTAR CODE"), or the code alone, as `/start CODE`."""
+    worker = Person(engine, "new-wa-link")
+    await worker.say(first)
+    assert worker.keys == ["registration.welcome"]
+    await worker.tap("lang:id")
+    await worker.tap("consent:yes")
+    await worker.say("Andi")
+    await worker.tap("phone:skip")
+    assert worker.keys == ["registration.done", "menu.title"]
+    assert rows(
+        "SELECT g.join_code FROM memberships JOIN pos_groups g ON g.id = memberships.group_id"
+        " JOIN users ON users.id = memberships.user_id WHERE users.name = 'Andi'"
+    ) == [(FISHERMEN_CODE,)]
+
+
+async def test_a_word_shaped_like_a_code_is_no_code_but_daftar_with_a_wrong_code_is(
+    engine: Engine,
+) -> None:
+    guess = Person(engine, "new-berapa")
+    await guess.say("berapa")
+    await guess.tap("lang:id")
+    await guess.tap("consent:yes")
+    await guess.say("Andi")
+    await guess.tap("phone:skip")
+    assert guess.keys == ["registration.ask_code"], "no group has that code: never one"
+    wrong = Person(engine, "new-daftar-wrong")
+    await wrong.say("DAFTAR NOPE99")
+    await wrong.tap("lang:id")
+    await wrong.tap("consent:yes")
+    await wrong.say("Andi")
+    await wrong.tap("phone:skip")
+    assert wrong.keys == ["registration.link_code_unknown", "registration.ask_code"]
 
 
 async def test_unknown_start_payload_asks_for_the_code(engine: Engine) -> None:

@@ -33,9 +33,7 @@ async def report_cut_on_the_boat(budi: Person, photo_ref: str | None = None) -> 
     await budi.say("usaha sendiri")
     assert budi.keys == ["report.ask_what"]
     await budi.say("kena kail di jari")
-    assert budi.keys == ["report.ask_body"]
-    await budi.tap("rep:body:hand")
-    assert budi.keys == ["report.ask_when"]
+    assert budi.keys == ["report.ask_when"], "the words say which body part"
     await budi.say("tadi jam 7")
     assert budi.keys == ["report.ask_where"]
     assert budi.last[0].request == "location"
@@ -118,7 +116,7 @@ async def test_from_a_first_aid_answer_the_injury_is_already_filled_in(engine: E
     await budi.tap("rep:sex:L")
     await budi.tap("rep:age:unknown")
     await budi.tap("rep:emp:daily_labourer")
-    assert budi.keys == ["report.ask_body"], "what happened is known from first aid"
+    assert budi.keys == ["report.ask_when"], "what happened and where are known from first aid"
 
 
 async def test_every_question_asks_again_and_keeps_the_earlier_answers(engine: Engine) -> None:
@@ -210,8 +208,7 @@ async def test_a_near_miss_asks_only_what_fits_and_is_counted_apart(
     assert rahmat.keys == ["report.ask_when"]
     await rahmat.tap("rep:when:now")
     await rahmat.tap("rep:at:field")
-    await rahmat.tap("rep:act:harvest")
-    assert rahmat.keys == ["report.ask_photo"]
+    assert rahmat.keys == ["report.ask_photo"], "the harvest is in his words"
     await rahmat.tap("rep:photo:skip")
     await rahmat.tap("rep:send")
     assert rows("SELECT kind, victim, body_part, topic_id, occupation FROM incidents") == [
@@ -302,3 +299,55 @@ async def test_a_voice_note_during_a_report_is_kept_with_it(
     assert "🎤" in budi.last[1].text
     await budi.tap("rep:send")
     assert rows("SELECT voice_ref FROM incidents") == [("photos/abc.ogg",)]
+
+
+async def test_the_persons_own_words_answer_the_body_part_and_the_work(
+    engine: Engine, rows: RowCounter
+) -> None:
+    budi = person(engine, "budi")  # a fisherman, hurt at oil-palm work
+    await budi.say("/lapor")
+    await budi.tap("rep:who:self")
+    await budi.tap("rep:sex:L")
+    await budi.say("42")
+    await budi.tap("rep:emp:daily_labourer")
+    await budi.say("tangan tertusuk duri sawit waktu panen")
+    assert budi.keys == ["report.ask_when"], "neither the body part nor the work is asked"
+    await budi.tap("rep:when:today")
+    places = [token for token in budi.tokens if token.startswith("rep:at:")]
+    assert places[:3] == ["rep:at:field", "rep:at:road", "rep:at:collection"], "oil palm first"
+    assert "rep:at:boat" in places, "his own trade's places still offered"
+    await budi.tap("rep:at:field")
+    assert budi.keys == ["report.ask_danger"], "the work is not asked either"
+    for token in ("rep:danger:no", "rep:fa:none", "rep:stop:no", "rep:photo:skip"):
+        await budi.tap(token)
+    assert budi.keys == ["report.summary"]
+    summary = budi.last[-1].text
+    for expected in ("🩹 Tangan / jari", "🛠 Memanen TBS", "saya isi: bagian tubuh, kerja apa."):
+        assert expected in summary
+    await budi.tap("rep:fix")
+    await budi.tap("rep:fix:body")
+    await budi.tap("rep:body:arm")
+    assert budi.keys == ["report.summary"]
+    assert "🩹 Lengan" in budi.last[0].text
+    assert "saya isi: kerja apa." in budi.last[0].text, "the body part is his answer now"
+    await budi.tap("rep:send")
+    assert rows("SELECT topic_id, body_part, activity FROM incidents") == [
+        ("palm-thorn", "arm", "harvest")
+    ]
+
+
+async def test_the_work_question_offers_the_trade_the_words_name_first(engine: Engine) -> None:
+    budi = person(engine, "budi")
+    await budi.say("/lapor")
+    await budi.tap("rep:who:none")
+    await budi.say("hampir kena duri sawit")
+    await budi.tap("rep:when:today")
+    await budi.tap("rep:at:home")
+    assert budi.keys == ["report.ask_activity"]
+    works = [token.removeprefix("rep:act:") for token in budi.tokens]
+    assert works == [
+        "harvest", "spray", "fertilise", "carry", "net", "line", "dive", "engine", "commute",
+        "other",
+    ]  # fmt: skip
+    await budi.say("1")
+    assert budi.keys == ["report.ask_photo"]

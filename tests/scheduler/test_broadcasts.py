@@ -16,7 +16,7 @@ from bot.base.clock import to_db
 from bot.base.models import Channel, Reply
 from bot.base.texts import Texts
 from bot.core.engine import Engine
-from bot.core.outbound import DeliveryError, NeedsTemplate
+from bot.core.outbound import DeliveryError, NeedsTemplate, Unreachable
 from bot.domain.audience import Audience, resolve
 from bot.domain.broadcast_message import recipient_messages
 from bot.storage.broadcasts import CANCELLED, Recipients
@@ -382,3 +382,30 @@ async def test_a_closed_window_the_bot_did_not_know_of_turns_the_message_into_it
     assert reply.template is not None
     assert reply.template.name == "posukk_siaran"
     assert rows("SELECT status, attempts FROM outbox WHERE template_only = 1") == [("sent", 1)]
+
+
+async def test_the_final_report_says_who_was_reached_on_a_linked_account(
+    database: Database, texts: Texts, clock: FakeClock, tmp_path: Path
+) -> None:
+    async with database.unit_of_work() as uow:
+        budi = await uow.users.by_platform(Channel.TERMINAL, "demo:budi")
+        assert budi is not None
+        code = await uow.identities.new_code(budi.id, clock(), dt.timedelta(minutes=15))
+        await uow.identities.link(code, Channel.TELEGRAM, "tg-budi", clock())
+    await officer_broadcast(database, clock)
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
+    terminal = ScriptedSender(
+        lambda recipient, attempt: Unreachable("gone") if recipient == "demo:budi" else None
+    )
+    telegram = ScriptedSender()
+    job = delivery(database, clock, {Channel.TERMINAL: terminal, Channel.TELEGRAM: telegram})
+    await drain(job)
+    clock.advance(minutes=2)
+    await advance_broadcasts(database, texts, tmp_path, clock(), ALL)
+    await drain(job)
+    assert broadcast_texts(telegram) == ["tg-budi"]
+    (report,) = [
+        r for _, r in terminal.replies if r.key in ("broadcast.finished", "broadcast.report")
+    ]
+    assert "tidak bisa dihubungi 0" in report.text
+    assert "Lewat akun tertaut di aplikasi lain: 1" in report.text

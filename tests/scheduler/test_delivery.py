@@ -268,3 +268,38 @@ async def test_the_last_send_to_each_chat_is_remembered_only_while_it_matters() 
     now[0] += 1
     assert await lane.start("chat97", send, bulk=False)
     assert list(lane.last_to_chat) == ["chat98", "chat99", "chat97"]
+
+
+async def test_an_unreachable_person_is_tried_once_on_their_linked_account(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    async with database.unit_of_work() as uow:
+        budi = await uow.users.by_platform(Channel.TERMINAL, "demo:budi")
+        assert budi is not None
+        code = await uow.identities.new_code(budi.id, clock(), dt.timedelta(minutes=15))
+        await uow.identities.link(code, Channel.TELEGRAM, "tg-budi", clock())
+    await queue(database, clock, "budi", ["satu", "dua"])
+    gone = ScriptedSender(lambda recipient, attempt: Unreachable("131026: not on WhatsApp"))
+    telegram = ScriptedSender()
+    job = OutboxDelivery(
+        database,
+        {Channel.TERMINAL: gone, Channel.TELEGRAM: telegram},
+        {c: RateLimit(per_second=10_000, per_chat_interval=0) for c in Channel},
+        clock=clock,
+        default_timezone=ZONE,
+    )
+    stats = await job.deliver_all()
+    assert (stats.rerouted, stats.unreachable) == (1, 0)
+    await job.deliver_all()  # the apps' lanes run side by side: Telegram takes them next time
+    assert sorted(telegram.delivered) == [("tg-budi", "dua"), ("tg-budi", "satu")]
+    assert gone.attempts == {"demo:budi": 1}, "the second message went straight to Telegram"
+    assert rows("SELECT rerouted_from FROM outbox ORDER BY id") == [("terminal",), (None,)]
+    assert rows("SELECT channel, unreachable_at IS NULL FROM users WHERE id = ?", budi.id) == [
+        ("telegram", 1)
+    ]
+    await queue(database, clock, "budi", ["tiga"])  # now Telegram says he is gone too
+    telegram.script = lambda recipient, attempt: Unreachable("403: blocked")
+    stats = await job.deliver_all()
+    assert (stats.rerouted, stats.unreachable) == (0, 1), "once: never back to the first app"
+    assert gone.attempts == {"demo:budi": 1}
+    assert rows("SELECT unreachable_at IS NOT NULL FROM users WHERE id = ?", budi.id) == [(1,)]

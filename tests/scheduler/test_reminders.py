@@ -13,19 +13,24 @@ import pytest
 
 from bot.base.clock import to_db
 from bot.base.keys import rsvp as rsvp_token
+from bot.base.models import Channel
 from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
 from scheduler.reminders import DROPPED, Offset, forget_remind_times, materialise_reminders
 from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,
     MEETING,
+    ZONE,
     FakeClock,
     RowCounter,
     add_meeting,
     person,
 )
+from tests.fakes.senders import ScriptedSender
 
 
 def reminders(rows: RowCounter) -> list[tuple[object, ...]]:
@@ -182,6 +187,76 @@ async def test_typing_hadir_answers_the_latest_reminder(
     await budi.say("gak bisa")
     assert budi.keys == ["rsvp.thanks_no", "menu.title"]
     assert rows("SELECT answer FROM rsvps") == [("no",)]
+
+
+async def deliver(database: Database, clock: FakeClock) -> list[tuple[str, str]]:
+    sender = ScriptedSender()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
+    await OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    ).deliver_all()
+    return sender.delivered
+
+
+async def test_a_number_typed_after_a_reminder_answers_the_reminder_wherever_one_is(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    budi, sari = person(engine, "budi"), person(engine, "sari")
+    await budi.say("/p3k")
+    await sari.say("menu")
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    assert len(await deliver(database, clock)) == 2
+    clock.advance(minutes=1)
+    await budi.say("1")
+    assert budi.keys == ["rsvp.thanks_yes", "browse.categories"], "the /p3k question stands"
+    assert budi.last[0].text.startswith("Tercatat: Hadir di Pertemuan rutin")
+    await budi.say("1")
+    assert budi.keys == ["browse.topics"], "the conversation spoke last: its first row"
+    await sari.say("2")
+    assert sari.keys == ["rsvp.thanks_no", "menu.title"], "not the SOS of the menu"
+    assert rows("SELECT answer FROM rsvps ORDER BY user_id") == [("no",), ("yes",)]
+
+
+async def test_words_typed_after_a_reminder_answer_it_unless_they_name_none_of_its_choices(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    budi = person(engine, "budi")
+    await budi.say("/p3k")
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    await deliver(database, clock)
+    clock.advance(minutes=1)
+    await budi.say("tangan kena pisau")
+    assert "rsvp.thanks_yes" not in budi.keys, "an injury is no answer to a reminder"
+    assert rows("SELECT COUNT(*) FROM rsvps") == [(0,)]
+    await budi.say("/p3k")
+    clock.now = HOURS_BEFORE
+    await materialise_reminders(database, texts, clock())
+    await deliver(database, clock)
+    clock.advance(minutes=1)
+    await budi.say("hadir")
+    assert budi.keys == ["rsvp.thanks_yes", "browse.categories"], "typed words, inside /p3k"
+    await budi.say("/p3k")
+    await budi.say("tidak bisa")
+    assert rows("SELECT answer FROM rsvps") == [("yes",)], "the reminder came before the /p3k"
+
+
+async def test_a_number_after_an_expired_reminder_goes_to_the_conversation(
+    engine: Engine, database: Database, texts: Texts, clock: FakeClock, rows: RowCounter
+) -> None:
+    await add_meeting(database, clock)
+    budi = person(engine, "budi")
+    await budi.say("/p3k")
+    clock.now = DAY_BEFORE
+    await materialise_reminders(database, texts, clock())
+    await deliver(database, clock)
+    clock.now = MEETING + dt.timedelta(minutes=1)  # the buttons expired when it started
+    await budi.say("1")
+    assert "rsvp.thanks_yes" not in budi.keys
+    assert rows("SELECT COUNT(*) FROM rsvps") == [(0,)]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -71,3 +72,41 @@ def test_boolean_looking_keys_are_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="plain word"):
         _flatten({"common": {True: "Ya"}})
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[•\-/]|\d+[.)])")
+
+
+def breaks_inside_sentences(text: str) -> list[str]:
+    """Line breaks a phone would show in the middle of a sentence: after a line that is no
+    list item and no introduction (":"), the next line goes on in lower case, or words follow
+    a line that stopped on a word or a comma. Chat apps wrap text themselves, so a hard break
+    there leaves a half-empty line."""
+    lines = text.split("\n")
+    return [
+        f"{before.strip()[-30:]} ⏎ {after.strip()[:30]}"
+        for before, after in itertools.pairwise(lines)
+        if before.strip()
+        and after.strip()
+        and after.lstrip()[0].isalpha()
+        and not before.rstrip().endswith(":")
+        and (after.lstrip()[0].islower() or re.search(r"[a-z,;]$", before.rstrip()))
+        and not _LIST_ITEM.match(before)
+    ]
+
+
+def test_the_line_break_check_finds_a_break_inside_a_sentence() -> None:
+    assert breaks_inside_sentences("Kami simpan cerita cedera\nyang Anda kirim.") != []
+    assert breaks_inside_sentences("Data dihapus;\nHanya jumlahnya tersisa.") != []
+    assert breaks_inside_sentences("Hak Anda:\n• /datasaya - lihat data\nAda pertanyaan?") == []
+    assert breaks_inside_sentences("🔔 Pengingat\n{title}\n📍 {place}\nAnda datang?") == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_text_breaks_a_line_inside_a_sentence(texts: Texts, language: str) -> None:
+    found = {
+        key: breaks
+        for key, text in texts.catalogs[language].items()
+        if (breaks := breaks_inside_sentences(text))
+    }
+    assert found == {}

@@ -374,7 +374,7 @@ async def budi_reports(bot: Bot, *, danger: bool = False) -> int:
     budi = paced(bot.engine, "budi")
     await budi.say("/lapor")
     answers = (
-        "rep:who:self", "L", "42", "usaha sendiri", "kena kail di jari", "rep:body:hand",
+        "rep:who:self", "L", "42", "usaha sendiri", "kena kail", "rep:body:hand",
         "tadi jam 7", "di perahu", "rep:act:line", "rep:danger:yes" if danger else "tidak",
         "dicuci", "ya", "lewati",
     )  # fmt: skip
