@@ -47,7 +47,7 @@ from bot.core.conversation import (
     StartFlow,
     StepContext,
 )
-from bot.core.flood import FloodGuard, Verdict
+from bot.core.flood import FloodGuard, SharedFloodGuard, Verdict
 from bot.core.inbox import settle
 from bot.core.locks import KeyedLocks
 from bot.core.notify import queue_unsent
@@ -56,6 +56,7 @@ from bot.core.receipts import Receipt, take_receipt
 from bot.domain.access import main_role
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import Session
+from bot.storage.sql import Backend
 from content.knowledge import Knowledge
 
 log = logging.getLogger(__name__)
@@ -117,26 +118,32 @@ class Engine:
         self.flows = conversations.flows
         self.consent_version = consent_version(texts, settings)
         self._locks = KeyedLocks()
-        self._flood = FloodGuard(
-            settings.inbound_per_minute, dt.timedelta(seconds=settings.inbound_pause_seconds)
+        pause = dt.timedelta(seconds=settings.inbound_pause_seconds)
+        self._flood = FloodGuard(settings.inbound_per_minute, pause)
+        self._shared_flood = (
+            SharedFloodGuard(database, settings.inbound_per_minute, pause, SOS_FLOW)
+            if database.backend is Backend.POSTGRESQL
+            else None
         )
+        """Several processes may share PostgreSQL: they count each person's messages together
+        there. SQLite serves one process, which counts in memory (`_flood`)."""
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Answer one inbound; a repeated message id, or a flood from one sender, gets no answer
         and changes nothing."""
-        verdict = self._flood.check((inbound.channel, inbound.user_ref), self.clock())
+        sender = (inbound.channel, inbound.user_ref)
+        verdict = await self._flood_verdict(sender)
         if verdict is not Verdict.ANSWER and not _always_answered(inbound):
             log.warning(
                 "too many messages from one %s sender: %s (%d senders tracked)",
                 inbound.channel,
                 verdict.value,
-                self._flood.tracked(),
+                await self._senders_tracked(),
             )
             if verdict is Verdict.IGNORE:
                 return []
             text = self.texts.get(self.settings.default_language, "common.slow_down")
             return [Reply(key="common.slow_down", text=text)]
-        sender = (inbound.channel, inbound.user_ref)
         async with self._locks.hold(sender):
             async with self.database.unit_of_work() as uow:
                 await uow.turns.hold(f"{inbound.channel.value}:{inbound.user_ref}")
@@ -152,10 +159,23 @@ class Engine:
                 await self._save(turn)
                 await settle(uow, Unsent.answering(inbound, replies))
             # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
-            self._flood.excuse(sender, turn.session is not None and turn.session.flow == SOS_FLOW)
+            if self._shared_flood is None:  # the shared guard reads the stored session
+                self._flood.excuse(
+                    sender, turn.session is not None and turn.session.flow == SOS_FLOW
+                )
             for work in turn.ctx.after_commit:
                 await work(self.database)
             return [done for reply in replies for done in await self._rendered(turn.ctx, reply)]
+
+    async def _flood_verdict(self, sender: tuple[Channel, str]) -> Verdict:
+        if self._shared_flood is not None:
+            return await self._shared_flood.check(sender, self.clock())
+        return self._flood.check(sender, self.clock())
+
+    async def _senders_tracked(self) -> int:
+        if self._shared_flood is not None:
+            return await self._shared_flood.tracked()
+        return self._flood.tracked()
 
     async def _rendered(self, ctx: StepContext, reply: Reply) -> list[Reply]:
         """A reply finished after the commit (one or several); as it was if that fails (it is

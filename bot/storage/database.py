@@ -14,6 +14,7 @@ from bot.storage.audit import AuditRepository
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.card_packs import CardPackRepository
 from bot.storage.consent import ConsentRepository
+from bot.storage.floods import FloodCounts
 from bot.storage.group_chats import GroupChatRepository
 from bot.storage.groups import GroupRepository
 from bot.storage.identities import IdentityRepository
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.card_packs = CardPackRepository(connection)
         self.web_logins = WebLoginRepository(connection)
         self.turns = TurnLocks(connection)
+        self.floods = FloodCounts(connection)
 
         self.connection = connection
         """For the few statements no repository owns (`posukk db copy`)."""

@@ -33,8 +33,14 @@ async def second(database: Database, database_target: Path | str) -> AsyncIterat
     await other.close()
 
 
-def engine_on(database: Database, folder: Path, knowledge: Knowledge, clock: FakeClock) -> Engine:
-    settings = Settings(data_dir=folder, inbound_per_minute=SCRIPTED_PACE)
+def engine_on(
+    database: Database,
+    folder: Path,
+    knowledge: Knowledge,
+    clock: FakeClock,
+    per_minute: int = SCRIPTED_PACE,
+) -> Engine:
+    settings = Settings(data_dir=folder, inbound_per_minute=per_minute)
     return Engine(database, Texts.load(), settings, knowledge, CONVERSATIONS, clock=clock)
 
 
@@ -134,3 +140,42 @@ async def test_a_second_telegram_poller_is_refused_and_told_to_use_webhooks(
         telegram_webhook_secret="s",
     )
     await refuse_second_poller(second, webhook)  # webhook processes run side by side
+
+
+async def test_a_flood_spread_over_two_processes_is_warned_once_then_ignored_by_both(
+    database: Database, second: Database, tmp_path: Path, knowledge: Knowledge, clock: FakeClock
+) -> None:
+    engines = [engine_on(db, tmp_path, knowledge, clock, per_minute=5) for db in (database, second)]
+    budi = [Person(engine, "demo:budi") for engine in engines]
+    for n in range(5):
+        assert await budi[n % 2].say("menu"), "five a minute are answered, in either process"
+        clock.advance(seconds=1)
+    assert (await budi[1].say("menu"))[0].key == "common.slow_down", "the sixth, counted by both"
+    for n in range(6):
+        assert await budi[n % 2].say("/lapor") == [], "then neither process answers"
+    sari = Person(engines[1], "demo:sari")
+    assert (await sari.say("menu"))[0].key == "menu.title", "another person is answered"
+    await budi[0].say("/sos")
+    assert budi[0].keys == ["sos.ask_place"], "SOS always gets through"
+    await budi[1].say("dermaga Tanjung Laut")
+    assert budi[1].keys[0] == "sos.sent", "excused in the SOS, whichever process answers"
+    assert await budi[0].say("menu") == [], "the SOS is sent: the pause holds again"
+    clock.advance(seconds=61)
+    assert (await budi[1].say("menu"))[0].key == "menu.title", "the pause is over"
+
+
+async def test_the_counts_of_people_quiet_for_a_minute_are_deleted(
+    database: Database, second: Database, tmp_path: Path, knowledge: Knowledge, clock: FakeClock
+) -> None:
+    engines = [engine_on(db, tmp_path, knowledge, clock, per_minute=2) for db in (database, second)]
+    for n in range(4):
+        await Person(engines[n % 2], f"t:p{n}").say("/start")
+    flooder = Person(engines[0], "t:flooder")
+    for _ in range(3):
+        await flooder.say("/start")
+    async with database.unit_of_work() as uow:
+        assert await uow.floods.tracked() == 5
+    clock.advance(seconds=61)  # the pause (60 s) and everyone's minute are over
+    await Person(engines[1], "t:late").say("/start")
+    async with second.unit_of_work() as uow:
+        assert await uow.floods.tracked() == 1, "only the one who just wrote is left"
