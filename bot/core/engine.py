@@ -119,14 +119,13 @@ class Engine:
         self.consent_version = consent_version(texts, settings)
         self._locks = KeyedLocks()
         pause = dt.timedelta(seconds=settings.inbound_pause_seconds)
-        self._flood = FloodGuard(settings.inbound_per_minute, pause)
-        self._shared_flood = (
+        self._flood: FloodGuard | SharedFloodGuard = (
             SharedFloodGuard(database, settings.inbound_per_minute, pause, SOS_FLOW)
             if database.backend is Backend.POSTGRESQL
-            else None
+            else FloodGuard(settings.inbound_per_minute, pause)
         )
         """Several processes may share PostgreSQL: they count each person's messages together
-        there. SQLite serves one process, which counts in memory (`_flood`)."""
+        there. SQLite serves one process, which counts in memory."""
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Answer one inbound; a repeated message id, or a flood from one sender, gets no answer
@@ -159,7 +158,7 @@ class Engine:
                 await self._save(turn)
                 await settle(uow, Unsent.answering(inbound, replies))
             # SOS first: until its alert is queued, nothing the person sends is taken for a flood.
-            if self._shared_flood is None:  # the shared guard reads the stored session
+            if isinstance(self._flood, FloodGuard):  # the shared one reads the stored session
                 self._flood.excuse(
                     sender, turn.session is not None and turn.session.flow == SOS_FLOW
                 )
@@ -168,13 +167,13 @@ class Engine:
             return [done for reply in replies for done in await self._rendered(turn.ctx, reply)]
 
     async def _flood_verdict(self, sender: tuple[Channel, str]) -> Verdict:
-        if self._shared_flood is not None:
-            return await self._shared_flood.check(sender, self.clock())
+        if isinstance(self._flood, SharedFloodGuard):
+            return await self._flood.check(sender, self.clock())
         return self._flood.check(sender, self.clock())
 
     async def _senders_tracked(self) -> int:
-        if self._shared_flood is not None:
-            return await self._shared_flood.tracked()
+        if isinstance(self._flood, SharedFloodGuard):
+            return await self._flood.tracked()
         return self._flood.tracked()
 
     async def _rendered(self, ctx: StepContext, reply: Reply) -> list[Reply]:
