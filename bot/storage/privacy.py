@@ -71,12 +71,12 @@ class PrivacyRepository:
     async def erase(self, user: User, now: dt.datetime) -> None:
         """Remove everything that identifies `user`, keeping an empty row for the counts.
 
-        Their chat ids (main and linked, and the ids of the messages they sent), sessions,
-        updates kept as failed, link codes and web dashboard logins go; their group membership
-        and roles end; their answers to broadcasts go. The text of messages to them, and of
-        messages to others about them (alerts about their reports, their SOS, their joining), is
-        blanked, and those not sent yet are dropped; buttons naming them in others' open screens
-        lose the name. Their reports are anonymised next, by
+        Their chat ids (main and linked, and the ids of the messages they sent), sessions, flood
+        counts, updates kept as failed, link codes and web dashboard logins go; their group
+        membership and roles end; their answers to broadcasts go. The text of messages to them,
+        and of messages to others about them (alerts about their reports, their SOS, their
+        joining), is blanked, and those not sent yet are dropped; buttons naming them in
+        others' open screens lose the name. Their reports are anonymised next, by
         `IncidentRepository.anonymise_reported_by`, which must come after this: it ends the link
         between them and their reports.
         """
@@ -91,6 +91,7 @@ class PrivacyRepository:
             ("sessions", "platform_id"),
             ("inbound_seen", "user_ref"),
             ("inbox", "sender"),  # updates kept as failed
+            ("flood_counts", "platform_id"),
         ):
             await self._db.executemany(
                 f"DELETE FROM {table} WHERE channel = ? AND {column} = ?", identities
