@@ -6,6 +6,12 @@ run side by side. What it keeps: the overall rate (a send starts no earlier than
 spacing between two messages to one chat (counted from the start of the earlier send), the order
 of one chat's messages (a send starts only once the chat's previous one has finished), and a
 pause the platform asked for (no new send starts before it ends).
+
+Broadcast sends also give way to the answers to people writing in, which share the event loop:
+before one starts, the lane lets the loop take a turn and times it. A long turn means other work
+is waiting behind the sends, so fewer broadcast sends may be under way (halved); a short one lets
+one more go (up to the window). At the platforms' real caps the loop is mostly idle and the
+window stays open; flat out, the broadcast takes only what the answers leave.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +35,9 @@ WhatsApp) and no more: the sends share the event loop with the answers to people
 with 100 under way a flat-out broadcast made their p99 seconds (`bench.broadcast`). It also stays
 well within the HTTP clients' connection pools (python-telegram-bot's 256, httpx's 100), beyond
 which a send waits for a connection and fails after the pool's timeout."""
+BUSY_TURN = 0.002
+"""Seconds one turn of the event loop may take before broadcast sends give way: a longer turn
+means callbacks (answers to people writing in, or the sends' own) are queueing on the loop."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,10 @@ class Lane:
         self._count = 0.0
         self._window = asyncio.Semaphore(limit.window())
         self._under_way: set[asyncio.Task[None]] = set()
+        self._bulk_under_way: set[asyncio.Task[None]] = set()
+        self._window_size = limit.window()
+        self._bulk_window = self._window_size
+        """How many broadcast sends may be under way now: shrinks while the loop is busy."""
         self._last_of_chat: dict[str, asyncio.Task[None]] = {}
         self._fatal: BaseException | None = None
         """What ended a send that no handler may swallow (the process is going down)."""
@@ -106,6 +120,8 @@ class Lane:
         await self._window.acquire()
         try:
             await self._wait_for_slot(bulk=bulk)
+            if bulk:
+                await self._give_way()
         except BaseException:
             self._window.release()
             raise
@@ -115,6 +131,8 @@ class Lane:
         self._started(chat, self.monotonic())
         task = asyncio.create_task(self._run(send))
         self._under_way.add(task)
+        if bulk:
+            self._bulk_under_way.add(task)
         self._last_of_chat[chat] = task
         task.add_done_callback(lambda done: self._finished(chat, done))
         return True
@@ -146,8 +164,22 @@ class Lane:
         finally:
             self._window.release()
 
+    async def _give_way(self) -> None:
+        """Hold a broadcast send while the event loop is busy (see the module's docstring)."""
+        while True:
+            turn_started = time.perf_counter()
+            await asyncio.sleep(0)
+            if time.perf_counter() - turn_started > BUSY_TURN:
+                self._bulk_window = max(1, self._bulk_window // 2)
+            else:
+                self._bulk_window = min(self._window_size, self._bulk_window + 1)
+            if len(self._bulk_under_way) < self._bulk_window:
+                return
+            await asyncio.wait(set(self._bulk_under_way), return_when=asyncio.FIRST_COMPLETED)
+
     def _finished(self, chat: str, task: asyncio.Task[None]) -> None:
         self._under_way.discard(task)
+        self._bulk_under_way.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self._fatal = self._fatal or task.exception()  # `_run` logged every Exception
         if self._last_of_chat.get(chat) is task:
