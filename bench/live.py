@@ -7,7 +7,8 @@ The database is seeded with direct SQL (fast); the broadcast itself is written b
 Telegram (/siaran, text, no photo, Send), so the bot saves, queues and delivers it as in use.
 
 `python -m bench.live floor URL COUNT` is the framework's floor: COUNT bare `send_message` calls
-through python-telegram-bot, one at a time as the outbox sends, in a process of their own.
+through python-telegram-bot over the bot's HTTP client (aiohttp), one at a time, in a process
+of their own.
 """
 
 from __future__ import annotations
@@ -342,7 +343,8 @@ class Pace:
 
 
 async def floor(server: FakeTelegram, count: int) -> Pace:
-    """The pace of `count` bare sends through python-telegram-bot in a child process."""
+    """The pace of `count` bare sends through python-telegram-bot (on the bot's aiohttp request
+    class) in a child process."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.live", "floor", server.base_url, str(count),
         stdout=asyncio.subprocess.PIPE,
@@ -358,8 +360,10 @@ async def _send_bare(base_url: str, count: int) -> Pace:
     os.environ.setdefault("PTB_TIMEDELTA", "1")  # as bot.channels.telegram sets it
     from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
+    from bot.channels.telegram_http import AiohttpRequest
+
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Balas", callback_data="bc:1:reply")]])
-    async with Bot(TOKEN, base_url=base_url) as bot:
+    async with Bot(TOKEN, base_url=base_url, request=AiohttpRequest()) as bot:
         started, cpu = time.monotonic(), time.process_time()
         for n in range(count):
             await bot.send_message(FLOOR_IDS + n, MESSAGE, reply_markup=markup)

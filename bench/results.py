@@ -19,7 +19,15 @@ from importlib.metadata import version
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-LIBRARIES = ("python-telegram-bot", "httpx", "aiosqlite", "APScheduler", "pydantic", "pywa")
+LIBRARIES = (
+    "python-telegram-bot",
+    "aiohttp",
+    "httpx",
+    "aiosqlite",
+    "APScheduler",
+    "pydantic",
+    "pywa",
+)
 
 
 @dataclass(frozen=True)

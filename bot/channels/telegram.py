@@ -73,6 +73,7 @@ from bot.base.settings import Settings
 from bot.base.texts import LANGUAGES, Texts
 from bot.channels.answering import deliver
 from bot.channels.joining import joined
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import captioned, clean_text, split_text
 from bot.core.commands import group_chat_menu, platform_menu
 from bot.core.engine import Engine
@@ -192,6 +193,21 @@ class TelegramSender:
             raise TemporaryFailure(str(error)) from error
 
 
+def telegram_application(token: str, api_url: str, file_url: str) -> Application:  # type: ignore[type-arg]
+    """python-telegram-bot's application over aiohttp (`bot.channels.telegram_http`), without
+    its updater: updates come from the inbox (`TelegramChannel.process`)."""
+    return (
+        Application.builder()
+        .token(token)
+        .base_url(api_url)
+        .base_file_url(file_url)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .updater(None)
+        .build()
+    )
+
+
 class TelegramChannel:
     """The python-telegram-bot application wired to the engine."""
 
@@ -210,14 +226,10 @@ class TelegramChannel:
         self.texts = texts
         self.on_outbox = on_outbox
         self.renderer = TelegramRenderer()
-        # Updates come from the inbox (`process`), not from python-telegram-bot's updater.
-        self.application = (
-            Application.builder()
-            .token(settings.telegram_token.get_secret_value())
-            .base_url(settings.telegram_api_url)
-            .base_file_url(settings.telegram_file_url)
-            .updater(None)
-            .build()
+        self.application = telegram_application(
+            settings.telegram_token.get_secret_value(),
+            settings.telegram_api_url,
+            settings.telegram_file_url,
         )
         private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
         said = private & ~filters.StatusUpdate.ALL

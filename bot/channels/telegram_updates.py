@@ -16,13 +16,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from telegram.error import TelegramError
 
 from bot.base.models import Channel
+from bot.channels.telegram_http import AiohttpRequest, request_data
 from bot.channels.webhook import TooLarge, capped_body
 from bot.core.inbox import Inbox
 from bot.storage.inbox import Received
@@ -75,15 +76,22 @@ class TelegramPoller:
         self.allowed_updates = list(allowed_updates)
         self.timeout = timeout
         self.offset: int | None = None
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=timeout + 10.0))
+        self._http = AiohttpRequest(
+            connection_pool_size=1,
+            read_timeout=timeout + 10.0,
+            write_timeout=10.0,
+            connect_timeout=10.0,
+            pool_timeout=10.0,
+        )
 
     async def run(self) -> None:
         """Fetch, store, repeat, until cancelled."""
+        await self._http.initialize()
         failures = 0
         while True:
             try:
                 updates = await self.fetch()
-            except (httpx.HTTPError, ValueError) as error:
+            except (TelegramError, ValueError) as error:
                 wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 log.warning("Telegram getUpdates failed (%s); again in %s s", _reason(error), wait)
@@ -97,11 +105,10 @@ class TelegramPoller:
         params: dict[str, Any] = {"timeout": self.timeout, "allowed_updates": self.allowed_updates}
         if self.offset is not None:
             params["offset"] = self.offset
-        response = await self._http.post(self.url, json=params)
-        body = response.json()
-        if not isinstance(body, dict) or not body.get("ok"):
-            raise ValueError(f"HTTP {response.status_code}")
-        return [update for update in body.get("result") or () if isinstance(update, dict)]
+        result = await self._http.post(self.url, request_data(params))
+        if not isinstance(result, list):
+            raise ValueError("getUpdates answered no list")
+        return [update for update in result if isinstance(update, dict)]
 
     async def keep(self, updates: Sequence[Mapping[str, Any]]) -> None:
         await self.inbox.receive(Channel.TELEGRAM, [received(update) for update in updates])
@@ -116,16 +123,17 @@ class TelegramPoller:
             return
         try:
             params = {"offset": self.offset, "timeout": 0, "limit": 1}
-            await self._http.post(self.url, json=params)
-        except httpx.HTTPError as error:
+            await self._http.initialize()
+            await self._http.post(self.url, request_data(params))
+        except TelegramError as error:
             log.info("could not confirm the last updates (%s); they come again", _reason(error))
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._http.shutdown()
 
 
 def _reason(error: Exception) -> str:
-    """An error's kind without its text: httpx puts the URL, and so the token, in it."""
+    """An error's kind without its text, which may hold the URL, and so the token."""
     return type(error).__name__
 
 

@@ -22,6 +22,7 @@ from bot.base.models import Channel, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.channels.telegram import TelegramRenderer
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
@@ -378,7 +379,7 @@ async def test_a_broadcast_through_a_429_storm_reaches_each_member_once(
 
 async def test_a_progress_update_edits_the_message_it_replaces(telegram: FakeTelegram) -> None:
     renderer = TelegramRenderer()
-    async with Bot(TOKEN, base_url=telegram.base_url) as bot:
+    async with Bot(TOKEN, base_url=telegram.base_url, request=AiohttpRequest()) as bot:
         first = await renderer.send(bot, KADER.id, Reply(key="t", text="0 dari 10 selesai"))
         update = Reply(key="t", text="5 dari 10 selesai", replaces=first)
         assert await renderer.send(bot, KADER.id, update) == first

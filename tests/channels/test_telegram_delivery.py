@@ -10,12 +10,10 @@ import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 
-from telegram.ext import Application
-
 from bot.base.clock import utc_now
 from bot.base.models import Channel
 from bot.base.settings import Settings
-from bot.channels.telegram import TelegramRenderer, TelegramSender
+from bot.channels.telegram import TelegramRenderer, TelegramSender, telegram_application
 from bot.domain.quiet import QuietHours
 from bot.storage.database import Database
 from scheduler.delivery import OutboxDelivery
@@ -35,9 +33,7 @@ async def outbox_delivery(
     clock: Callable[[], dt.datetime] = utc_now,
 ) -> AsyncIterator[OutboxDelivery]:
     """The delivery job with the real Telegram sender, on the bot's database."""
-    application = (
-        Application.builder().token(TOKEN).base_url(telegram.base_url).updater(None).build()
-    )
+    application = telegram_application(TOKEN, telegram.base_url, telegram.base_file_url)
     database = await Database.open(settings.database)
     await application.initialize()
     try:

@@ -21,6 +21,7 @@ from bot.app.demo import FISHERMEN_CODE
 from bot.base.clock import utc_now
 from bot.base.models import Channel
 from bot.base.settings import Settings
+from bot.channels.telegram_http import AiohttpRequest
 from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from scheduler import periodic
@@ -506,7 +507,7 @@ async def test_the_fake_refuses_what_telegram_refuses_in_group_chats(
         telegram.add_bot(chat, by=KADER)
     telegram.remove_bot(left, by=KADER)
     new = telegram.migrate(old, -1004300, by=KADER)
-    async with Bot(TOKEN, base_url=telegram.base_url) as bot:
+    async with Bot(TOKEN, base_url=telegram.base_url, request=AiohttpRequest()) as bot:
         for chat in (never, left):
             with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
                 await bot.send_message(chat.id, "halo")
@@ -529,7 +530,7 @@ async def test_the_fake_refuses_what_telegram_refuses_in_group_chats(
 async def test_the_fake_delivers_only_the_updates_asked_for(telegram: FakeTelegram) -> None:
     telegram.add_bot(GROUP, by=KADER)
     telegram.send_text(KADER, "halo")
-    async with Bot(TOKEN, base_url=telegram.base_url) as bot:
+    async with Bot(TOKEN, base_url=telegram.base_url, request=AiohttpRequest()) as bot:
         updates = await bot.get_updates(allowed_updates=["message", "callback_query"])
         assert [u.message.text if u.message else None for u in updates] == ["halo"]
         again = await bot.get_updates(offset=0)  # the setting is kept, as Telegram does

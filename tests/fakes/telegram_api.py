@@ -78,6 +78,18 @@ NOT_MODIFIED = (
 )
 
 
+class Upload(bytes):
+    """A file part of a multipart call: its bytes, and the file name the client gave it."""
+
+    filename: str
+
+    @classmethod
+    def of(cls, part: web.FileField) -> Upload:
+        upload = cls(part.file.read())
+        upload.filename = part.filename
+        return upload
+
+
 @dataclass
 class Fault:
     """An error answer for the next `count` calls of `method` (to `chat_id`, if given)."""
@@ -174,6 +186,8 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.files: dict[str, bytes] = {}
         self.documents: list[tuple[str, bytes]] = []
+        self.photos: list[tuple[str, bytes]] = []
+        """Pictures the bot uploaded (file name and bytes), as `documents` holds its files."""
         self.faults: list[Fault] = []
         self.delays: dict[str, float] = {}
         self.hanging: set[str] = set()
@@ -218,6 +232,11 @@ class FakeTelegram:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def open_connections(self) -> int:
+        """Connections from clients the server holds open (kept alive between calls)."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
 
     @property
     def base_url(self) -> str:
@@ -473,7 +492,7 @@ class FakeTelegram:
         if request.content_type.startswith("multipart/"):
             form = await request.post()
             for name, value in form.items():
-                params[name] = value.file.read() if isinstance(value, web.FileField) else value
+                params[name] = Upload.of(value) if isinstance(value, web.FileField) else value
         elif request.can_read_body:
             if request.content_type == "application/json":
                 params.update(await request.json())
@@ -634,11 +653,7 @@ class FakeTelegram:
         return self._bot_message(params, text=text)
 
     async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        upload = params["document"]
-        if isinstance(upload, web.FileField):
-            self.documents.append((upload.filename, upload.file.read()))
-        else:  # aiohttp hands a part without a content type over as plain bytes
-            self.documents.append(("", bytes(upload)))
+        self.documents.append(_upload(params["document"]))
         number = len(self.documents)
         return self._bot_message(
             params, document={"file_id": f"doc{number}", "file_unique_id": f"d{number}"}
@@ -690,6 +705,8 @@ class FakeTelegram:
         }
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(params["photo"], Upload):  # not a file id or a URL
+            self.photos.append(_upload(params["photo"]))
         return self._bot_message(
             params, photo=[{"file_id": "sent", "file_unique_id": "s", "width": 1, "height": 1}]
         )
@@ -709,3 +726,10 @@ class FakeTelegram:
     async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
         url = (self.webhook or {}).get("url", "")
         return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+
+
+def _upload(part: Upload | str | bytes) -> tuple[str, bytes]:
+    """A file sent in a multipart form: its name and its bytes."""
+    if isinstance(part, Upload):
+        return part.filename, bytes(part)
+    return "", part.encode() if isinstance(part, str) else bytes(part)  # a part without a type
