@@ -144,3 +144,22 @@ async def test_a_moved_group_chat_is_read_as_moved(telegram: FakeTelegram) -> No
         with pytest.raises(Moved) as raised:
             await sender.send(str(old.id), Reply(key="t", text="halo"))
     assert raised.value.new_platform_id == str(new.id)
+
+
+async def test_the_proxy_named_in_the_environment_carries_the_calls(
+    telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with python-telegram-bot's httpx client, HTTP(S)_PROXY is honoured and NO_PROXY
+    skips it. The fake server stands in for the proxy (it serves the absolute-form requests a
+    client sends a proxy); the Bot API's own address does not resolve."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{telegram.port}")
+    request = AiohttpRequest()
+    async with Bot(TOKEN, base_url="http://api.telegram.invalid/bot", request=request) as bot:
+        sent = await bot.send_message(KADER.id, "lewat proxy")
+    assert sent.text == "lewat proxy"
+    monkeypatch.setenv("NO_PROXY", "api.telegram.invalid")
+    with pytest.raises(NetworkError):
+        async with Bot(TOKEN, base_url="http://api.telegram.invalid/bot", request=AiohttpRequest()):
+            pass
