@@ -29,12 +29,13 @@ log = logging.getLogger(__name__)
 ROUND_TRIP = 0.5
 """Seconds a platform may take to answer with the lane still at full rate, when the number of
 sends under way is derived from the rate (Telegram from Indonesia: 100-300 ms)."""
-MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 40
-"""The derived window covers the default rates at half-second answers (15 on Telegram, 40 on
-WhatsApp) and no more: the sends share the event loop with the answers to people writing in, and
-with 100 under way a flat-out broadcast made their p99 seconds (`bench.broadcast`). It also stays
-well within the HTTP clients' connection pools (python-telegram-bot's 256, httpx's 100), beyond
-which a send waits for a connection and fails after the pool's timeout."""
+MIN_IN_FLIGHT, MAX_IN_FLIGHT = 4, 400
+"""The derived window covers the rates at half-second answers (15 on Telegram, 40 on WhatsApp,
+400 on Telegram's paid broadcasts at 1,000/s). Broadcast sends beyond what the event loop can
+take give way (below), so a large window does not slow down the answers to people writing in.
+It stays within the Telegram client's connection pool (512, `bot.channels.telegram`); pywa's
+httpx pool holds 100, so on a WhatsApp tier above 200/s the sends beyond it wait for a
+connection (within the client's 30 s timeout)."""
 BUSY_TURN = 0.002
 """Seconds one turn of the event loop may take before broadcast sends give way: a longer turn
 means callbacks (answers to people writing in, or the sends' own) are queueing on the loop."""

@@ -88,6 +88,9 @@ INVALID_TOKEN = "invalid"
 """Stands in for button data that cannot be a token: the engine refuses it like any forgery."""
 _UNREACHABLE = ("chat not found", "user is deactivated", "bot was blocked", "bot can't initiate")
 _GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
+CONNECTIONS = 512
+"""Connections to the Bot API at most: the delivery lane's largest window (400 sends under way,
+`scheduler.pacing.MAX_IN_FLIGHT`) and room for the answers to people writing in beside it."""
 _PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
@@ -220,7 +223,7 @@ def telegram_application(token: str, api_url: str, file_url: str) -> Application
         .token(token)
         .base_url(api_url)
         .base_file_url(file_url)
-        .request(AiohttpRequest())
+        .request(AiohttpRequest(connection_pool_size=CONNECTIONS))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .updater(None)
         .build()
