@@ -63,7 +63,7 @@ def features(text: str, concepts: Iterable[str], keyword_topics: Sequence[str]) 
 
 @dataclass(frozen=True)
 class Weights:
-    """What the classifier learned, kept sparse (a few MB where a dense matrix of features by
+    """What the classifier learned, kept sparse (8 MB where a dense matrix of features by
     labels took 55 MB: 137,736 features, 50 labels).
 
     Complement NB's weight of feature f for label l is `log(S[l]) - log(T[f] - c[f, l] + a)`:
