@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import re
@@ -252,6 +253,7 @@ async def measure(path: Path, picks: Picks) -> tuple[list[Figure], dict[str, obj
     try:
         texts = Texts.load()
         asker = Asker(database, texts, data_dir=path.parent, people=picks.people)
+        await asker.during(asyncio.sleep(2))  # warming up: the first answers fill caches
         _, idle_answers = await asker.during(asyncio.sleep(5))
         first_tick, tick_answers = await asker.during(
             timed_job(database, materialise_reminders(database, texts, NOW))
@@ -382,9 +384,13 @@ class JobTime:
         }
 
 
+_IN_JOB: contextvars.ContextVar[bool] = contextvars.ContextVar("in_job", default=False)
+"""Set in the timed job's own task: the workers asking meanwhile open units of work too."""
+
+
 async def timed_job(database: Database, job: Awaitable[object]) -> JobTime:
-    """Run `job`, timing each unit of work it opens (from taking the lock to the commit) and
-    each read-only one."""
+    """Run `job`, timing each unit of work it opens (from holding the lock to the commit; the
+    wait for the lock is not counted) and each read-only one."""
     holds: list[float] = []
     reads: list[float] = []
 
@@ -394,21 +400,29 @@ async def timed_job(database: Database, job: Awaitable[object]) -> JobTime:
     ) -> Callable[[], contextlib.AbstractAsyncContextManager[UnitOfWork]]:
         @contextlib.asynccontextmanager
         async def timed() -> AsyncIterator[UnitOfWork]:
-            start = time.perf_counter_ns()
-            try:
+            if not _IN_JOB.get():
                 async with original() as uow:
                     yield uow
+                return
+            start = 0
+            try:
+                async with original() as uow:
+                    start = time.perf_counter_ns()
+                    yield uow
             finally:
-                into.append((time.perf_counter_ns() - start) / 1e6)
+                if start:
+                    into.append((time.perf_counter_ns() - start) / 1e6)
 
         return timed
 
     database.unit_of_work = timing(database.unit_of_work, holds)  # type: ignore[method-assign]
     database.reading = timing(database.reading, reads)  # type: ignore[method-assign]
+    in_job = _IN_JOB.set(True)
     start = time.perf_counter_ns()
     try:
         await job
     finally:
+        _IN_JOB.reset(in_job)
         del database.unit_of_work, database.reading
     return JobTime((time.perf_counter_ns() - start) / 1e6, holds or [0.0], reads)
 
