@@ -24,7 +24,7 @@ from content.schema import Category, Localized, Sector, Topic
 HERE = Path(__file__).parent
 TRAINING_FILE = HERE / "training" / "messages.jsonl"
 CACHE_PREFIX = "triage-"
-WEIGHT_FIELDS = tuple(field.name for field in fields(Weights))
+WEIGHT_FIELDS = tuple(field.name for field in fields(Weights) if field.init)
 _LOADED: dict[str, Knowledge] = {}
 """The content already built in this process, by `content_hash`."""
 

@@ -6,7 +6,9 @@ from collections import Counter
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
+from content import classifier as classifier_module
 from content.classifier import SMOOTHING, TopicClassifier
 
 EXAMPLES = [
@@ -29,7 +31,13 @@ def dense_weights(classifier: TopicClassifier) -> npt.NDArray[np.float64]:
     return weights.T
 
 
-def test_every_weight_is_complement_naive_bayes() -> None:
+@pytest.mark.parametrize("common_labels", [0, 1, 100])
+def test_every_weight_is_complement_naive_bayes(
+    common_labels: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a feature's row is kept whole (seen with more than `COMMON_LABELS` labels) or
+    worked out from its pairs, its weights are the same."""
+    monkeypatch.setattr(classifier_module, "COMMON_LABELS", common_labels)
     classifier = TopicClassifier(EXAMPLES)
     _, names, _, weights = classifier.state()
     everything = np.arange(len(names))
