@@ -39,6 +39,7 @@ from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import OutboxMessage
 from scheduler.marks import SentMarks
 from scheduler.pacing import Lane, RateLimit
+from scheduler.shared_limits import claim_holder, process_name, sending_lane
 from scheduler.window import as_template, outside_window
 
 DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")
@@ -114,9 +115,14 @@ class OutboxDelivery:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.marks = SentMarks(database)
+        limits = {channel: limits.get(channel, RateLimit(per_second=1000.0)) for channel in senders}
         self.lanes = {
-            channel: Lane(limits.get(channel, RateLimit(per_second=1000.0)), monotonic, sleep)
-            for channel in senders
+            channel: sending_lane(database, channel, limit, monotonic, sleep)
+            for channel, limit in limits.items()
+        }
+        name = process_name()
+        self.holders = {
+            channel: claim_holder(database, name, limit) for channel, limit in limits.items()
         }
 
     async def deliver_all(self, batches: int | None = 1) -> DeliveryStats:
@@ -150,8 +156,9 @@ class OutboxDelivery:
                 now = self.clock()
                 async with self.database.unit_of_work() as uow:
                     claimed = await uow.outbox.claim(
-                        channel, now, now + self.lease, self.batch, self.default_timezone
-                    )
+                        channel, now, now + self.lease, self.batch, self.default_timezone,
+                        self.holders[channel],
+                    )  # fmt: skip
                 await self._start_all(channel, lane, claimed, gone, stats)
                 if len(claimed) < self.batch or next(claims) == batches:
                     break

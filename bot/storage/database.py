@@ -24,6 +24,7 @@ from bot.storage.incidents import IncidentRepository
 from bot.storage.memberships import MembershipRepository
 from bot.storage.offers import OfferRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.pace import SendPace
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.recaps import RecapRepository
 from bot.storage.roles import RoleRepository
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.web_logins = WebLoginRepository(connection)
         self.turns = TurnLocks(connection)
         self.floods = FloodCounts(connection)
+        self.pace = SendPace(connection)
 
         self.connection = connection
         """For the few statements no repository owns (`posukk db copy`)."""
