@@ -15,7 +15,6 @@ and the order of its messages hold as in one process.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Awaitable, Callable
 
 from bot.base.models import Channel
@@ -102,13 +101,8 @@ def sending_lane(
     return Lane(limit, monotonic, sleep, pacer)
 
 
-def claim_holder(database: Database, name: str, limit: RateLimit) -> Holder | None:
+def claim_holder(database: Database, limit: RateLimit) -> Holder | None:
     """How this process claims a channel's rows when other processes may claim them too."""
     if not several_processes(database):
         return None
-    return Holder(name, limit.per_chat_interval, limit.per_group_chat_interval)
-
-
-def process_name() -> str:
-    """A name for this process among those sending from one outbox."""
-    return secrets.token_hex(8)
+    return Holder(database.process_name, limit.per_chat_interval, limit.per_group_chat_interval)

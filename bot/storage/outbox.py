@@ -188,6 +188,7 @@ class OutboxRepository:
                 timezone=row["timezone"],
                 away_until=from_db(row["away_until"]) if row["away_until"] else None,
                 template_only=bool(row["template_only"]),
+                claimed_until=lease_until,
             )
             for row in rows
         ]
