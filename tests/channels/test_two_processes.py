@@ -11,7 +11,6 @@ import collections
 import contextlib
 import datetime as dt
 import itertools
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,7 +286,6 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
     unused_tcp_port_factory: Any,
     tmp_path: Path,
 ) -> None:
-    began = time.monotonic()
     seed(rows)
     chats = Chats(telegram)
     following = asyncio.create_task(chats.follow())
@@ -300,7 +298,6 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
         ):
             balancer = Balancer(session, ports)
             await balancer.until_listening()
-            print(f"listening {time.monotonic() - began:.1f} s")
 
             # 200 conversations at once, each message handed to either process.
             await asyncio.gather(
@@ -318,7 +315,6 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
             assert lengths[False] == {min(lengths[False])}
             assert rows.count("incidents") == REPORTERS
             await telegram.wait_for(lambda: len(alerts(chats)) >= REPORTERS, within=60)
-            print(f"conversations done {time.monotonic() - began:.1f} s")
 
             # The meeting's reminder, queued by whichever process runs the scheduled jobs.
             reminded = set(itertools.islice(seeded_ids(), REMINDED))
@@ -333,9 +329,7 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
                 Step("mulai dikirim", token="bc:send"),
             ):
                 await act(telegram, chats, balancer, OFFICER, step)
-            print(f"reminded {time.monotonic() - began:.1f} s")
             await telegram.wait_for(lambda: len(chats.broadcast_at) >= KILL_AFTER, within=120)
-            print(f"killing {time.monotonic() - began:.1f} s")
             before_kill = list(chats.broadcast_at)
             await kill(processes[0])
             in_flight = {
@@ -353,8 +347,6 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
             expected = {KADER.id} | {p.id for p in people} | set(seeded_ids())
             await telegram.wait_for(lambda: chats.received(MESSAGE).keys() >= expected, within=120)
             await chats.until(OFFICER.id, 0, "Siaran sudah selesai", within=60)
-        print(f"done {time.monotonic() - began:.1f} s")
-        print(f"busiest second {busiest_second(before_kill)}, in flight {len(in_flight)}")
     finally:
         following.cancel()
     chats.update()
