@@ -7,24 +7,19 @@ process is killed with -9 half way through it."""
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
-import datetime as dt
 import itertools
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from bot.app.demo import FISHERMEN_CODE
-from bot.base.clock import to_db, utc_now
 from bot.base.settings import Settings
+from tests.channels import balanced
+from tests.channels.balanced import Balancer, Chats, Step, act, busiest_second, converse, in_order
 from tests.channels.conftest import KADER, OFFICER
-from tests.channels.test_durable import kill, posukk_run
-from tests.conftest import CONSENTED, RowCounter
+from tests.channels.test_durable import kill
+from tests.conftest import RowCounter
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.postgresql_only(reason="several processes share PostgreSQL only")
@@ -33,7 +28,6 @@ CAP = 500.0
 """Telegram's overall rate for the two processes together, raised so the test takes seconds."""
 BULK_CAP = CAP * 0.8
 """What a broadcast may use of it (`RateLimit.bulk_share`)."""
-SECRET = "s3cret"
 PEOPLE = 200
 REPORTERS = 50
 """Of the people, how many also file a full incident report."""
@@ -47,156 +41,8 @@ MEETING = "Senam pagi bersama"
 PERSON_IDS, SEEDED_IDS = 50_000, 100_000_000
 
 
-@dataclass(frozen=True)
-class Step:
-    """Type `text` (or press the button `token`), then wait for a message saying `expected`."""
-
-    expected: str
-    text: str = ""
-    token: str = ""
-
-
-def registration(n: int) -> list[Step]:
-    return [
-        Step("Pilih bahasa", text=f"/start {FISHERMEN_CODE}"),
-        Step("Apakah Anda setuju", token="lang:id"),
-        Step("Siapa nama Anda", token="consent:yes"),
-        Step("Nomor HP Anda", text=f"Pekerja {n}"),
-        Step("Menu utama", text=f"0812{70_000_000 + n}"),
-    ]
-
-
-FIRST_AID = [Step("Pilih yang Anda perlukan", text="tmn sy kna kail di jari")]
-REPORT = [
-    Step("Siapa yang celaka", text="/lapor"),
-    Step("Laki-laki atau perempuan", text="saya sendiri"),
-    Step("Umurnya berapa", text="L"),
-    Step("Status kerjanya", text="42"),
-    Step("Apa yang terjadi", text="usaha sendiri"),
-    Step("Bagian tubuh mana", text="kena kail"),
-    Step("Kapan kejadiannya", token="rep:body:hand"),
-    Step("Di mana?", text="kemarin jam 3"),
-    Step("Sedang kerja apa", text="di perahu"),
-    Step("tanda bahaya ini", text="memancing"),
-    Step("Pertolongan apa", text="tidak"),
-    Step("berhenti kerja", text="dicuci air"),
-    Step("Ada foto", text="ya"),
-    Step("Periksa laporan Anda", text="lewati"),
-    Step("Menu utama", token="rep:send"),
-]
-
-
 def script(n: int) -> list[Step]:
-    return registration(n) + FIRST_AID + (REPORT if n < REPORTERS else [])
-
-
-class Balancer:
-    """A load balancer in front of the processes: each update goes to the next one in turn,
-    and to another when one does not answer (a dead process)."""
-
-    def __init__(self, session: aiohttp.ClientSession, ports: list[int]) -> None:
-        self.session = session
-        self.urls = [f"http://127.0.0.1:{port}/telegram" for port in ports]
-        self._turns = itertools.cycle(range(len(self.urls)))
-
-    async def deliver(self, update: dict[str, Any]) -> None:
-        first = next(self._turns)
-        for url in self.urls[first:] + self.urls[:first]:
-            with contextlib.suppress(aiohttp.ClientConnectionError):
-                async with self.session.post(
-                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
-                ) as answer:
-                    assert answer.status == 200
-                    return
-        raise ConnectionError("no process took the update")
-
-    async def until_listening(self, within: float = 90.0) -> None:
-        """Wait until every process's webhook answers (the classifier loads first)."""
-        deadline = asyncio.get_running_loop().time() + within
-        for url in self.urls:
-            while True:
-                try:
-                    async with self.session.get(url) as answer:
-                        assert answer.status == 405, "GET is no update"
-                        break
-                except aiohttp.ClientConnectionError:
-                    if asyncio.get_running_loop().time() > deadline:
-                        raise
-                    await asyncio.sleep(0.2)
-
-
-class Chats:
-    """The messages the fake server was sent for each chat, taken in as they come."""
-
-    def __init__(self, server: FakeTelegram) -> None:
-        self.server = server
-        self.texts: dict[int, list[str]] = collections.defaultdict(list)
-        self.broadcast_at: list[float] = []
-        """When each broadcast message reached the server (`Call.received`)."""
-        self._seen = 0
-        self._changed: dict[int, asyncio.Event] = collections.defaultdict(asyncio.Event)
-
-    def update(self) -> None:
-        calls = self.server.calls
-        for call in calls[self._seen :]:
-            if call.method == "sendMessage":
-                chat, text = int(call.params["chat_id"]), str(call.params.get("text", ""))
-                self.texts[chat].append(text)
-                self._changed[chat].set()
-                if MESSAGE in text:
-                    self.broadcast_at.append(call.received)
-        self._seen = len(calls)
-
-    async def follow(self) -> None:
-        while True:
-            self.update()
-            await asyncio.sleep(0.02)
-
-    async def until(self, chat: int, after: int, expected: str, within: float = 60.0) -> None:
-        """Wait for a message to `chat` saying `expected`, after its first `after`."""
-        async with asyncio.timeout(within):
-            while not any(expected in text for text in self.texts[chat][after:]):
-                changed = self._changed[chat]
-                changed.clear()
-                await changed.wait()
-
-    def received(self, expected: str) -> dict[int, int]:
-        """How many messages saying `expected` each chat received."""
-        return {
-            chat: count
-            for chat, texts in self.texts.items()
-            if (count := sum(expected in text for text in texts))
-        }
-
-
-async def act(
-    server: FakeTelegram, chats: Chats, balancer: Balancer, user: FakeUser, step: Step
-) -> None:
-    """One step of a conversation, answered."""
-    before = len(chats.texts[user.id])
-    if step.token:
-        message = next(
-            m for m in reversed(list(server.messages.values()))
-            if m["chat"]["id"] == user.id and step.token in {d for _, d in server.buttons(m)}
-        )  # fmt: skip
-        update = server.press(user, message, step.token)
-    else:
-        update = server.send_text(user, step.text)
-    await balancer.deliver(update)
-    await chats.until(user.id, before, step.expected)
-
-
-async def converse(
-    server: FakeTelegram, chats: Chats, balancer: Balancer, user: FakeUser, steps: list[Step]
-) -> None:
-    for step in steps:
-        await act(server, chats, balancer, user, step)
-
-
-def in_order(texts: list[str], steps: list[Step]) -> bool:
-    """Whether each step's answer came after the one before."""
-    remaining = iter(texts)
-    return all(any(step.expected in text for text in remaining) for step in steps)
+    return balanced.script(n, report=n < REPORTERS)
 
 
 def alerts(chats: Chats) -> list[str]:
@@ -204,78 +50,8 @@ def alerts(chats: Chats) -> list[str]:
     return [text for text in chats.texts[KADER.id] if "UKK-" in text]
 
 
-def seed(rows: RowCounter) -> None:
-    """The reminded group (with a meeting in 90 minutes: its reminder two hours before is due)
-    and a group of everyone else the broadcast reaches, in the officer's regency."""
-    regency = rows("SELECT regency FROM pos_groups WHERE join_code = ?", FISHERMEN_CODE)[0][0]
-    stamp = to_db(utc_now())
-    first_group = int(str(rows("SELECT MAX(id) + 1 FROM pos_groups")[0][0]))
-    rows.many(
-        "INSERT INTO pos_groups (id, name, sector, village, district, regency, puskesmas_name,"
-        " timezone, join_code, created_at) VALUES (?, ?, 'nelayan', 'Desa Uji', 'Uji', ?,"
-        " 'Puskesmas Uji', 'Asia/Makassar', ?, ?)",
-        [(first_group, "Kelompok Senam", regency, "SENAM1", stamp),
-         (first_group + 1, "Kelompok Siaran", regency, "SIARAN1", stamp)],
-    )  # fmt: skip
-    first_user = int(str(rows("SELECT MAX(id) + 1 FROM users")[0][0]))
-    seeded = BROADCAST_TO - PEOPLE - 1  # the kader is a recipient too
-    rows.many(
-        "INSERT INTO users (id, channel, platform_id, name, language, consent_version,"
-        " consent_at, created_at, last_seen_at) VALUES (?, 'telegram', ?, ?, 'id', ?, ?, ?, ?)",
-        [(first_user + n, str(SEEDED_IDS + n), f"Nelayan {n}", CONSENTED, stamp, stamp, stamp)
-         for n in range(seeded)],
-    )  # fmt: skip
-    rows.many(
-        "INSERT INTO memberships (user_id, group_id, joined_at) VALUES (?, ?, ?)",
-        [(first_user + n, first_group + (n >= REMINDED), stamp) for n in range(seeded)],
-    )
-    starts = utc_now().replace(microsecond=0) + dt.timedelta(minutes=90)
-    rows.many(
-        "INSERT INTO activities (group_id, kind, title, place, first_at, repeat, audience,"
-        " created_by, created_at) VALUES (?, 'rutin', ?, 'lapangan', ?, 'once', 'all', ?, ?)",
-        [(first_group, MEETING, to_db(starts), first_user, stamp)],
-    )
-
-
 def seeded_ids() -> Iterator[int]:
     return iter(range(SEEDED_IDS, SEEDED_IDS + BROADCAST_TO - PEOPLE - 1))
-
-
-def busiest_second(moments: list[float]) -> int:
-    """The most moments within any one second."""
-    ordered = sorted(moments)
-    most, start = 0, 0
-    for end, moment in enumerate(ordered):
-        while ordered[start] <= moment - 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
-@contextlib.asynccontextmanager
-async def two_processes(
-    settings: Settings, ports: list[int]
-) -> AsyncIterator[list[asyncio.subprocess.Process]]:
-    """Two `posukk run`, each with its own data folder and webhook port, one database."""
-    async with contextlib.AsyncExitStack() as stack:
-        processes = []
-        for n, port in enumerate(ports):
-            data_dir = settings.data_dir / f"process-{n}"
-            data_dir.mkdir()
-            hook = {
-                "POSUKK_DATA_DIR": str(data_dir),
-                "POSUKK_TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram",
-                "POSUKK_TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "POSUKK_TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
-                "POSUKK_TELEGRAM_WEBHOOK_PORT": str(port),
-                "POSUKK_TELEGRAM_PER_SECOND": str(CAP),
-                "POSUKK_OUTBOX_LEASE_SECONDS": "10",
-                "POSUKK_INBOUND_PER_MINUTE": "10000",
-                "POSUKK_SCHEDULED_SUMMARIES": "false",
-                "POSUKK_REMINDERS": "2h",
-            }
-            processes.append(await stack.enter_async_context(posukk_run(settings, **hook)))
-        yield processes
 
 
 async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
@@ -284,17 +60,22 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
     seeded: None,
     rows: RowCounter,
     unused_tcp_port_factory: Any,
-    tmp_path: Path,
 ) -> None:
-    seed(rows)
-    chats = Chats(telegram)
+    balanced.seed(rows, SEEDED_IDS, BROADCAST_TO - PEOPLE - 1, REMINDED, MEETING)
+    chats = Chats(telegram, MESSAGE)
     following = asyncio.create_task(chats.follow())
     ports = [unused_tcp_port_factory(), unused_tcp_port_factory()]
     people = [FakeUser(PERSON_IDS + n, f"Pekerja {n}") for n in range(PEOPLE)]
     try:
         async with (
             aiohttp.ClientSession() as session,
-            two_processes(settings, ports) as processes,
+            balanced.processes(
+                settings,
+                ports,
+                POSUKK_TELEGRAM_PER_SECOND=str(CAP),
+                POSUKK_OUTBOX_LEASE_SECONDS="10",
+                POSUKK_REMINDERS="2h",
+            ) as running,
         ):
             balancer = Balancer(session, ports)
             await balancer.until_listening()
@@ -321,17 +102,11 @@ async def test_two_processes_behind_a_load_balancer_keep_every_guarantee(
             await telegram.wait_for(lambda: chats.received(MEETING).keys() >= reminded, within=60)
 
             # The broadcast, sent by both processes at the shared cap; one is killed half way.
-            for step in (
-                Step("Tulis pesan siaran", text="/siaran"),
-                Step("tambah foto", text=MESSAGE),
-                Step("Kirim ke siapa", token="bc:nophoto"),
-                Step("Pratinjau", token="bc:scope:all"),
-                Step("mulai dikirim", token="bc:send"),
-            ):
+            for step in balanced.broadcast(MESSAGE):
                 await act(telegram, chats, balancer, OFFICER, step)
             await telegram.wait_for(lambda: len(chats.broadcast_at) >= KILL_AFTER, within=120)
             before_kill = list(chats.broadcast_at)
-            await kill(processes[0])
+            await kill(running[0])
             in_flight = {
                 int(str(chat))
                 for (chat,) in rows(
