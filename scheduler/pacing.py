@@ -74,6 +74,9 @@ class Pacer(Protocol):
     async def take(self, slots: float) -> None:
         """Return at the moment a send that takes `slots` of the rate's slots may start."""
 
+    def hold(self, seconds: float) -> None:
+        """The platform asked for a pause of `seconds`: hold the others sharing the rate too."""
+
 
 class LocalPacer:
     """The rate of one process: the n-th slot of a busy stretch starts at origin + n / per_second.
@@ -92,6 +95,9 @@ class LocalPacer:
         self.sleep = sleep
         self._origin = 0.0
         self._count = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Nothing to do: the lane holds its own sends (`Lane.pause`), and nobody shares them."""
 
     async def take(self, slots: float) -> None:
         now = self.monotonic()
@@ -139,6 +145,7 @@ class Lane:
     def pause(self, seconds: float) -> None:
         """The platform asked to slow down: no send starts for `seconds`."""
         self.paused_until = max(self.paused_until, self.monotonic() + seconds)
+        self._pacer.hold(seconds)
 
     def too_soon(self, chat: str, *, group_chat: bool) -> float:
         """Seconds until `chat` may get its next message (0 if now)."""

@@ -15,6 +15,7 @@ and the order of its messages hold as in one process.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from bot.base.models import Channel
@@ -22,6 +23,8 @@ from bot.storage.database import Database
 from bot.storage.outbox import Holder
 from bot.storage.sql import Backend
 from scheduler.pacing import Lane, RateLimit
+
+log = logging.getLogger(__name__)
 
 SPAN_SECONDS = 0.25
 """Sending time reserved at once: short, so the processes' turns interleave finely (a combined
@@ -61,6 +64,22 @@ class SharedPacer:
         reserved in between) starts where it ended here too: the same moment in real time,
         and the right one under a test's simulated clock, which the server's does not follow."""
         self._reserving = asyncio.Lock()
+        self._holding: set[asyncio.Task[None]] = set()
+
+    def hold(self, seconds: float) -> None:
+        """Reserve the next `seconds` of the timeline and send nothing in them: a retry-after
+        from the platform is for the bot (every process), not for the one that got it. The
+        others' spans already reserved still run (a quarter of a second at most)."""
+        task = asyncio.get_running_loop().create_task(self._hold(seconds))
+        self._holding.add(task)
+        task.add_done_callback(self._holding.discard)
+
+    async def _hold(self, seconds: float) -> None:
+        try:
+            async with self._reserving, self.database.unit_of_work() as uow:
+                await uow.pace.reserve(self.channel, seconds)
+        except Exception:
+            log.exception("could not hold the other processes' sends to %s", self.channel)
 
     async def take(self, slots: float) -> None:
         cost = slots / self.per_second

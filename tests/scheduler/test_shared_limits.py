@@ -16,7 +16,7 @@ from bot.storage.database import Database
 from bot.storage.outbox import Holder
 from scheduler.delivery import OutboxDelivery
 from scheduler.pacing import RateLimit
-from scheduler.shared_limits import SharedPacer
+from scheduler.shared_limits import SPAN_SECONDS, SharedPacer
 from tests.conftest import START, ZONE, FakeClock, RowCounter
 from tests.fakes.senders import ScriptedSender
 from tests.scheduler.test_delivery import queue
@@ -66,6 +66,20 @@ async def test_a_process_that_stops_sending_leaves_the_whole_rate_to_the_others(
     alone: list[float] = []
     await paced(second, 200, alone)  # the first process stopped (or died)
     assert max(alone) - min(alone) < 199 / CAP * 1.3, "at the full rate at once, not half"
+
+
+async def test_a_pause_the_platform_asked_of_one_process_holds_the_others(
+    database: Database, second: Database
+) -> None:
+    asked = SharedPacer(database, Channel.TELEGRAM, CAP, time.monotonic, asyncio.sleep)
+    other = SharedPacer(second, Channel.TELEGRAM, CAP, time.monotonic, asyncio.sleep)
+    await other.take(1)
+    asked.hold(1.0)  # a 429 with retry_after 1
+    await asyncio.sleep(0.1)
+    began = time.monotonic()
+    for _ in range(int(CAP * SPAN_SECONDS) + 1):  # past the span it had reserved
+        await other.take(1)
+    assert time.monotonic() - began >= 0.8, "it waited out the pause"
 
 
 async def test_a_chats_rows_are_with_one_process_at_a_time(
