@@ -203,8 +203,8 @@ def main() -> int:
                 row["broadcast_per_second"] / base["broadcast_per_second"], "x",
             ),
         ]  # fmt: skip
-    for processes in (1, 2):
-        capped = measured[f"postgresql_{processes}_process{'es' if processes > 1 else ''}_at_the_cap"]
+    for processes, name in ((1, "1_process"), (2, "2_processes")):
+        capped = measured[f"postgresql_{name}_at_the_cap"]
         assert isinstance(capped, dict)
         figures += [
             Figure(f"{processes} at 100/s (broadcast share 80/s): combined",
