@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -31,6 +31,8 @@ KEYWORD_FEATURES = 2
 """How many of the keyword index's best topics become features."""
 SMOOTHING = 0.3
 """Complement NB's alpha: how much weight a feature never seen with a topic's complement keeps."""
+COMMON_LABELS = 8
+"""Features seen with more labels than this keep their rows whole (15,000 of 138,000: 6 MB)."""
 NO_TOPIC = ""
 """The label of messages that are about no first-aid topic (greetings, prices, weather)."""
 
@@ -61,6 +63,76 @@ def features(text: str, concepts: Iterable[str], keyword_topics: Sequence[str]) 
     return found
 
 
+@dataclass(frozen=True)
+class Weights:
+    """What the classifier learned, kept sparse (14 MB where a dense matrix of features by
+    labels took 55 MB: 137,736 features, 50 labels).
+
+    Complement NB's weight of feature f for label l is `log(S[l]) - log(T[f] - c[f, l] + a)`:
+    `T[f]` the feature's total count, `c[f, l]` its count in the label, `a` SMOOTHING and `S[l]`
+    the label's complement summed over all features. Most features were seen with few labels; for
+    the others `c[f, l]` is 0, so the weight is `label_base[l] - feature_base[f]`, and the pairs
+    with a count add a `pair_delta`. Stored per feature as a CSR matrix: feature f's pairs are
+    `pair_labels[starts[f]:starts[f + 1]]`, and `pair_deltas` alike.
+    """
+
+    label_base: npt.NDArray[np.float64]
+    feature_base: npt.NDArray[np.float64]
+    starts: npt.NDArray[np.int64]
+    pair_labels: npt.NDArray[np.int16]
+    pair_deltas: npt.NDArray[np.float64]
+    common: npt.NDArray[np.float64] = field(init=False, repr=False)
+    """The rows of the features seen with more than COMMON_LABELS labels, worked out once: most
+    of a message's features are such (character n-grams), and gathering whole rows is faster."""
+    common_row: npt.NDArray[np.int32] = field(init=False, repr=False)
+    """Each feature's row in `common`, or -1."""
+
+    def __post_init__(self) -> None:
+        common = np.flatnonzero(np.diff(self.starts) > COMMON_LABELS)
+        row = np.full(len(self.feature_base), -1, dtype=np.int32)
+        row[common] = np.arange(len(common))
+        object.__setattr__(self, "common_row", row)
+        object.__setattr__(self, "common", self._worked_out(common))
+
+    @classmethod
+    def learn(cls, totals: npt.NDArray[np.float64]) -> Weights:
+        """From the summed TF-IDF values of the training messages, one row per label."""
+        feature_totals = totals.sum(axis=0)
+        label_totals = (feature_totals - totals + SMOOTHING).sum(axis=1)
+        features, labels = np.nonzero(totals.T)
+        feature_base = np.log(feature_totals + SMOOTHING)
+        seen = feature_totals[features] - totals[labels, features] + SMOOTHING
+        return cls(
+            label_base=np.log(label_totals),
+            feature_base=feature_base,
+            starts=np.concatenate(
+                ([0], np.cumsum(np.bincount(features, minlength=len(feature_base))))
+            ),
+            pair_labels=labels.astype(np.int16),
+            pair_deltas=feature_base[features] - np.log(seen),
+        )
+
+    def rows(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """The weights of the features at `indices`, one row each, one column per label."""
+        at = self.common_row[indices]
+        kept = at >= 0
+        if kept.all():
+            return self.common[at]
+        rows = np.empty((len(indices), len(self.label_base)))
+        rows[kept] = self.common[at[kept]]
+        rows[~kept] = self._worked_out(indices[~kept])
+        return rows
+
+    def _worked_out(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        starts = self.starts[indices]
+        lengths = self.starts[indices + 1] - starts
+        pairs = np.arange(lengths.sum()) + np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        rows = self.label_base - self.feature_base[indices][:, np.newaxis]
+        cells = np.repeat(np.arange(len(indices)) * len(self.label_base), lengths)
+        np.add.at(rows.ravel(), cells + self.pair_labels[pairs], self.pair_deltas[pairs])
+        return rows
+
+
 class TopicClassifier:
     """Trained once from examples; `scores(features)` is then a lookup and one dot product."""
 
@@ -82,13 +154,8 @@ class TopicClassifier:
             values.append(weights)
         totals = np.zeros((len(self.labels), len(self._vocabulary)))
         np.add.at(totals, (np.concatenate(rows), np.concatenate(columns)), np.concatenate(values))
-        complement = totals.sum(axis=0, keepdims=True) - totals
-        smoothed = complement + SMOOTHING
         # A feature common in the other topics weighs against this one; -log keeps larger better.
-        # Kept feature by label (one row per feature), so a message's features are whole rows.
-        self._weights = np.ascontiguousarray(
-            (-np.log(smoothed / smoothed.sum(axis=1, keepdims=True))).T
-        )
+        self._weights = Weights.learn(totals)
 
     @classmethod
     def trained(
@@ -96,7 +163,7 @@ class TopicClassifier:
         labels: Sequence[str],
         names: Sequence[str],
         idf: npt.NDArray[np.float64],
-        weights: npt.NDArray[np.float64],
+        weights: Weights,
     ) -> TopicClassifier:
         """A classifier from weights trained before (`state`)."""
         classifier = cls.__new__(cls)
@@ -107,9 +174,7 @@ class TopicClassifier:
         classifier._weights = weights
         return classifier
 
-    def state(
-        self,
-    ) -> tuple[list[str], list[str], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    def state(self) -> tuple[list[str], list[str], npt.NDArray[np.float64], Weights]:
         """What `trained` needs to rebuild this classifier: labels, features, idf, weights."""
         return self.labels, self._names, self._idf, self._weights
 
@@ -118,7 +183,7 @@ class TopicClassifier:
         indices, values = self._vector(counted)
         if not len(indices):
             return dict.fromkeys(self.labels, 0.0)
-        totals = values @ self._weights[indices]
+        totals = values @ self._weights.rows(indices)
         return dict(zip(self.labels, totals.tolist(), strict=True))
 
     def probabilities(self, counted: Counter[str]) -> dict[str, float]:
@@ -133,7 +198,7 @@ class TopicClassifier:
         indices, values = self._vector(counted)
         if not len(indices):
             return []
-        weights = self._weights[indices].T * values
+        weights = self._weights.rows(indices).T * values
         lead = weights[self.labels.index(label)] - weights.mean(axis=0)
         order = np.argsort(-lead)[:limit]
         return [self._names[indices[n]] for n in order if lead[n] > 0]

@@ -7,13 +7,13 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from content.classifier import NO_TOPIC, Example, TopicClassifier
+from content.classifier import NO_TOPIC, Example, TopicClassifier, Weights
 from content.concepts import load_vocabulary
 from content.loader import load_topics
 from content.matcher import Matcher
@@ -24,6 +24,7 @@ from content.schema import Category, Localized, Sector, Topic
 HERE = Path(__file__).parent
 TRAINING_FILE = HERE / "training" / "messages.jsonl"
 CACHE_PREFIX = "triage-"
+WEIGHT_FIELDS = tuple(field.name for field in fields(Weights) if field.init)
 _LOADED: dict[str, Knowledge] = {}
 """The content already built in this process, by `content_hash`."""
 
@@ -101,9 +102,8 @@ def _read_cache(folder: Path, digest: str) -> TopicClassifier | None:
         with np.load(path, allow_pickle=False) as saved:
             words, roots, names = (_lines(saved[key]) for key in ("words", "roots", "names"))
             remember_stems(dict(zip(words, roots, strict=True)))
-            return TopicClassifier.trained(
-                saved["labels"].tolist(), names, saved["idf"], saved["weights"]
-            )
+            weights = Weights(**{field: saved[field] for field in WEIGHT_FIELDS})
+            return TopicClassifier.trained(saved["labels"].tolist(), names, saved["idf"], weights)
     except (OSError, KeyError, ValueError):  # none yet, or unreadable: train again
         return None
 
@@ -121,7 +121,7 @@ def _write_cache(folder: Path, digest: str, classifier: TopicClassifier) -> None
                 labels=np.array(labels),
                 names=_joined(names),
                 idf=idf,
-                weights=weights,
+                **{field: getattr(weights, field) for field in WEIGHT_FIELDS},
                 words=_joined(stems),
                 roots=_joined(stems.values()),
             )

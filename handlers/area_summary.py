@@ -41,7 +41,6 @@ async def show_summary(ctx: StepContext, args: str) -> Outcome:
     if isinstance(month, Reply):
         return Finish([month])
     scope = scope_label(ctx.texts, ctx.language, groups, ctx.grants)
-    area = await area_month(read_in(ctx.uow), scope, groups, month, ctx.now)
     await ctx.uow.audit.record(
         actor=f"user:{ctx.registered_user.id}",
         action="export-recap",
@@ -51,17 +50,22 @@ async def show_summary(ctx: StepContext, args: str) -> Outcome:
         groups=len(groups),
     )
     rules = ctx.settings.status_rules
-    reply = summary_reply(ctx.texts, ctx.language, area, rules, key="recap.with_workbook")
     today = ctx.now.astimezone(ZoneInfo(zone)).date()
 
-    async def chart_and_workbook(reply: Reply) -> Reply:
+    async def summary_chart_and_workbook(_: Reply) -> Reply:
+        """Read after the commit, in a read-only transaction: an area of hundreds of groups
+        takes seconds to read, and nobody writing in waits for it."""
+        async with ctx.reading() as uow:
+            area = await area_month(read_in(uow), scope, groups, month, ctx.now)
+        reply = summary_reply(ctx.texts, ctx.language, area, rules, key="recap.with_workbook")
         workbook = await asyncio.to_thread(recap_workbook, area.months, rules, today)
         name = f"rekap-pos-ukk-{month:%Y-%m}"
         path = await keep_attachment(ctx.settings.data_dir, name, ".xlsx", workbook)
         drawn = await _with_chart(ctx, reply, area)
         return drawn.model_copy(update={"document": path})
 
-    return Finish([ctx.rendered_after_commit(reply, chart_and_workbook)])
+    preparing = ctx.reply("recap.preparing")
+    return Finish([ctx.rendered_after_commit(preparing, summary_chart_and_workbook)])
 
 
 async def _with_chart(ctx: StepContext, reply: Reply, area: AreaMonth) -> Reply:

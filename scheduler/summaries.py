@@ -71,12 +71,19 @@ async def _weekly_summaries(
         officers = await uow.users.many(await uow.roles.holder_ids(Role.OFFICER))
     queued = 0
 
+    read: dict[tuple[int, dt.date, dt.datetime | None], MonthIndicators] = {}
+
     async def month_of(group: Group, month: dt.date, until: dt.datetime | None) -> MonthIndicators:
-        async with database.unit_of_work() as uow:  # one group at a time: short transactions
-            return await month_indicators(uow, group, month, until=until)
+        """Read once per run (officers' areas overlap, an admin's is everything), one group at a
+        time, read-only: no unit of work waits for it."""
+        key = (group.id, month, until)
+        if key not in read:
+            async with database.reading() as uow:
+                read[key] = await month_indicators(uow, group, month, until=until)
+        return read[key]
 
     for officer in officers:
-        async with database.unit_of_work() as uow:
+        async with database.reading() as uow:
             if await uow.outbox.id_of(keys.recipient_key(event, officer.id)) is not None:
                 continue
             grants = await uow.roles.active(officer.id)
@@ -122,7 +129,7 @@ async def _recap_for_kader(
     """The month before `slot`, to each kader of `group` who has not had it yet."""
     month = local_month(slot - dt.timedelta(days=1), group.timezone)
     event = keys.monthly_recap(group.id, month)
-    async with database.unit_of_work() as uow:
+    async with database.reading() as uow:
         kader: list[User] = [
             person
             for person in await uow.users.many(await uow.roles.kader_ids(group.id))

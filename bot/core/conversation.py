@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -77,6 +78,9 @@ class StepContext:
     grants: list[Grant]
     group: Group | None
     settings: Settings
+    reading: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+    """Read-only transactions (`Database.reading`), for a render that reads much after the
+    commit (an officer's area) while nobody waits for it."""
     draft: Draft = field(default_factory=NoDraft)
     after_commit: list[Callable[[Database], Awaitable[None]]] = field(default_factory=list)
     """Work for after this turn's transaction commits (deleting files, wiping the log)."""

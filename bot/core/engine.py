@@ -266,6 +266,7 @@ class Engine:
             grants=grants,
             group=group,
             settings=self.settings,
+            reading=self.database.reading,
         )
         turn = _Turn(ctx, session, spoke_at=session.updated_at if session else None)
         if session is not None:

@@ -67,7 +67,8 @@ MonthOf = Callable[[Group, dt.date, dt.datetime | None], Awaitable[MonthIndicato
 
 
 def read_in(uow: UnitOfWork) -> MonthOf:
-    """Each group's month read in the caller's transaction (a step answering `/ringkasan`)."""
+    """Each group's month read in the transaction `uow` (`/ringkasan`: one read-only
+    transaction after the turn)."""
 
     async def month_of(group: Group, month: dt.date, until: dt.datetime | None) -> MonthIndicators:
         return await month_indicators(uow, group, month, until=until)

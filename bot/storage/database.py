@@ -100,6 +100,12 @@ class Database(ABC):
         raises."""
 
     @abstractmethod
+    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One read-only transaction (a write in it fails): for long reads, such as a group's
+        month of indicators, which then hold up no unit of work (on SQLite they read a snapshot
+        through a connection of their own while the writer goes on)."""
+
+    @abstractmethod
     async def migrate(self) -> list[int]:
         """Apply every numbered migration not yet recorded; returns the versions applied."""
 

@@ -231,3 +231,9 @@ class PostgresDatabase(Database):
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._pool.connection() as connection, connection.transaction():
             yield UnitOfWork(PgConnection(connection))
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        async with self._pool.connection() as connection, connection.transaction():
+            await connection.execute("SET TRANSACTION READ ONLY")
+            yield UnitOfWork(PgConnection(connection))

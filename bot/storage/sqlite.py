@@ -38,6 +38,14 @@ async def _close(cursor: aiosqlite.Cursor) -> None:
     await cursor.close()
 
 
+async def _connect(path: str) -> aiosqlite.Connection:
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    await connection.execute("PRAGMA foreign_keys = ON")
+    await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
 class SqliteDatabase(Database):
     """**Choice**: one connection and `BEGIN IMMEDIATE` under an `asyncio.Lock`: SQLite has one
     writer anyway, and one inbound is one transaction without a pool."""
@@ -48,16 +56,15 @@ class SqliteDatabase(Database):
         self._connection = connection
         self._path = path
         self._write_lock = asyncio.Lock()
+        self._reader: aiosqlite.Connection | None = None
+        self._read_lock = asyncio.Lock()
 
     @classmethod
     async def connect(cls, path: Path | str) -> SqliteDatabase:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
+        connection = await _connect(str(path))
         await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA synchronous = NORMAL")
         # Erased data is overwritten with zeros, not left in free pages of the file.
         await connection.execute("PRAGMA secure_delete = ON")
@@ -98,6 +105,8 @@ class SqliteDatabase(Database):
         return True
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self._connection.close()
 
     async def migrate(self) -> list[int]:
@@ -134,3 +143,22 @@ class SqliteDatabase(Database):
                 await self._connection.execute("ROLLBACK")
                 raise
             await self._connection.execute("COMMIT")
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        """A snapshot through a second, query-only connection, one reader at a time: in WAL mode
+        it neither waits for the writer nor holds it up. An in-memory database has no second
+        connection, so it reads in a unit of work."""
+        if self._path == ":memory:":
+            async with self.unit_of_work() as uow:
+                yield uow
+            return
+        async with self._read_lock:
+            if self._reader is None:
+                self._reader = await _connect(self._path)
+                await self._reader.execute("PRAGMA query_only = ON")
+            await self._reader.execute("BEGIN")
+            try:
+                yield UnitOfWork(SqliteConnection(self._reader))
+            finally:
+                await self._reader.execute("ROLLBACK")

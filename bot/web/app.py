@@ -115,15 +115,21 @@ class Dashboard:
 
         return t
 
-    def page(self, handler: Handler, current: str) -> Callable[[Request], Awaitable[Response]]:
-        """An endpoint that runs `handler` for a logged-in person, or refuses."""
+    def page(
+        self, handler: Handler, current: str, *, writes: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """An endpoint that runs `handler` for a logged-in person, or refuses. A page only reads,
+        in a read-only transaction that holds up nobody writing in (a regency's summary reads
+        hundreds of groups' months); a handler that `writes` (an audited download) gets a unit
+        of work."""
+        transaction = self.database.unit_of_work if writes else self.database.reading
 
         async def endpoint(request: Request) -> Response:
             session = request.cookies.get(COOKIE, "")
             if not session or len(session) > MAX_TOKEN_LENGTH:
                 return self.message(401, "web.need_login")
             now = self.clock()
-            async with self.database.unit_of_work() as uow:
+            async with transaction() as uow:
                 user_id = await session_user(uow, session, now)
                 who = await viewer(uow, user_id) if user_id is not None else None
                 if who is None:
@@ -219,7 +225,7 @@ def dashboard_app(
         Route("/", web.page(summary_page, "summary")),
         Route("/laporan", web.page(reports_page, "reports")),
         Route("/laporan/{report:int}", web.page(report_page, "reports")),
-        Route("/laporan/unduh.{format}", web.page(download, "reports")),
+        Route("/laporan/unduh.{format}", web.page(download, "reports", writes=True)),
         Route("/grup", web.page(groups_page, "groups")),
         Route("/grup/{group:int}", web.page(group_page, "groups")),
         Route("/kegiatan", web.page(activities_page, "activities")),

@@ -39,10 +39,12 @@ def test_a_cached_classifier_triages_exactly_as_a_trained_one(
 
 def test_the_cached_weights_are_the_ones_used(cached: Path, tmp_path: Path) -> None:
     """A new process reads the classifier instead of training it: weights changed in the file
-    are the weights it scores with."""
+    are the weights it scores with (with every base and delta zero, every weight is zero)."""
     with np.load(cached) as saved:
         arrays = {name: saved[name] for name in saved.files}
-    np.savez(tmp_path / cached.name, **{**arrays, "weights": np.zeros_like(arrays["weights"])})
+    zeroed = {name: np.zeros_like(arrays[name]) for name in ("label_base", "feature_base")}
+    zeroed["pair_deltas"] = np.zeros_like(arrays["pair_deltas"])
+    np.savez(tmp_path / cached.name, **{**arrays, **zeroed})
     scores = Knowledge.build(tmp_path).matcher.classifier.scores(Counter({"w:ular": 1}))
     assert set(scores.values()) == {0.0}
 
@@ -56,7 +58,7 @@ def test_an_unreadable_cache_is_trained_again_and_other_contents_cache_goes(
     assert Knowledge.build(tmp_path).matcher.triage("digigit ular").topics[0] == "snakebite"
     assert [path.name for path in tmp_path.iterdir()] == [cached.name]
     with np.load(tmp_path / cached.name) as saved, np.load(cached) as first:
-        assert saved["weights"].shape == first["weights"].shape
+        assert saved["pair_deltas"].shape == first["pair_deltas"].shape
 
 
 def test_the_same_content_is_built_once_per_process() -> None:

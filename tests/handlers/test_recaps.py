@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -17,6 +18,7 @@ from bot.core.engine import Engine
 from bot.reports import area_summary
 from bot.reports.achievement import suggestion
 from bot.reports.charts import Panel, count_chart
+from bot.reports.indicators import MonthIndicators, month_indicators
 from bot.storage.database import Database
 from tests.bot.reports.test_charts import assert_phone_sized
 from tests.bot.reports.test_indicators import a_month, a_month_of_work
@@ -199,6 +201,33 @@ async def test_the_first_days_of_a_month_still_show_the_month_just_ended(
     andi = person(engine, "andi")
     await andi.say("/ringkasan")
     assert andi.last[0].text.splitlines()[1] == "November 2026"
+
+
+async def test_another_person_is_answered_while_a_summary_is_read(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An officer's area is read after the turn, in a read-only transaction: while it is half
+    read, Budi's message is answered (it held the write lock for seconds at 290 groups)."""
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_month(*args: Any, **kwargs: Any) -> MonthIndicators:
+        reading.set()
+        await release.wait()
+        return await month_indicators(*args, **kwargs)
+
+    monkeypatch.setattr(area_summary, "month_indicators", slow_month)
+    andi, budi = person(engine, "andi"), person(engine, "budi")
+    summary = asyncio.create_task(andi.say("/ringkasan"))
+    try:
+        await asyncio.wait_for(reading.wait(), timeout=10)
+        await asyncio.wait_for(budi.say("/bantuan"), timeout=5)
+        assert budi.keys == ["help.intro", "help.worker", "menu.title"]
+        assert not summary.done()
+    finally:
+        release.set()
+    replies = await summary
+    assert replies[0].key == "recap.with_workbook"
+    assert "Ringkasan Pos UKK" in replies[0].text
 
 
 async def test_another_person_is_answered_while_a_summary_is_drawn(

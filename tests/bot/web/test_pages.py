@@ -6,6 +6,7 @@ Expectations are written out from the policy (`bot.domain.access`), not computed
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -209,3 +210,18 @@ async def test_a_groups_page_has_its_month_and_a_year_of_scores(site: Site) -> N
     assert ">1</a></dd>" in month  # the one injury reported this month, linked to the list
     chart = page.text[page.text.index("<svg") : page.text.index("</svg>")]
     assert chart.count("<circle") == 2  # November and December: the group is two weeks old
+
+
+async def test_pages_read_beside_a_writer_and_a_download_is_written(site: Site) -> None:
+    """A page reads in a read-only transaction: it neither waits for a person's unit of work
+    nor sees what that has not committed. The download writes its audit entry."""
+    browser = await site.log_in("andi")
+    async with site.database.unit_of_work() as uow:
+        await uow.connection.execute("UPDATE pos_groups SET name = 'Belum tersimpan'")
+        response = await asyncio.wait_for(browser.get("/grup"), timeout=10)
+        assert response.status_code == 200
+        assert "Belum tersimpan" not in response.text
+    audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'export-incidents'"
+    before = site.rows(audited)
+    assert (await browser.get("/laporan/unduh.csv")).status_code == 200
+    assert site.rows(audited) == [(int(str(before[0][0])) + 1,)]
