@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 BENCHMARKS: tuple[str, ...] = (
-    "throughput", "broadcast", "pace", "databases", "crash", "triage", "data_scale",
+    "throughput", "broadcast", "pace", "databases", "processes", "crash", "triage", "data_scale",
 )  # fmt: skip
 """Module names under bench/, in the order they run."""
 

@@ -39,9 +39,13 @@ from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import OutboxMessage
 from scheduler.marks import SentMarks
 from scheduler.pacing import Lane, RateLimit
+from scheduler.shared_limits import claim_holder, sending_lane
 from scheduler.window import as_template, outside_window
 
 DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")
+LEASE_MARGIN = 0.25
+"""The share of a claim's lease kept for the send itself: a row still waiting to start when
+less than this is left is not sent by this process."""
 STOP_GRACE = 10.0
 """Seconds a stopping worker waits for the sends under way to be answered and recorded."""
 
@@ -114,10 +118,12 @@ class OutboxDelivery:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.marks = SentMarks(database)
+        limits = {channel: limits.get(channel, RateLimit(per_second=1000.0)) for channel in senders}
         self.lanes = {
-            channel: Lane(limits.get(channel, RateLimit(per_second=1000.0)), monotonic, sleep)
-            for channel in senders
+            channel: sending_lane(database, channel, limit, monotonic, sleep)
+            for channel, limit in limits.items()
         }
+        self.holders = {channel: claim_holder(database, limit) for channel, limit in limits.items()}
 
     async def deliver_all(self, batches: int | None = 1) -> DeliveryStats:
         """Every channel side by side, each as `deliver_due`."""
@@ -150,8 +156,9 @@ class OutboxDelivery:
                 now = self.clock()
                 async with self.database.unit_of_work() as uow:
                     claimed = await uow.outbox.claim(
-                        channel, now, now + self.lease, self.batch, self.default_timezone
-                    )
+                        channel, now, now + self.lease, self.batch, self.default_timezone,
+                        self.holders[channel],
+                    )  # fmt: skip
                 await self._start_all(channel, lane, claimed, gone, stats)
                 if len(claimed) < self.batch or next(claims) == batches:
                     break
@@ -240,6 +247,8 @@ class OutboxDelivery:
         """Send one row and record the outcome."""
         if message.platform_id in gone:
             return  # marked unreachable with the rest of this recipient's rows
+        if self._lease_ending(message):
+            return
         try:
             platform_message_id = await self.senders[channel].send(message.platform_id, reply)
         except RetryLater as error:
@@ -279,6 +288,16 @@ class OutboxDelivery:
         else:
             await self.marks.sent(message.id, self.clock(), platform_message_id)
             stats.sent += 1
+
+    def _lease_ending(self, message: OutboxMessage) -> bool:
+        """Whether the row waited so long in this process that its lease ends before a send
+        could be answered: another process may claim it then, and both would send. It is left
+        as it is, and goes out (from any process) once the lease has ended."""
+        assert message.claimed_until is not None, "a claimed row has a lease"
+        if self.clock() < message.claimed_until - self.lease * LEASE_MARGIN:
+            return False
+        log.warning("outbox message %s waited out its lease; it goes again later", message.id)
+        return True
 
     async def _fall_back(
         self, uow: UnitOfWork, channel: Channel, message: OutboxMessage, error: str

@@ -23,6 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,47 @@ class RateLimit:
         return max(MIN_IN_FLIGHT, min(MAX_IN_FLIGHT, wanted))
 
 
+class Pacer(Protocol):
+    """When the next send may start, for the overall rate."""
+
+    async def take(self, slots: float) -> None:
+        """Return at the moment a send that takes `slots` of the rate's slots may start."""
+
+    def hold(self, seconds: float) -> None:
+        """The platform asked for a pause of `seconds`: hold the others sharing the rate too."""
+
+
+class LocalPacer:
+    """The rate of one process: the n-th slot of a busy stretch starts at origin + n / per_second.
+
+    Slots are computed, not summed, so rounding never lets one extra message into a second.
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        monotonic: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+    ) -> None:
+        self.per_second = per_second
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._origin = 0.0
+        self._count = 0.0
+
+    def hold(self, seconds: float) -> None:
+        """Nothing to do: the lane holds its own sends (`Lane.pause`), and nobody shares them."""
+
+    async def take(self, slots: float) -> None:
+        now = self.monotonic()
+        slot = self._origin + self._count / self.per_second
+        if slot < now:  # idle since the last stretch: start a new one now
+            self._origin, self._count, slot = now, 0.0, now
+        self._count += slots
+        if slot > now:
+            await self.sleep(slot - now)
+
+
 class Lane:
     """The sends of one channel: paced, spaced per chat, in order per chat, at most
     `limit.window()` under way, and held while the platform asked for a pause."""
@@ -77,13 +119,14 @@ class Lane:
         limit: RateLimit,
         monotonic: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
+        pacer: Pacer | None = None,
     ) -> None:
+        """`pacer` keeps the overall rate (by default this lane's own, `LocalPacer`)."""
         self.limit = limit
         self.monotonic = monotonic
         self.sleep = sleep
         self.paused_until = 0.0
-        self._origin = 0.0
-        self._count = 0.0
+        self._pacer = pacer or LocalPacer(limit.per_second, monotonic, sleep)
         self._window = asyncio.Semaphore(limit.window())
         self._under_way: set[asyncio.Task[None]] = set()
         self._bulk_under_way: set[asyncio.Task[None]] = set()
@@ -103,6 +146,7 @@ class Lane:
     def pause(self, seconds: float) -> None:
         """The platform asked to slow down: no send starts for `seconds`."""
         self.paused_until = max(self.paused_until, self.monotonic() + seconds)
+        self._pacer.hold(seconds)
 
     def too_soon(self, chat: str, *, group_chat: bool) -> float:
         """Seconds until `chat` may get its next message (0 if now)."""
@@ -194,15 +238,5 @@ class Lane:
             self.last_to_chat.popitem(last=False)
 
     async def _wait_for_slot(self, *, bulk: bool) -> None:
-        """A pacer: the n-th slot of a busy stretch starts at origin + n / per_second.
-
-        Slots are computed, not summed, so rounding never lets one extra message into a second.
-        A bulk message takes 1 / bulk_share slots, leaving the rest of the rate free.
-        """
-        now = self.monotonic()
-        slot = self._origin + self._count / self.limit.per_second
-        if slot < now:  # idle since the last stretch: start a new one now
-            self._origin, self._count, slot = now, 0.0, now
-        self._count += 1 / self.limit.bulk_share if bulk else 1
-        if slot > now:
-            await self.sleep(slot - now)
+        """A bulk message takes 1 / bulk_share slots, leaving the rest of the rate free."""
+        await self._pacer.take(1 / self.limit.bulk_share if bulk else 1)

@@ -199,6 +199,15 @@ async def database(database_target: Path | str, clock: FakeClock) -> AsyncIterat
 
 
 @pytest.fixture
+async def second(database: Database, database_target: Path | str) -> AsyncIterator[Database]:
+    """The same database as `database`, opened again as another process would (its own pool
+    of connections)."""
+    other = await Database.open(database_target)
+    yield other
+    await other.close()
+
+
+@pytest.fixture
 def texts() -> Texts:
     return Texts.load()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import logging
 import signal
@@ -135,6 +136,7 @@ async def run_bot(
             senders,
             limits,
             quiet=QuietHours.parse(settings.quiet_hours),
+            lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
             default_timezone=settings.default_timezone,
             templates=settings.whatsapp_templates,
             texts=texts,

@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     """Meta's default throughput per phone number."""
     whatsapp_in_flight: int | None = Field(default=None, ge=1)
     """As `telegram_in_flight`, for WhatsApp (40 at 80/s)."""
+    outbox_lease_seconds: float = Field(default=60.0, ge=5)
+    """How long a queued message claimed for sending stays with its process: a process that
+    dies leaves its messages in hand to be sent by another (or itself, restarted) after this."""
     max_photo_bytes: int = 10 * 1024 * 1024
     max_webhook_bytes: int = Field(default=256 * 1024, ge=1024)
     """The largest webhook body read (Telegram's and WhatsApp's updates are a few kilobytes);

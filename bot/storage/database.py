@@ -4,8 +4,10 @@ commits one inbound."""
 from __future__ import annotations
 
 import re
+import secrets
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from bot.storage.incidents import IncidentRepository
 from bot.storage.memberships import MembershipRepository
 from bot.storage.offers import OfferRepository
 from bot.storage.outbox import OutboxRepository
+from bot.storage.pace import SendPace
 from bot.storage.privacy import PrivacyRepository
 from bot.storage.recaps import RecapRepository
 from bot.storage.roles import RoleRepository
@@ -62,6 +65,7 @@ class UnitOfWork:
         self.web_logins = WebLoginRepository(connection)
         self.turns = TurnLocks(connection)
         self.floods = FloodCounts(connection)
+        self.pace = SendPace(connection)
 
         self.connection = connection
         """For the few statements no repository owns (`posukk db copy`)."""
@@ -71,6 +75,12 @@ class Database(ABC):
     """Where everything is stored; `Database.open` picks the backend from the address."""
 
     backend: Backend
+
+    @cached_property
+    def process_name(self) -> str:
+        """A name for this process among those on one database (one per `open`): whose claim
+        holds an outbox row (`bot.storage.outbox.Holder`)."""
+        return secrets.token_hex(8)
 
     @staticmethod
     async def open(target: str | Path, *, pool_size: int = 10) -> Database:

@@ -7,6 +7,7 @@ and mark.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from bot.base import keys
 from bot.base.clock import from_db, to_db
@@ -22,6 +23,27 @@ def _prefix_bounds(prefix: str) -> tuple[str, str]:
     if not prefix:
         raise ValueError("an empty prefix bounds nothing")
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A process claiming rows while other processes claim from the same outbox (PostgreSQL):
+    its name, and how long a chat stays its own after a message it sent there, so the chat's
+    spacing holds (seconds; to a person, to a group chat)."""
+
+    name: str
+    chat_interval: float
+    group_chat_interval: float
+
+
+_HELD_ELSEWHERE = (
+    " AND NOT EXISTS (SELECT 1 FROM outbox AS held WHERE held.{column} = outbox.{column}"
+    " AND held.claimed_by <> ? AND (held.status = 'pending' AND held.claimed_until >= ?"
+    " OR held.status = 'sent' AND held.sent_at >= ?))"
+)
+"""A chat is another process's while it holds a lease on one of the chat's rows, and for the
+chat's spacing after that process sent one (sent_at is kept to the second, rounded down, so
+the spacing is kept, or up to a second more)."""
 
 
 class OutboxRepository:
@@ -92,6 +114,7 @@ class OutboxRepository:
         lease_until: dt.datetime,
         limit: int,
         default_timezone: str = "UTC",
+        holder: Holder | None = None,
     ) -> list[OutboxMessage]:
         """Take up to `limit` due rows for `channel` until `lease_until`: urgent ones first,
         broadcasts (bulk) last, rows of a paused broadcast not at all.
@@ -100,8 +123,26 @@ class OutboxRepository:
         **Choice**: `INDEXED BY outbox_claim` walks pending rows in claim order and stops after
         `limit`; left to itself SQLite sorted every pending row (133 ms a claim with 100,000
         broadcast rows pending, 2.3 ms with the index).
+
+        With a `holder` (several processes), a chat's rows are in one process at a time: the
+        claim passes over the chats another process holds (`_HELD_ELSEWHERE`), and the claims
+        of one channel take turns (a transaction-level advisory lock), so two claims never
+        take rows of one chat side by side.
         """
         stamp = to_db(now)
+        held = ""
+        held_params: tuple[str, ...] = ()
+        if holder is not None:
+            await self._db.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (f"claim:{channel.value}",)
+            )
+            held = _HELD_ELSEWHERE.format(column="user_id") + _HELD_ELSEWHERE.format(
+                column="group_chat_id"
+            )
+            held_params = (
+                holder.name, stamp, to_db(now - dt.timedelta(seconds=holder.chat_interval)),
+                holder.name, stamp, to_db(now - dt.timedelta(seconds=holder.group_chat_interval)),
+            )  # fmt: skip
         async with self._db.execute(
             "SELECT outbox.id, outbox.user_id, outbox.group_chat_id,"
             " COALESCE(users.channel, group_chats.channel) AS channel,"
@@ -124,9 +165,10 @@ class OutboxRepository:
             " AND (outbox.claimed_until IS NULL OR outbox.claimed_until < ?)"
             " AND (outbox.broadcast_id IS NULL OR outbox.broadcast_id NOT IN"
             " (SELECT id FROM broadcasts WHERE status = 'paused'))"
+            f"{held}"
             " ORDER BY outbox.urgent DESC, outbox.broadcast_id IS NOT NULL, outbox.id LIMIT ?"
             f"{self._db.dialect.skip_locked('outbox')}",
-            (default_timezone, stamp, channel.value, stamp, limit),
+            (default_timezone, stamp, channel.value, stamp, *held_params, limit),
         ) as cursor:
             rows = await cursor.fetchall()
         claimed = [
@@ -146,13 +188,21 @@ class OutboxRepository:
                 timezone=row["timezone"],
                 away_until=from_db(row["away_until"]) if row["away_until"] else None,
                 template_only=bool(row["template_only"]),
+                claimed_until=lease_until,
             )
             for row in rows
         ]
-        await self._db.executemany(
-            "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
-            [(to_db(lease_until), message.id) for message in claimed],
-        )
+        if holder is None:
+            await self._db.executemany(
+                "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE id = ?",
+                [(to_db(lease_until), message.id) for message in claimed],
+            )
+        else:
+            await self._db.executemany(
+                "UPDATE outbox SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                [(to_db(lease_until), holder.name, message.id) for message in claimed],
+            )
         return claimed
 
     async def mark_sent(

@@ -113,6 +113,8 @@ class OutboxMessage:
     group_chat_id: int | None = None
     template_only: bool = False
     """The platform refused it as free text once (window closed): send it as a template."""
+    claimed_until: dt.datetime | None = None
+    """The claim's lease: after it, the row may be claimed again (by another process)."""
 
 
 @dataclass(frozen=True)

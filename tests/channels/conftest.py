@@ -67,6 +67,11 @@ def settings(tmp_path: Path, telegram: FakeTelegram, database_target: Path | str
 @pytest.fixture
 async def seeded(settings: Settings) -> None:
     """Demo groups, plus a kader and an officer who use Telegram."""
+    await seed_telegram_staff(settings)
+
+
+async def seed_telegram_staff(settings: Settings) -> None:
+    """Demo groups, plus a kader (`KADER`) and an officer (`OFFICER`) who use Telegram."""
     database = await Database.open(settings.database)
     now = utc_now()
     await seed_demo(database, now)

@@ -303,3 +303,26 @@ async def test_an_unreachable_person_is_tried_once_on_their_linked_account(
     assert (stats.rerouted, stats.unreachable) == (0, 1), "once: never back to the first app"
     assert gone.attempts == {"demo:budi": 1}
     assert rows("SELECT unreachable_at IS NOT NULL FROM users WHERE id = ?", budi.id) == [(1,)]
+
+
+async def test_a_row_that_waited_out_its_lease_is_left_for_the_next_claim(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    """Another process may claim a row whose lease ran out: sending it then could send it
+    twice, so a row still waiting when only the last quarter of its lease is left stays."""
+    for persona in ("budi", "sari", "rahmat", "andi"):
+        await queue(database, clock, persona, [f"{persona}-1", f"{persona}-2"])
+    virtual = VirtualTime(clock)
+    sender = ScriptedSender()
+    job = OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, {Channel.TERMINAL: RateLimit(per_second=1)},
+        clock=clock, default_timezone=ZONE, monotonic=virtual.monotonic, sleep=virtual.sleep,
+        lease=dt.timedelta(seconds=4), batch=10,
+    )  # fmt: skip
+    assert (await job.deliver_all()).sent == 3, "sends start at 0, 1 and 2 s; 3 s is too late"
+    assert rows("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") == [(5,)]
+    while rows("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") != [(0,)]:
+        await job.deliver_all()
+        await virtual.sleep(1.0)
+    assert len(sender.delivered) == 8
+    assert len(set(sender.delivered)) == 8, "each once"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,6 @@ from handlers import CONVERSATIONS
 from tests.conftest import SCRIPTED_PACE, START, FakeClock, Person
 
 pytestmark = pytest.mark.postgresql_only(reason="locks between processes are PostgreSQL's")
-
-
-@pytest.fixture
-async def second(database: Database, database_target: Path | str) -> AsyncIterator[Database]:
-    """The same database as `database`, opened again as another process would."""
-    other = await Database.open(database_target)
-    yield other
-    await other.close()
 
 
 def engine_on(
