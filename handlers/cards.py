@@ -25,7 +25,6 @@ from bot.core.conversation import (
     StepContext,
 )
 from bot.domain.access import Action, allowed
-from bot.reports.booklet import booklet_pdf
 from bot.reports.cards import EmergencyNumbers, cached_card, card_text
 from bot.storage.attachments import keep_attachment
 from content.knowledge import pick
@@ -152,6 +151,8 @@ async def show_booklet(ctx: StepContext, args: str) -> Outcome:
     texts, language, knowledge, settings = ctx.texts, ctx.language, ctx.knowledge, ctx.settings
 
     async def pdf(reply: Reply) -> Reply:
+        from bot.reports.booklet import booklet_pdf  # fpdf2 (20 MB) only once a booklet is asked
+
         path = await asyncio.to_thread(
             booklet_pdf, settings.cache_dir, texts, language, knowledge, sector, group
         )
