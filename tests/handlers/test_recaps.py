@@ -6,12 +6,14 @@ import asyncio
 import dataclasses
 import datetime as dt
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.base.models import Reply
 from bot.base.status_rules import StatusRules
 from bot.base.texts import Texts
 from bot.core.engine import Engine
@@ -203,6 +205,23 @@ async def test_the_first_days_of_a_month_still_show_the_month_just_ended(
     assert andi.last[0].text.splitlines()[1] == "November 2026"
 
 
+async def summary_while_budi_is_answered(
+    engine: Engine, held: Awaitable[bool], release: Callable[[], None]
+) -> list[Reply]:
+    """Andi's `/ringkasan`, held until `held` is done; meanwhile Budi's `/bantuan` is answered
+    and the summary is not; then released."""
+    andi, budi = person(engine, "andi"), person(engine, "budi")
+    summary = asyncio.create_task(andi.say("/ringkasan"))
+    try:
+        assert await asyncio.wait_for(held, timeout=10)
+        await asyncio.wait_for(budi.say("/bantuan"), timeout=5)
+        assert budi.keys == ["help.intro", "help.worker", "menu.title"]
+        assert not summary.done()
+    finally:
+        release()
+    return await summary
+
+
 async def test_another_person_is_answered_while_a_summary_is_read(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,16 +235,7 @@ async def test_another_person_is_answered_while_a_summary_is_read(
         return await month_indicators(*args, **kwargs)
 
     monkeypatch.setattr(area_summary, "month_indicators", slow_month)
-    andi, budi = person(engine, "andi"), person(engine, "budi")
-    summary = asyncio.create_task(andi.say("/ringkasan"))
-    try:
-        await asyncio.wait_for(reading.wait(), timeout=10)
-        await asyncio.wait_for(budi.say("/bantuan"), timeout=5)
-        assert budi.keys == ["help.intro", "help.worker", "menu.title"]
-        assert not summary.done()
-    finally:
-        release.set()
-    replies = await summary
+    replies = await summary_while_budi_is_answered(engine, reading.wait(), release.set)
     assert replies[0].key == "recap.with_workbook"
     assert "Ringkasan Pos UKK" in replies[0].text
 
@@ -243,16 +253,8 @@ async def test_another_person_is_answered_while_a_summary_is_drawn(
         return count_chart(title, panels)
 
     monkeypatch.setattr(area_summary, "count_chart", slow_chart)
-    andi, budi = person(engine, "andi"), person(engine, "budi")
-    summary = asyncio.create_task(andi.say("/ringkasan"))
-    try:
-        assert await asyncio.to_thread(drawing.wait, 10)
-        await asyncio.wait_for(budi.say("/bantuan"), timeout=5)
-        assert budi.keys == ["help.intro", "help.worker", "menu.title"]
-        assert not summary.done()
-    finally:
-        release.set()
-    replies = await summary
+    held = asyncio.to_thread(drawing.wait, 10)
+    replies = await summary_while_budi_is_answered(engine, held, release.set)
     assert replies[0].key == "recap.with_workbook"
     assert replies[0].photo is not None
     assert replies[0].document is not None
