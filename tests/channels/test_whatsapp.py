@@ -328,6 +328,7 @@ async def test_lists_number_their_rows_and_speak_the_persons_language(
     await register(fake, url, WORKER)
     await fake.wait_for(lambda: any("Menu utama" in t for t in fake.texts_to(WORKER)))
     await fake.wait_for(lambda: fake.last_to(WORKER).content.get("type") == "list")
+    await fake.wait_for(lambda: "Pilihan lain:" in (fake.last_to(WORKER).text or ""))
     lists = menu_lists(fake, WORKER, "Menu utama")
     for part in lists:
         action = part.content["action"]
