@@ -145,9 +145,9 @@ async def run_bot(
             sleep=delivery_time.sleep,
         )
         worker = DeliveryWorker(delivery, delivery_time.heartbeat)
-        for channel in (telegram, whatsapp):
-            if channel is not None:
-                channel.on_outbox = worker.nudge
+        database.when_queued(worker.nudge)
+        if whatsapp is not None:  # a failure reported later may free a row to send again
+            whatsapp.on_outbox = worker.nudge
         jobs = periodic_jobs(
             database, texts, knowledge, settings, delivery.senders.keys(), worker.nudge
         )

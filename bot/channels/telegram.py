@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 # Opt in to python-telegram-bot's coming behaviour (time periods as timedelta); without it every
@@ -239,14 +238,12 @@ class TelegramChannel:
         settings: Settings,
         texts: Texts,
         inbox: Inbox,
-        on_outbox: Callable[[], None] = lambda: None,
     ) -> None:
         if settings.telegram_token is None:
             raise ValueError("POSUKK_TELEGRAM_TOKEN is not set")
         self.engine = engine
         self.settings = settings
         self.texts = texts
-        self.on_outbox = on_outbox
         self.renderer = TelegramRenderer()
         self.application = telegram_application(
             settings.telegram_token.get_secret_value(),
@@ -376,7 +373,6 @@ class TelegramChannel:
         replies = joined(unsent.replies, MessageLimit.MAX_TEXT_LENGTH)
         unsent = unsent.model_copy(update={"replies": replies})
         await deliver(self.engine, unsent, send, (RetryAfter, NetworkError))
-        self.on_outbox()
 
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The bot was added to a group chat, or removed from it."""

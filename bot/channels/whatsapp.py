@@ -436,7 +436,6 @@ class WhatsAppChannel:
 
         unsent = Unsent.answering(inbound, await self.engine.handle(inbound))
         await deliver(self.engine, unsent, send, (WhatsAppError, httpx.HTTPError))
-        self.on_outbox()
 
     async def _keep(self, media_id: str, suffix: str = ".jpg") -> str | None:
         """Download a photo or voice note at once (media ids expire) and keep it by its hash;

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from functools import cached_property
 from importlib import resources
@@ -75,6 +76,17 @@ class Database(ABC):
     """Where everything is stored; `Database.open` picks the backend from the address."""
 
     backend: Backend
+    _on_queued: Callable[[], None] | None = None
+
+    def when_queued(self, wake: Callable[[], None]) -> None:
+        """Call `wake` after each commit that queued an outbox row (the delivery worker's
+        wake-up): a turn that only answered wakes nobody (an empty claim after every update
+        cost about a tenth of an update's CPU)."""
+        self._on_queued = wake
+
+    def _committed(self, uow: UnitOfWork) -> None:
+        if uow.outbox.queued and self._on_queued is not None:
+            self._on_queued()
 
     @cached_property
     def process_name(self) -> str:

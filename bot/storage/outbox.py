@@ -49,6 +49,9 @@ the spacing is kept, or up to a second more)."""
 class OutboxRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self.queued = False
+        """A row was queued in this unit of work: the delivery worker is woken after the commit
+        (`Database.when_queued`)."""
 
     async def enqueue(
         self,
@@ -75,7 +78,9 @@ class OutboxRepository:
             (user_id, group_chat_id, kind, payload, dedupe_key, int(urgent),
              to_db(not_before or now), to_db(now), broadcast_id),
         )  # fmt: skip
-        return cursor.rowcount == 1
+        added = cursor.rowcount == 1
+        self.queued = self.queued or added
+        return added
 
     async def id_of(self, dedupe_key: str) -> int | None:
         async with self._db.execute(
@@ -243,6 +248,7 @@ class OutboxRepository:
             " WHERE user_id = ? AND status = 'pending' AND claimed_until IS NOT NULL",
             (user_id,),
         )
+        self.queued = True
 
     async def mark_all_sent(self, marks: list[SentMark]) -> None:
         """`mark_sent` for several rows at once (sends that finished together)."""

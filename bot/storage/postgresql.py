@@ -230,7 +230,9 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._pool.connection() as connection, connection.transaction():
-            yield UnitOfWork(PgConnection(connection))
+            uow = UnitOfWork(PgConnection(connection))
+            yield uow
+        self._committed(uow)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[UnitOfWork]:

@@ -137,12 +137,14 @@ class SqliteDatabase(Database):
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._write_lock:
             await self._connection.execute("BEGIN IMMEDIATE")
+            uow = UnitOfWork(SqliteConnection(self._connection))
             try:
-                yield UnitOfWork(SqliteConnection(self._connection))
+                yield uow
             except BaseException:
                 await self._connection.execute("ROLLBACK")
                 raise
             await self._connection.execute("COMMIT")
+        self._committed(uow)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[UnitOfWork]:
