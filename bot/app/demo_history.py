@@ -13,6 +13,7 @@ the past answers their first message.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from handlers import CONVERSATIONS
 from scheduler.broadcasts import advance_broadcasts
 from scheduler.delivery import OutboxDelivery
 from scheduler.pacing import RateLimit
+from scheduler.reminders import materialise_reminders
 
 HISTORY = dt.timedelta(days=183)
 APPS = (Channel.TERMINAL, Channel.WHATSAPP)
@@ -42,6 +44,8 @@ STEP = dt.timedelta(seconds=20)
 """Between two messages of one conversation."""
 MAX_TURNS = 25
 DELIVERY_PASSES = 100
+REMINDERS_REPLAYED = dt.timedelta(days=3)
+"""More than a reminder's reach before a meeting (the day before at 17:00)."""
 """Each pass delivers a batch per app; a moment of the history needs a few at most."""
 
 FISHERMEN_MEMBERS = (
@@ -264,6 +268,7 @@ class DemoHistory:
             await self._at(moment)
             await event()
         await self._meetings(start)
+        await self._recent_reminders()
         await self._at(self.end)
         await self._start_clean()
 
@@ -382,6 +387,23 @@ class DemoHistory:
                     )
                     for user_id in came:
                         await uow.recaps.note_day(user_id, at)
+
+    async def _recent_reminders(self) -> None:
+        """The reminder job over the last days, hour by hour, as `posukk run` would have run it:
+        without it, the first tick of the chat finds the latest meetings' reminders never sent,
+        and records and logs each as dropped. What the first of these ticks finds missed before
+        then is recorded quietly: it is the demo's distant past, not news for whoever runs it."""
+        job = logging.getLogger(materialise_reminders.__module__)
+        level = job.level
+        job.setLevel(logging.ERROR)
+        try:
+            moment = self.end - REMINDERS_REPLAYED
+            while moment < self.end:
+                await self._at(moment)
+                await materialise_reminders(self.database, self.texts, moment)
+                moment += dt.timedelta(hours=1)
+        finally:
+            job.setLevel(level)
 
     def _kader_ref(self, code: str) -> str:
         return persona_id("sari" if code == FISHERMEN_CODE else "rahmat")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
+from scheduler.reminders import materialise_reminders
 from tests.conftest import SCRIPTED_PACE, FakeClock, Person, RowCounter, person
 
 NOW = dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC)
@@ -101,3 +103,27 @@ async def test_the_personas_and_a_newcomer_start_clean(
     newcomer = Person(engine, "demo:saya")
     await newcomer.say("halo")
     assert newcomer.keys == ["registration.welcome"]
+
+
+async def test_a_demo_built_just_after_a_meeting_drops_no_reminder(
+    tmp_path: Path, texts: Texts, knowledge: Knowledge, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Built at 09:00 WITA on a Tuesday, an hour after the fishermen met: that meeting's
+    reminders went out in the history, so the chat's first tick has nothing to drop."""
+    after_meeting = dt.datetime(2026, 12, 8, 1, 0, tzinfo=dt.UTC)
+    settings = Settings(data_dir=tmp_path, inbound_per_minute=SCRIPTED_PACE)
+    database = await Database.open(tmp_path / "demo.sqlite3")
+    try:
+        assert await seed_demo(database, after_meeting - HISTORY)
+        await seed_history(database, texts, settings, knowledge, after_meeting)
+        with caplog.at_level(logging.WARNING, logger="scheduler.reminders"):
+            await materialise_reminders(database, texts, after_meeting + dt.timedelta(minutes=1))
+        assert not [r for r in caplog.records if "reminder dropped" in r.getMessage()]
+    finally:
+        await database.close()
+    sent = RowCounter(tmp_path / "demo.sqlite3")(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'reminder' AND status = 'sent'"
+        " AND dedupe_key LIKE ?",
+        f"reminder:%:{after_meeting - dt.timedelta(hours=1):%Y-%m-%dT%H}%",
+    )
+    assert sent != [(0,)], "the meeting's reminders were sent in the history"
