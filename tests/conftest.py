@@ -28,6 +28,9 @@ from bot.storage.postgresql import RESYNC_IDS, plain_values
 from bot.storage.sql import to_pyformat
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
+from scheduler.delivery import OutboxDelivery
+from scheduler.pacing import RateLimit
+from tests.fakes.senders import ScriptedSender
 from tests.postgres import PostgresServer, running_server
 
 ON_POSTGRESQL = os.environ.get("POSUKK_TEST_DATABASE", "sqlite") == "postgresql"
@@ -327,3 +330,13 @@ def an_injury(group_id: int, reporter_id: int) -> NewIncident:
         longitude=None, activity="", activity_text="", commuting=False, danger_signs=False,
         first_aid_given="", stopped_work=None, photo_ref=None, severe=False, anonymous=False,
     )  # fmt: skip
+
+
+async def deliver(database: Database, clock: FakeClock) -> list[tuple[str, str]]:
+    """Deliver the terminal's outbox now (no rate to speak of); what went out, to whom."""
+    sender = ScriptedSender()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
+    await OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
+    ).deliver_all()
+    return sender.delivered

@@ -19,8 +19,11 @@ from bot.app.runner import run_bot
 from bot.base.clock import utc_now
 from bot.base.models import Channel
 from bot.base.settings import Settings
+from bot.base.texts import Texts
+from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.storage.records import Role
+from scheduler.reminders import materialise_reminders
 from scheduler.worker import HEARTBEAT_SECONDS, REAL_TIME, DeliveryTime
 from tests.conftest import CONSENTED, SCRIPTED_PACE
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser
@@ -149,3 +152,21 @@ async def bot(settings: Settings, seeded: None) -> AsyncIterator[RunningBot]:
     yield running
     with contextlib.suppress(Exception):
         await running.shutdown()
+
+
+async def remind_of_a_meeting_soon(settings: Settings) -> None:
+    """The fishermen's "Pertemuan bulanan" in 90 minutes, and its reminders queued now, in the
+    running bot's database."""
+    database = await Database.open(settings.database)
+    try:
+        async with database.unit_of_work() as uow:
+            group = await uow.groups.by_code(FISHERMEN_CODE)
+            assert group is not None
+            soon = utc_now() + dt.timedelta(minutes=90)
+            meeting = NewActivity(
+                group.id, "rutin", "Pertemuan bulanan", "balai", soon, "once", "all"
+            )
+            await uow.activities.create(meeting, 1, utc_now())
+        assert await materialise_reminders(database, Texts.load(), utc_now()) > 0
+    finally:
+        await database.close()

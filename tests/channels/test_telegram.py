@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import os
@@ -20,15 +19,19 @@ from bot.base import keys
 from bot.base.clock import utc_now
 from bot.base.models import Channel, Reply
 from bot.base.settings import Settings
-from bot.base.texts import Texts
 from bot.channels.telegram import TelegramRenderer
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.text import split_text
-from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from scheduler import periodic
-from scheduler.reminders import materialise_reminders
-from tests.channels.conftest import KADER, OFFICER, RunningBot, fast_delivery, start_bot
+from tests.channels.conftest import (
+    KADER,
+    OFFICER,
+    RunningBot,
+    fast_delivery,
+    remind_of_a_meeting_soon,
+    start_bot,
+)
 from tests.conftest import CONSENTED, database_env
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, FakeUser, Fault
 
@@ -396,19 +399,7 @@ async def test_a_reminder_answered_by_typing_its_number_in_the_middle_of_first_a
     telegram: FakeTelegram, bot: RunningBot, settings: Settings
 ) -> None:
     await reply_to(telegram, KADER, "/p3k", "Pilih jenis cedera")
-    database = await Database.open(settings.database)
-    try:
-        async with database.unit_of_work() as uow:
-            group = await uow.groups.by_code(FISHERMEN_CODE)
-            assert group is not None
-            soon = utc_now() + dt.timedelta(minutes=90)
-            meeting = NewActivity(
-                group.id, "rutin", "Pertemuan bulanan", "balai", soon, "once", "all"
-            )
-            await uow.activities.create(meeting, 1, utc_now())
-        assert await materialise_reminders(database, Texts.load(), utc_now()) > 0
-    finally:
-        await database.close()
+    await remind_of_a_meeting_soon(settings)
     await telegram.wait_for(lambda: "Pertemuan bulanan" in telegram.texts_to(KADER.id)[-1])
     await reply_to(telegram, KADER, "1", "Tercatat: Hadir di Pertemuan bulanan")
     await telegram.wait_for(lambda: "Pilih jenis cedera" in telegram.texts_to(KADER.id)[-1])

@@ -29,13 +29,11 @@ from bot.channels.whatsapp import WhatsAppChannel, split_updates
 from bot.core.engine import Engine
 from bot.core.inbox import Inbox
 from bot.domain.joinlinks import whatsapp_join_link
-from bot.storage.activities import NewActivity
 from bot.storage.database import Database
 from bot.storage.records import Group, Role
 from content.knowledge import Knowledge
 from handlers import CONVERSATIONS
-from scheduler.reminders import materialise_reminders
-from tests.channels.conftest import start_bot
+from tests.channels.conftest import remind_of_a_meeting_soon, start_bot
 from tests.conftest import CONSENTED, SCRIPTED_PACE, RowCounter
 from tests.fakes.telegram_api import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegram, FakeUser
@@ -388,19 +386,7 @@ async def test_a_reminder_answered_by_typing_1_while_in_first_aid(
 ) -> None:
     await register(fake, url, WORKER)
     await says(fake, url, WORKER, "/p3k", "Pilih jenis cedera")
-    database = await Database.open(settings.database)
-    try:
-        async with database.unit_of_work() as uow:
-            group = await uow.groups.by_code(FISHERMEN_CODE)
-            assert group is not None
-            soon = utc_now() + dt.timedelta(minutes=90)
-            meeting = NewActivity(
-                group.id, "rutin", "Pertemuan bulanan", "balai", soon, "once", "all"
-            )
-            await uow.activities.create(meeting, 1, utc_now())
-        assert await materialise_reminders(database, Texts.load(), utc_now()) > 0
-    finally:
-        await database.close()
+    await remind_of_a_meeting_soon(settings)
     await fake.wait_for(lambda: "Pertemuan bulanan" in fake.texts_to(WORKER)[-1])
     before = len(fake.texts_to(WORKER))
     await says(fake, url, WORKER, "1", "Tercatat: Hadir di Pertemuan bulanan")

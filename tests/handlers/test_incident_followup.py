@@ -6,16 +6,12 @@ import datetime as dt
 
 import openpyxl
 
-from bot.base.models import Channel
 from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
 from content.knowledge import Knowledge
-from scheduler.delivery import OutboxDelivery
 from scheduler.escalation import escalate_unattended
-from scheduler.pacing import RateLimit
-from tests.conftest import ZONE, FakeClock, Person, RowCounter, person
-from tests.fakes.senders import ScriptedSender
+from tests.conftest import FakeClock, Person, RowCounter, deliver, person
 from tests.handlers.test_report import report_cut_on_the_boat
 
 
@@ -25,15 +21,6 @@ async def reported(engine: Engine) -> Person:
     await budi.tap("rep:send")
     assert budi.keys[0] == "report.saved"
     return budi
-
-
-async def deliver(database: Database, clock: FakeClock) -> list[tuple[str, str]]:
-    sender = ScriptedSender()
-    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    await OutboxDelivery(
-        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
-    ).deliver_all()
-    return sender.delivered
 
 
 async def test_the_kader_acts_from_the_alert_and_the_worker_hears_of_it(

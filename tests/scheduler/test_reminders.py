@@ -13,24 +13,20 @@ import pytest
 
 from bot.base.clock import to_db
 from bot.base.keys import rsvp as rsvp_token
-from bot.base.models import Channel
 from bot.base.texts import Texts
 from bot.core.engine import Engine
 from bot.storage.database import Database
-from scheduler.delivery import OutboxDelivery
-from scheduler.pacing import RateLimit
 from scheduler.reminders import DROPPED, Offset, forget_remind_times, materialise_reminders
 from tests.conftest import (
     DAY_BEFORE,
     HOURS_BEFORE,
     MEETING,
-    ZONE,
     FakeClock,
     RowCounter,
     add_meeting,
+    deliver,
     person,
 )
-from tests.fakes.senders import ScriptedSender
 
 
 def reminders(rows: RowCounter) -> list[tuple[object, ...]]:
@@ -187,15 +183,6 @@ async def test_typing_hadir_answers_the_latest_reminder(
     await budi.say("gak bisa")
     assert budi.keys == ["rsvp.thanks_no", "menu.title"]
     assert rows("SELECT answer FROM rsvps") == [("no",)]
-
-
-async def deliver(database: Database, clock: FakeClock) -> list[tuple[str, str]]:
-    sender = ScriptedSender()
-    limits = {Channel.TERMINAL: RateLimit(per_second=10_000)}
-    await OutboxDelivery(
-        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE
-    ).deliver_all()
-    return sender.delivered
 
 
 async def test_a_number_typed_after_a_reminder_answers_the_reminder_wherever_one_is(
