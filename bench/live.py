@@ -7,8 +7,8 @@ The database is seeded with direct SQL (fast); the broadcast itself is written b
 Telegram (/siaran, text, no photo, Send), so the bot saves, queues and delivers it as in use.
 
 `python -m bench.live floor URL COUNT` is the framework's floor: COUNT bare `send_message` calls
-through python-telegram-bot over the bot's HTTP client (aiohttp), one at a time, in a process
-of their own.
+through python-telegram-bot over the bot's HTTP client (aiohttp) and event loop (uvloop), one at
+a time, in a process of their own.
 """
 
 from __future__ import annotations
@@ -21,11 +21,14 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bot.app.event_loop import loop_factory
+from bot.base import keys
 from bot.base.clock import to_db, utc_now
+from bot.base.models import Choice, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.core.consent import consent_version
@@ -111,6 +114,29 @@ async def seed(data_dir: Path, recipients: int, workers: int = 0) -> Seeded:
             (REGENCY, stamp),
         )
     return Seeded(recipients, [FakeUser(WORKER_IDS + i, f"Pekerja {i}") for i in range(workers)])
+
+
+def queue_broadcast(
+    db: sqlite3.Connection, broadcast_id: int, user_ids: Iterable[int], stamp: str
+) -> None:
+    """A broadcast of `MESSAGE` from user 1 already queued to `user_ids` (written as
+    `advance_broadcasts` writes it), for a run that needs rows to deliver and no officer."""
+    choice = Choice(label="Balas", token=f"bc:{broadcast_id}:reply")
+    payload = Reply(key="broadcast.message", text=MESSAGE, choices=(choice,)).model_dump_json()
+    db.execute(
+        "INSERT INTO broadcasts (id, author_id, audience, text, status, created_at, send_at,"
+        " started_at, queued_all) VALUES (?, 1, '{}', ?, 'done', ?, ?, ?, 1)",
+        (broadcast_id, MESSAGE, stamp, stamp, stamp),
+    )
+    db.executemany(
+        "INSERT INTO outbox (user_id, kind, payload, dedupe_key, not_before, created_at,"
+        " broadcast_id) VALUES (?, 'broadcast', ?, ?, ?, ?, ?)",
+        [
+            (user, payload, f"{keys.broadcast(broadcast_id)}:to:{user}", stamp, stamp,
+             broadcast_id)
+            for user in user_ids
+        ],
+    )  # fmt: skip
 
 
 def is_recipient(chat_id: int) -> bool:
@@ -373,4 +399,5 @@ async def _send_bare(base_url: str, count: int) -> Pace:
 if __name__ == "__main__":
     _, command, url, number = sys.argv
     assert command == "floor"
-    print(json.dumps(asdict(asyncio.run(_send_bare(url, int(number))))))
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        print(json.dumps(asdict(runner.run(_send_bare(url, int(number))))))

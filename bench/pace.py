@@ -25,11 +25,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.live import database_path
+from bench.live import database_path, queue_broadcast
 from bench.results import Figure, report
-from bot.base import keys
 from bot.base.clock import to_db, utc_now
-from bot.base.models import Choice, Reply
 from bot.base.settings import Settings
 from bot.base.texts import Texts
 from bot.core.consent import consent_version
@@ -42,7 +40,6 @@ from tests.fakes.whatsapp_api import TOKEN as WA_TOKEN
 ANSWER_TIMES = (0.0, 0.1, 0.3)
 MEASURE_SECONDS = 12.0
 GOAL = 0.95
-MESSAGE = "Besok ada cek kesehatan gratis di balai desa. Bawa KTP."
 FIRST_CHAT = 100_000_000
 
 
@@ -85,8 +82,6 @@ async def seed(data_dir: Path, platform: Platform) -> int:
     count = platform.recipients()
     stamp = to_db(utc_now())
     consent = consent_version(Texts.load(), Settings.model_construct())
-    choice = Choice(label="Balas", token="bc:1:reply")
-    payload = Reply(key="broadcast.message", text=MESSAGE, choices=(choice,)).model_dump_json()
     with contextlib.closing(sqlite3.connect(db_path)) as db, db:
         db.execute(
             "INSERT INTO pos_groups (id, name, sector, village, district, regency,"
@@ -108,19 +103,7 @@ async def seed(data_dir: Path, platform: Platform) -> int:
             "INSERT INTO memberships (user_id, group_id, joined_at) VALUES (?, 1, ?)",
             [(n + 1, stamp) for n in range(count)],
         )
-        db.execute(
-            "INSERT INTO broadcasts (id, author_id, audience, text, status, created_at, send_at,"
-            " started_at, queued_all) VALUES (1, 1, '{}', ?, 'done', ?, ?, ?, 1)",
-            (MESSAGE, stamp, stamp, stamp),
-        )
-        db.executemany(
-            "INSERT INTO outbox (user_id, kind, payload, dedupe_key, not_before, created_at,"
-            " broadcast_id) VALUES (?, 'broadcast', ?, ?, ?, ?, 1)",
-            [
-                (n + 1, payload, f"{keys.broadcast(1)}:to:{n + 1}", stamp, stamp)
-                for n in range(count)
-            ],
-        )
+        queue_broadcast(db, 1, range(1, count + 1), stamp)
     return count
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from bot.app.demo import FISHERMEN_CODE, persona_id, seed_demo
+from bot.app.event_loop import loop_factory
 from bot.base import keys
 from bot.base.models import Channel, Inbound, Reply
 from bot.base.settings import Settings
@@ -43,6 +45,13 @@ ZONE = Settings().default_timezone
 SCRIPTED_PACE = 10_000
 """`inbound_per_minute` for scripted conversations, which answer many questions in no time;
 tests/bot/test_flood.py tests the limit itself."""
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every test on the event loop `posukk run` runs on (uvloop; asyncio's own on Windows)."""
+    return {"bot": loop_factory()}
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from starlette.types import ASGIApp
 
 from bot.app.errors import CommandError
+from bot.app.event_loop import loop_factory, loop_name
 from bot.app.private_files import keep_private
 from bot.base.models import Channel
 from bot.base.settings import Settings
@@ -280,8 +281,10 @@ def run_forever(settings: Settings) -> None:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        log.info("event loop: %s", loop_name(loop))
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         await run_bot(settings, stop)
 
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(main())

@@ -297,7 +297,8 @@ async def test_refuses_to_start_without_what_it_needs(settings: Settings, missin
 async def test_posukk_run_stops_cleanly_on_sigterm(
     telegram: FakeTelegram, settings: Settings, seeded: None
 ) -> None:
-    """The real command: serves a message, then exits 0 on SIGTERM with the database closed."""
+    """The real command: serves a message on uvloop's event loop (asyncio's on Windows), then
+    exits 0 on SIGTERM with the database closed."""
     env = {
         **os.environ,
         **database_env(settings),
@@ -321,6 +322,8 @@ async def test_posukk_run_stops_cleanly_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, stderr.decode()
     assert TOKEN not in stderr.decode(), "the token must never be logged"
+    loop = "asyncio" if sys.platform == "win32" else "uvloop"
+    assert f"event loop: {loop}" in stderr.decode()
 
 
 async def test_an_export_arrives_as_a_document(telegram: FakeTelegram, bot: RunningBot) -> None:
