@@ -83,6 +83,13 @@ class _Deferral:
     refund: bool
 
 
+@functools.lru_cache(maxsize=256)
+def parsed_reply(payload: str) -> Reply:
+    """A row's reply, read once per payload: a broadcast's rows all hold the same one (reading
+    it for each was about 3 % of a flat-out broadcast's CPU, py-spy). A `Reply` is frozen."""
+    return Reply.model_validate_json(payload)
+
+
 class OutboxDelivery:
     def __init__(
         self,
@@ -318,7 +325,7 @@ class OutboxDelivery:
     def _reply_for(self, channel: Channel, message: OutboxMessage) -> Reply | None:
         """The row's reply, as a template if the platform's service window is closed (None if
         no template is configured for its kind)."""
-        reply = Reply.model_validate_json(message.payload)
+        reply = parsed_reply(message.payload)
         if not message.template_only and not outside_window(message, channel, self.clock()):
             return reply
         return as_template(reply, message.kind, message.language, self.templates)

@@ -14,6 +14,7 @@ having encoded every other field as JSON text.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.request import getproxies, proxy_bypass
@@ -141,13 +142,22 @@ class AiohttpRequest(BaseRequest):
         read = self._read_timeout if isinstance(read, DefaultValue) else read
         connect = self._connect_timeout if isinstance(connect, DefaultValue) else connect
         pool = self._pool_timeout if isinstance(pool, DefaultValue) else pool
-        parts = (read, write, connect, pool)
-        return aiohttp.ClientTimeout(
-            total=None if None in parts else sum(p for p in parts if p is not None),
-            connect=None if pool is None or connect is None else pool + connect,
-            sock_connect=connect,
-            sock_read=read,
-        )
+        return _client_timeout(read, write, connect, pool)
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(
+    read: float | None, write: float | None, connect: float | None, pool: float | None
+) -> aiohttp.ClientTimeout:
+    """aiohttp's timeouts for python-telegram-bot's four, made once per combination (a
+    `ClientTimeout` is frozen): every call of a broadcast uses the same."""
+    parts = (read, write, connect, pool)
+    return aiohttp.ClientTimeout(
+        total=None if None in parts else sum(p for p in parts if p is not None),
+        connect=None if pool is None or connect is None else pool + connect,
+        sock_connect=connect,
+        sock_read=read,
+    )
 
 
 def request_data(parameters: Mapping[str, Any]) -> RequestData:
