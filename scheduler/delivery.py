@@ -46,6 +46,10 @@ DEFAULT_QUIET_HOURS = QuietHours.parse("21:00-05:00")
 LEASE_MARGIN = 0.25
 """The share of a claim's lease kept for the send itself: a row still waiting to start when
 less than this is left is not sent by this process."""
+CLAIM_AHEAD = 10
+"""Rows of a batch still to start when the next batch is claimed: the claim (a transaction of a
+few milliseconds) runs while they go out. Claimed only after a batch had started, a lane at
+Telegram's paid 800/s lost about 3 % of its slots waiting for each claim (`bench.pace`)."""
 STOP_GRACE = 10.0
 """Seconds a stopping worker waits for the sends under way to be answered and recorded."""
 
@@ -81,6 +85,15 @@ class _Deferral:
     at: dt.datetime
     error: str | None
     refund: bool
+
+
+async def _claimed_by(claim: asyncio.Task[list[OutboxMessage]]) -> list[OutboxMessage]:
+    """The rows a claim took; none if it failed (its transaction was rolled back)."""
+    try:
+        return await claim
+    except Exception:
+        log.exception("claiming the next batch failed")
+        return []
 
 
 @functools.lru_cache(maxsize=256)
@@ -150,8 +163,8 @@ class OutboxDelivery:
 
     async def deliver_due(self, channel: Channel, batches: int | None = 1) -> DeliveryStats:
         """Claim and start up to `batches` batches (None: as long as full ones come), then wait
-        for the sends under way. The next batch is claimed as soon as the last one's sends have
-        started, so the lane never runs dry between batches. Stopped (cancelled), it gives back
+        for the sends under way. The next batch is claimed while the last `CLAIM_AHEAD` rows of
+        this one start, so the lane never waits for a claim. Stopped (cancelled), it gives back
         what it had not started and waits `STOP_GRACE` for the rest."""
         stats = DeliveryStats()
         lane = self.lanes[channel]
@@ -159,21 +172,25 @@ class OutboxDelivery:
         """Recipients found unreachable in this pass: their other rows are marked already."""
         claims = itertools.count(1)
         try:
-            while not lane.paused():
-                now = self.clock()
-                async with self.database.unit_of_work() as uow:
-                    claimed = await uow.outbox.claim(
-                        channel, now, now + self.lease, self.batch, self.default_timezone,
-                        self.holders[channel],
-                    )  # fmt: skip
-                await self._start_all(channel, lane, claimed, gone, stats)
-                if len(claimed) < self.batch or next(claims) == batches:
-                    break
+            claimed = [] if lane.paused() else await self._claim(channel)
+            while claimed:
+                more = len(claimed) == self.batch and next(claims) != batches
+                upcoming = await self._start_all(channel, lane, claimed, gone, stats, more)
+                claimed = [] if upcoming is None else await upcoming
         except asyncio.CancelledError:
             await lane.drain(STOP_GRACE)
             raise
         await lane.drain()
         return stats
+
+    async def _claim(self, channel: Channel) -> list[OutboxMessage]:
+        """Due rows of `channel`, at most a batch, leased to this process (one transaction)."""
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            return await uow.outbox.claim(
+                channel, now, now + self.lease, self.batch, self.default_timezone,
+                self.holders[channel],
+            )  # fmt: skip
 
     async def _start_all(
         self,
@@ -182,23 +199,33 @@ class OutboxDelivery:
         claimed: list[OutboxMessage],
         gone: set[str],
         stats: DeliveryStats,
-    ) -> None:
+        claim_next: bool,
+    ) -> asyncio.Task[list[OutboxMessage]] | None:
         """Start a send for each claimed row that may go now; give the others back in one
-        transaction at the end (also when stopped half way)."""
+        transaction at the end (also when stopped half way). With `claim_next`, the next batch
+        is claimed while the last `CLAIM_AHEAD` rows start, and returned (None if it was not)."""
         deferrals: list[_Deferral] = []
         started = 0
+        upcoming: asyncio.Task[list[OutboxMessage]] | None = None
         try:
             while started < len(claimed) and not lane.paused():
+                if claim_next and upcoming is None and len(claimed) - started <= CLAIM_AHEAD:
+                    upcoming = asyncio.create_task(self._claim(channel))
                 message = claimed[started]
                 if not await self._start_one(channel, lane, message, gone, deferrals, stats):
                     break
                 started += 1
+        except BaseException:
+            if upcoming is not None:  # stopped: what it claimed goes back with the rest
+                claimed = claimed + await _claimed_by(upcoming)
+            raise
         finally:
             retry_at = self._clock_at(lane.paused_until)
             deferrals += [_Deferral(m.id, retry_at, None, True) for m in claimed[started:]]
             stats.deferred += len(deferrals)
             if deferrals:
                 await self._give_back(deferrals)
+        return upcoming
 
     async def _start_one(
         self,

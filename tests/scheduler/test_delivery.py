@@ -326,3 +326,40 @@ async def test_a_row_that_waited_out_its_lease_is_left_for_the_next_claim(
         await virtual.sleep(1.0)
     assert len(sender.delivered) == 8
     assert len(set(sender.delivered)) == 8, "each once"
+
+
+async def test_the_next_batch_is_claimed_while_the_last_rows_of_one_start(
+    database: Database, clock: FakeClock, rows: RowCounter
+) -> None:
+    """A lane at a high rate must not wait for a claim between two batches. One send at a
+    time: the second-to-last row of the first batch is not answered until the next batch is
+    claimed, which therefore must not wait for the first batch's last row to start."""
+    for persona in ("budi", "sari", "rahmat", "andi"):
+        await queue(database, clock, persona, [f"{persona}-{n}" for n in range(10)])
+    batch = 20
+    second_batch = [row[0] for row in rows("SELECT id FROM outbox ORDER BY id")][batch:]
+
+    def second_batch_claimed() -> bool:
+        marks = ", ".join("?" * len(second_batch))
+        claimed = f"SELECT COUNT(*) FROM outbox WHERE claimed_until IS NOT NULL AND id IN ({marks})"
+        return rows(claimed, *second_batch) == [(len(second_batch),)]
+
+    class Waiting(ScriptedSender):
+        async def send(self, recipient: str, reply: Reply) -> str | None:
+            if len(self.delivered) == batch - 2:
+                for _ in range(500):
+                    if second_batch_claimed():
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    raise AssertionError("the next batch was not claimed in 5 s")
+            return await super().send(recipient, reply)
+
+    sender = Waiting()
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000, in_flight=1)}
+    job = OutboxDelivery(
+        database, {Channel.TERMINAL: sender}, limits, clock=clock, default_timezone=ZONE,
+        batch=batch,
+    )  # fmt: skip
+    assert (await job.deliver_all(batches=None)).sent == 40
+    assert len(set(sender.delivered)) == 40, "each once"
