@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 
+import scheduler.delivery
 from bot.base import keys
 from bot.base.models import Channel, Reply
 from bot.core.outbound import PermanentFailure, TemporaryFailure, Unreachable
@@ -363,3 +364,37 @@ async def test_the_next_batch_is_claimed_while_the_last_rows_of_one_start(
     )  # fmt: skip
     assert (await job.deliver_all(batches=None)).sent == 40
     assert len(set(sender.delivered)) == 40, "each once"
+
+
+async def test_a_stop_gives_back_the_batch_claimed_ahead(
+    database: Database, clock: FakeClock, rows: RowCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped while the next batch is already claimed, delivery gives that batch back at once
+    (not when its lease ends), with the rows of this batch that had not started."""
+    monkeypatch.setattr(scheduler.delivery, "STOP_GRACE", 0.1)
+    for persona in ("budi", "sari", "rahmat", "andi"):
+        await queue(database, clock, persona, [f"{persona}-{n}" for n in range(10)])
+    batch = 20
+    stuck = asyncio.Event()
+
+    class Stuck(ScriptedSender):
+        async def send(self, recipient: str, reply: Reply) -> str | None:
+            if len(self.delivered) == batch - 5:  # the next batch is being claimed by now
+                stuck.set()
+                await asyncio.Event().wait()
+            return await super().send(recipient, reply)
+
+    limits = {Channel.TERMINAL: RateLimit(per_second=10_000, in_flight=1)}
+    job = OutboxDelivery(
+        database, {Channel.TERMINAL: Stuck()}, limits, clock=clock, default_timezone=ZONE,
+        batch=batch,
+    )  # fmt: skip
+    running = asyncio.create_task(job.deliver_all(batches=None))
+    await asyncio.wait_for(stuck.wait(), 5)
+    await asyncio.sleep(0.2)  # the claim ahead is in
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    held = "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND claimed_until IS NOT NULL"
+    assert rows(held) == [(1,)], "only the send that was under way keeps its lease"
+    assert rows("SELECT COUNT(*) FROM outbox WHERE status = 'sent'") == [(batch - 5,)]
