@@ -22,6 +22,7 @@ RESULTS = Path(__file__).parent / "results"
 LIBRARIES = (
     "python-telegram-bot",
     "aiohttp",
+    "uvloop",
     "httpx",
     "aiosqlite",
     "APScheduler",
