@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -17,8 +18,16 @@ def keep_private(data_dir: Path) -> None:
     data_dir.chmod(FOLDER_MODE)
     for folder, folders, files in os.walk(data_dir):
         for name in folders:
-            Path(folder, name).chmod(FOLDER_MODE)
+            _chmod(Path(folder, name), FOLDER_MODE)
         for name in files:
             path = Path(folder, name)
             if not path.is_symlink():
-                path.chmod(FILE_MODE)
+                _chmod(path, FILE_MODE)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    """A file gone since the folder was listed needs nothing: SQLite deletes its `-wal` and
+    `-shm` files when another program's connection to the database (`posukk admin`, a backup)
+    closes, and the bot must start all the same."""
+    with contextlib.suppress(FileNotFoundError):
+        path.chmod(mode)
