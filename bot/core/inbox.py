@@ -9,6 +9,10 @@ that holds its effects (`settle`), keeping the answer with it until the adapter 
 be handled at the next start (`recover`), a crash after it leaves only the answer to send, and
 nothing is handled twice. An update that cannot be handled is kept as failed with the reason,
 logged once without its content, and skipped.
+
+While a person's update is stored and handled, its transactions go before the others waiting
+for SQLite's write lock (`first_in_line`), and broadcasts hold their next sends (`quiet`): a
+flat-out broadcast would otherwise keep the person waiting.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from bot.base.clock import utc_now
 from bot.base.models import Channel, Unsent
 from bot.core.notify import queue_unsent
 from bot.storage.database import Database, UnitOfWork
-from bot.storage.inbox import InboxRow, Received
+from bot.storage.inbox import InboxRow, Received, from_a_person
+from bot.storage.write_turns import first_in_line
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,24 @@ class _InHand:
 
 
 _in_hand: ContextVar[_InHand | None] = ContextVar("inbox_in_hand", default=None)
+
+
+class _Count:
+    """How many people's updates are being stored or handled; `none` is set while none is."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.none = asyncio.Event()
+        self.none.set()
+
+    def add(self) -> None:
+        self.value += 1
+        self.none.clear()
+
+    def remove(self) -> None:
+        self.value -= 1
+        if not self.value:
+            self.none.set()
 
 
 async def settle(uow: UnitOfWork, answer: Unsent | None = None) -> None:
@@ -95,6 +118,7 @@ class Inbox:
         self._timers: set[asyncio.TimerHandle] = set()
         self._answered: list[int] = []
         self._clearing: asyncio.Task[None] | None = None
+        self._people = _Count()
 
     def route(self, channel: Channel, handler: Handler) -> None:
         """Who handles `channel`'s stored updates."""
@@ -105,9 +129,27 @@ class Inbox:
         platform may be told they arrived."""
         if not updates:
             return
-        async with self.database.unit_of_work() as uow:
-            rows = await uow.inbox.store(channel, updates, utc_now())
+        if not any(from_a_person(update.sender) for update in updates):
+            rows = await self._store(channel, updates)
+        else:
+            self._people.add()
+            try:
+                with first_in_line():
+                    rows = await self._store(channel, updates)
+            finally:
+                self._people.remove()
         self._submit(rows)
+
+    async def quiet(self, within: float) -> bool:
+        """Wait until no person's update is being stored or handled (its answer sent), for at
+        most `within` seconds; whether none is."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._people.none.wait(), within)
+        return self._people.none.is_set()
+
+    async def _store(self, channel: Channel, updates: Sequence[Received]) -> list[InboxRow]:
+        async with self.database.unit_of_work() as uow:
+            return await uow.inbox.store(channel, updates, utc_now())
 
     async def recover(self) -> int:
         """Handle what was stored and not handled before the last stop, and queue the answers
@@ -149,6 +191,8 @@ class Inbox:
 
     def _submit(self, rows: Sequence[InboxRow]) -> None:
         for row in rows:
+            if from_a_person(row.sender):
+                self._people.add()
             key = (row.channel, row.sender)
             queue = self._queues.get(key)
             if queue is not None:
@@ -166,15 +210,22 @@ class Inbox:
             async with self._slots:
                 while queue:
                     await self._handle(queue[0])
-                    queue.popleft()
-        finally:
+                    self._done_with(queue.popleft())
+        finally:  # stopped: the rest stay stored for the next start
+            for row in queue:
+                self._done_with(row)
             del self._queues[key]
+
+    def _done_with(self, row: InboxRow) -> None:
+        if from_a_person(row.sender):
+            self._people.remove()
 
     async def _handle(self, row: InboxRow) -> None:
         in_hand = _InHand(row.id)
         token = _in_hand.set(in_hand)
         try:
-            await self._handlers[row.channel](row)
+            with first_in_line() if from_a_person(row.sender) else contextlib.nullcontext():
+                await self._handlers[row.channel](row)
         except Exception as error:
             in_hand.error = error
         finally:
