@@ -11,8 +11,10 @@ nothing is handled twice. An update that cannot be handled is kept as failed wit
 logged once without its content, and skipped.
 
 While a person's update is stored and handled, its transactions go before the others waiting
-for SQLite's write lock (`first_in_line`), and broadcasts hold their next sends (`quiet`): a
-flat-out broadcast would otherwise keep the person waiting.
+for SQLite's write lock (`first_in_line`), and until its effects are settled broadcasts hold
+their next sends (`quiet`): a flat-out broadcast would otherwise keep the person waiting. The
+answer's trip to the platform is not waited for, so slow platform answers cost a broadcast at
+the platform's cap nothing.
 """
 
 from __future__ import annotations
@@ -54,13 +56,15 @@ class _InHand:
     """Settled with an answer still to send: the row goes once the handler returns."""
     error: BaseException | None = None
     later: bool = False
+    on_settled: Callable[[], None] = lambda: None
 
 
 _in_hand: ContextVar[_InHand | None] = ContextVar("inbox_in_hand", default=None)
 
 
 class _Count:
-    """How many people's updates are being stored or handled; `none` is set while none is."""
+    """How many people's updates are being stored or waiting to be settled; `none` is set
+    while none is."""
 
     def __init__(self) -> None:
         self.value = 0
@@ -90,6 +94,7 @@ async def settle(uow: UnitOfWork, answer: Unsent | None = None) -> None:
     else:
         await uow.inbox.done(in_hand.row_id)
     in_hand.settled = True
+    in_hand.on_settled()
 
 
 def failed(error: BaseException) -> None:
@@ -119,6 +124,8 @@ class Inbox:
         self._answered: list[int] = []
         self._clearing: asyncio.Task[None] | None = None
         self._people = _Count()
+        self._unsettled: set[int] = set()
+        """The people's rows handed over and not settled yet (counted in `_people`)."""
 
     def route(self, channel: Channel, handler: Handler) -> None:
         """Who handles `channel`'s stored updates."""
@@ -141,8 +148,8 @@ class Inbox:
         self._submit(rows)
 
     async def quiet(self, within: float) -> bool:
-        """Wait until no person's update is being stored or handled (its answer sent), for at
-        most `within` seconds; whether none is."""
+        """Wait until no person's update is being stored or waits to be settled (handed over,
+        or in the engine's turn), for at most `within` seconds; whether none is."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._people.none.wait(), within)
         return self._people.none.is_set()
@@ -192,6 +199,7 @@ class Inbox:
     def _submit(self, rows: Sequence[InboxRow]) -> None:
         for row in rows:
             if from_a_person(row.sender):
+                self._unsettled.add(row.id)
                 self._people.add()
             key = (row.channel, row.sender)
             queue = self._queues.get(key)
@@ -210,18 +218,20 @@ class Inbox:
             async with self._slots:
                 while queue:
                     await self._handle(queue[0])
-                    self._done_with(queue.popleft())
+                    self._settled(queue.popleft().id)
         finally:  # stopped: the rest stay stored for the next start
             for row in queue:
-                self._done_with(row)
+                self._settled(row.id)
             del self._queues[key]
 
-    def _done_with(self, row: InboxRow) -> None:
-        if from_a_person(row.sender):
+    def _settled(self, row_id: int) -> None:
+        """A person's update waits no more: settled, or let go without an answer."""
+        if row_id in self._unsettled:
+            self._unsettled.remove(row_id)
             self._people.remove()
 
     async def _handle(self, row: InboxRow) -> None:
-        in_hand = _InHand(row.id)
+        in_hand = _InHand(row.id, on_settled=lambda: self._settled(row.id))
         token = _in_hand.set(in_hand)
         try:
             with first_in_line() if from_a_person(row.sender) else contextlib.nullcontext():

@@ -257,3 +257,31 @@ async def test_a_persons_update_is_stored_and_answered_first_for_the_write_lock(
     await asyncio.gather(*tasks)
     await inbox.drained()
     assert order == ["stored 1", "claim", "answer 1", "mark"]
+
+
+async def test_quiet_once_the_answer_is_settled_not_once_it_reached_the_platform(
+    database: Database,
+) -> None:
+    inbox = Inbox(database)
+    settled, sent = asyncio.Event(), asyncio.Event()
+
+    async def answer(row: InboxRow) -> None:
+        async with database.unit_of_work() as uow:
+            await settle(
+                uow,
+                Unsent(
+                    channel=Channel.TELEGRAM,
+                    user_ref="62811",
+                    message_id="1",
+                    replies=(Reply(key="k", text="hai"),),
+                ),
+            )
+        settled.set()
+        await sent.wait()  # the platform takes its time to take the answer
+
+    inbox.route(Channel.TELEGRAM, answer)
+    await inbox.receive(Channel.TELEGRAM, [update("1", "62811")])
+    await asyncio.wait_for(settled.wait(), 5)
+    assert await inbox.quiet(0), "a broadcast need not wait for the platform's round trip"
+    sent.set()
+    await inbox.drained()
