@@ -150,6 +150,8 @@ class Inbox:
     async def quiet(self, within: float) -> bool:
         """Wait until no person's update is being stored or waits to be settled (handed over,
         or in the engine's turn), for at most `within` seconds; whether none is."""
+        if self._people.none.is_set():  # no task for `wait_for` at every broadcast send
+            return True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._people.none.wait(), within)
         return self._people.none.is_set()
