@@ -38,7 +38,7 @@ from bot.domain.quiet import QuietHours, deliverable_from
 from bot.storage.database import Database, UnitOfWork
 from bot.storage.records import OutboxMessage
 from scheduler.marks import SentMarks
-from scheduler.pacing import Lane, RateLimit
+from scheduler.pacing import Answering, Lane, RateLimit
 from scheduler.shared_limits import claim_holder, sending_lane
 from scheduler.window import as_template, outside_window
 
@@ -122,7 +122,9 @@ class OutboxDelivery:
         texts: Texts | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        answering: Answering | None = None,
     ) -> None:
+        """Broadcast sends wait while `answering` answers someone (`scheduler.pacing`)."""
         self.monotonic = monotonic
         self.quiet = quiet
         self.default_timezone = default_timezone
@@ -140,7 +142,7 @@ class OutboxDelivery:
         self.marks = SentMarks(database)
         limits = {channel: limits.get(channel, RateLimit(per_second=1000.0)) for channel in senders}
         self.lanes = {
-            channel: sending_lane(database, channel, limit, monotonic, sleep)
+            channel: sending_lane(database, channel, limit, monotonic, sleep, answering)
             for channel, limit in limits.items()
         }
         self.holders = {channel: claim_holder(database, limit) for channel, limit in limits.items()}

@@ -7,11 +7,15 @@ spacing between two messages to one chat (counted from the start of the earlier 
 of one chat's messages (a send starts only once the chat's previous one has finished), and a
 pause the platform asked for (no new send starts before it ends).
 
-Broadcast sends also give way to the answers to people writing in, which share the event loop:
-before one starts, the lane lets the loop take a turn and times it. A long turn means other work
-is waiting behind the sends, so fewer broadcast sends may be under way (halved); a short one lets
-one more go (up to the window). At the platforms' real caps the loop is mostly idle and the
-window stays open; flat out, the broadcast takes only what the answers leave.
+Broadcast sends also give way to the answers to people writing in, which share the event loop
+and the database. While someone's message is being answered (`Answering`, the inbox), no
+broadcast send starts: for at most `MAX_HOLD`, after which broadcast sends go on without
+waiting for as long again, so answers coming one after another take at most half the
+broadcast's time. And before one starts, the lane lets the loop take a turn and times it. A long
+turn means other work is waiting behind the sends, so fewer broadcast sends may be under way
+(halved); a short one lets one more go (up to the window). At the platforms' real caps the loop
+is mostly idle and the window stays open; flat out, the broadcast takes only what the answers
+leave.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ connection (within the client's 30 s timeout)."""
 BUSY_TURN = 0.002
 """Seconds one turn of the event loop may take before broadcast sends give way: a longer turn
 means callbacks (answers to people writing in, or the sends' own) are queueing on the loop."""
+MAX_HOLD = 0.1
+"""Seconds a broadcast send waits at most for the answers under way (an answer takes about
+10 ms on an idle bot)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,14 @@ class RateLimit:
             return self.in_flight
         wanted = math.ceil(self.per_second * ROUND_TRIP)
         return max(MIN_IN_FLIGHT, min(MAX_IN_FLIGHT, wanted))
+
+
+class Answering(Protocol):
+    """The side that answers people writing in (`bot.core.inbox.Inbox`)."""
+
+    async def quiet(self, within: float) -> bool:
+        """Wait until nobody's message is being answered, for at most `within` seconds; whether
+        nobody's is."""
 
 
 class Pacer(Protocol):
@@ -120,9 +135,14 @@ class Lane:
         monotonic: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         pacer: Pacer | None = None,
+        answering: Answering | None = None,
     ) -> None:
-        """`pacer` keeps the overall rate (by default this lane's own, `LocalPacer`)."""
+        """`pacer` keeps the overall rate (by default this lane's own, `LocalPacer`);
+        broadcast sends wait for `answering`."""
         self.limit = limit
+        self._answering = answering
+        self._unheld_until = 0.0
+        """Until when (`time.monotonic`) broadcast sends go without waiting for the answers."""
         self.monotonic = monotonic
         self.sleep = sleep
         self.paused_until = 0.0
@@ -166,6 +186,7 @@ class Lane:
         try:
             await self._wait_for_slot(bulk=bulk)
             if bulk:
+                await self._after_the_answers()
                 await self._give_way()
         except BaseException:
             self._window.release()
@@ -208,6 +229,14 @@ class Lane:
             log.exception("a send failed unexpectedly; its row is retried when its lease ends")
         finally:
             self._window.release()
+
+    async def _after_the_answers(self) -> None:
+        """Hold a broadcast send while someone's message is being answered (see the module's
+        docstring)."""
+        if self._answering is None or time.monotonic() < self._unheld_until:
+            return
+        if not await self._answering.quiet(MAX_HOLD):
+            self._unheld_until = time.monotonic() + MAX_HOLD
 
     async def _give_way(self) -> None:
         """Hold a broadcast send while the event loop is busy (see the module's docstring)."""

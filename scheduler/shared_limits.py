@@ -22,7 +22,7 @@ from bot.base.models import Channel
 from bot.storage.database import Database
 from bot.storage.outbox import Holder
 from bot.storage.sql import Backend
-from scheduler.pacing import Lane, RateLimit
+from scheduler.pacing import Answering, Lane, RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +112,14 @@ def sending_lane(
     limit: RateLimit,
     monotonic: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
+    answering: Answering | None = None,
 ) -> Lane:
-    """A channel's lane, paced with the other processes when there may be any."""
+    """A channel's lane, paced with the other processes when there may be any; its broadcast
+    sends wait for `answering`."""
     if not several_processes(database):
-        return Lane(limit, monotonic, sleep)
+        return Lane(limit, monotonic, sleep, answering=answering)
     pacer = SharedPacer(database, channel, limit.per_second, monotonic, sleep)
-    return Lane(limit, monotonic, sleep, pacer)
+    return Lane(limit, monotonic, sleep, pacer, answering)
 
 
 def claim_holder(database: Database, limit: RateLimit) -> Holder | None:

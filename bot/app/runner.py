@@ -144,6 +144,7 @@ async def run_bot(
             clock=delivery_time.clock,
             monotonic=delivery_time.monotonic,
             sleep=delivery_time.sleep,
+            answering=inbox,
         )
         worker = DeliveryWorker(delivery, delivery_time.heartbeat)
         database.when_queued(worker.nudge)

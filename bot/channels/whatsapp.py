@@ -69,7 +69,7 @@ from bot.core.outbound import (
     Unreachable,
 )
 from bot.core.receipts import Receipt, State
-from bot.storage.inbox import InboxRow, Received
+from bot.storage.inbox import STATUSES, InboxRow, Received
 from bot.storage.photos import keep_media
 
 log = logging.getLogger(__name__)
@@ -492,7 +492,7 @@ def split_updates(payload: Mapping[str, Any]) -> Iterator[Received]:
                     sender = str(item.get("from_user_id") or item.get("from") or "unknown")
                 else:
                     ref = f"status:{item.get('id')}:{item.get('status')}"
-                    sender = "statuses"
+                    sender = STATUSES
                 yield Received(update_ref=ref, sender=sender, raw=raw)
             if not items:
                 raw = json.dumps(payload, separators=(",", ":"))

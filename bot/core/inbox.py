@@ -9,6 +9,12 @@ that holds its effects (`settle`), keeping the answer with it until the adapter 
 be handled at the next start (`recover`), a crash after it leaves only the answer to send, and
 nothing is handled twice. An update that cannot be handled is kept as failed with the reason,
 logged once without its content, and skipped.
+
+While a person's update is stored and handled, its transactions go before the others waiting
+for SQLite's write lock (`first_in_line`), and until its effects are settled broadcasts hold
+their next sends (`quiet`): a flat-out broadcast would otherwise keep the person waiting. The
+answer's trip to the platform is not waited for, so slow platform answers cost a broadcast at
+the platform's cap nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from bot.base.clock import utc_now
 from bot.base.models import Channel, Unsent
 from bot.core.notify import queue_unsent
 from bot.storage.database import Database, UnitOfWork
-from bot.storage.inbox import InboxRow, Received
+from bot.storage.inbox import InboxRow, Received, from_a_person
+from bot.storage.write_turns import first_in_line
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +56,29 @@ class _InHand:
     """Settled with an answer still to send: the row goes once the handler returns."""
     error: BaseException | None = None
     later: bool = False
+    on_settled: Callable[[], None] = lambda: None
 
 
 _in_hand: ContextVar[_InHand | None] = ContextVar("inbox_in_hand", default=None)
+
+
+class _Count:
+    """How many people's updates are being stored or waiting to be settled; `none` is set
+    while none is."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.none = asyncio.Event()
+        self.none.set()
+
+    def add(self) -> None:
+        self.value += 1
+        self.none.clear()
+
+    def remove(self) -> None:
+        self.value -= 1
+        if not self.value:
+            self.none.set()
 
 
 async def settle(uow: UnitOfWork, answer: Unsent | None = None) -> None:
@@ -67,6 +94,7 @@ async def settle(uow: UnitOfWork, answer: Unsent | None = None) -> None:
     else:
         await uow.inbox.done(in_hand.row_id)
     in_hand.settled = True
+    in_hand.on_settled()
 
 
 def failed(error: BaseException) -> None:
@@ -95,6 +123,9 @@ class Inbox:
         self._timers: set[asyncio.TimerHandle] = set()
         self._answered: list[int] = []
         self._clearing: asyncio.Task[None] | None = None
+        self._people = _Count()
+        self._unsettled: set[int] = set()
+        """The people's rows handed over and not settled yet (counted in `_people`)."""
 
     def route(self, channel: Channel, handler: Handler) -> None:
         """Who handles `channel`'s stored updates."""
@@ -105,9 +136,29 @@ class Inbox:
         platform may be told they arrived."""
         if not updates:
             return
-        async with self.database.unit_of_work() as uow:
-            rows = await uow.inbox.store(channel, updates, utc_now())
+        if not any(from_a_person(update.sender) for update in updates):
+            rows = await self._store(channel, updates)
+        else:
+            self._people.add()
+            try:
+                with first_in_line():
+                    rows = await self._store(channel, updates)
+            finally:
+                self._people.remove()
         self._submit(rows)
+
+    async def quiet(self, within: float) -> bool:
+        """Wait until no person's update is being stored or waits to be settled (handed over,
+        or in the engine's turn), for at most `within` seconds; whether none is."""
+        if self._people.none.is_set():  # no task for `wait_for` at every broadcast send
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._people.none.wait(), within)
+        return self._people.none.is_set()
+
+    async def _store(self, channel: Channel, updates: Sequence[Received]) -> list[InboxRow]:
+        async with self.database.unit_of_work() as uow:
+            return await uow.inbox.store(channel, updates, utc_now())
 
     async def recover(self) -> int:
         """Handle what was stored and not handled before the last stop, and queue the answers
@@ -149,6 +200,9 @@ class Inbox:
 
     def _submit(self, rows: Sequence[InboxRow]) -> None:
         for row in rows:
+            if from_a_person(row.sender):
+                self._unsettled.add(row.id)
+                self._people.add()
             key = (row.channel, row.sender)
             queue = self._queues.get(key)
             if queue is not None:
@@ -166,15 +220,24 @@ class Inbox:
             async with self._slots:
                 while queue:
                     await self._handle(queue[0])
-                    queue.popleft()
-        finally:
+                    self._settled(queue.popleft().id)
+        finally:  # stopped: the rest stay stored for the next start
+            for row in queue:
+                self._settled(row.id)
             del self._queues[key]
 
+    def _settled(self, row_id: int) -> None:
+        """A person's update waits no more: settled, or let go without an answer."""
+        if row_id in self._unsettled:
+            self._unsettled.remove(row_id)
+            self._people.remove()
+
     async def _handle(self, row: InboxRow) -> None:
-        in_hand = _InHand(row.id)
+        in_hand = _InHand(row.id, on_settled=lambda: self._settled(row.id))
         token = _in_hand.set(in_hand)
         try:
-            await self._handlers[row.channel](row)
+            with first_in_line() if from_a_person(row.sender) else contextlib.nullcontext():
+                await self._handlers[row.channel](row)
         except Exception as error:
             in_hand.error = error
         finally:

@@ -10,6 +10,15 @@ from bot.base.clock import from_db, to_db
 from bot.base.models import Channel
 from bot.storage.sql import Connection, Row
 
+STATUSES = "statuses"
+"""The order key of the platform's reports on messages the bot sent (WhatsApp's statuses): no
+person wrote them, nobody waits for an answer."""
+
+
+def from_a_person(sender: str) -> bool:
+    """Whether the updates of this order key were written by someone waiting for the answer."""
+    return sender != STATUSES
+
 
 @dataclass(frozen=True)
 class Received:

@@ -1,4 +1,5 @@
-"""SQLite: one aiosqlite connection; transactions serialised by a lock, as SQLite has one writer."""
+"""SQLite: one aiosqlite connection; transactions serialised by a lock, as SQLite has one writer
+(answers to people writing in first, `bot.storage.write_turns`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import aiosqlite
 from bot.base.clock import to_db, utc_now
 from bot.storage.database import Database, UnitOfWork, migrations
 from bot.storage.sql import Backend, Connection, Cursor, Dialect, Execution, Params
+from bot.storage.write_turns import WriteTurns
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -47,7 +49,7 @@ async def _connect(path: str) -> aiosqlite.Connection:
 
 
 class SqliteDatabase(Database):
-    """**Choice**: one connection and `BEGIN IMMEDIATE` under an `asyncio.Lock`: SQLite has one
+    """**Choice**: one connection and `BEGIN IMMEDIATE` under a lock (`WriteTurns`): SQLite has one
     writer anyway, and one inbound is one transaction without a pool."""
 
     backend = Backend.SQLITE
@@ -55,7 +57,7 @@ class SqliteDatabase(Database):
     def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
         self._connection = connection
         self._path = path
-        self._write_lock = asyncio.Lock()
+        self._write_lock = WriteTurns()
         self._reader: aiosqlite.Connection | None = None
         self._read_lock = asyncio.Lock()
 
@@ -96,7 +98,7 @@ class SqliteDatabase(Database):
     async def checkpoint(self) -> None:
         """Copy the write-ahead log into the database file and empty it, so that data erased
         there is gone from the disk too (outside any transaction)."""
-        async with self._write_lock:
+        async with self._write_lock.held():
             await self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def try_hold(self, name: str) -> bool:
@@ -135,7 +137,7 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        async with self._write_lock:
+        async with self._write_lock.held():
             await self._connection.execute("BEGIN IMMEDIATE")
             uow = UnitOfWork(SqliteConnection(self._connection))
             try:

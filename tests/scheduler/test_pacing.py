@@ -1,11 +1,18 @@
-"""A lane's broadcast sends give way to other work on the event loop (the answers to people
-writing in share it); its other sends do not."""
+"""A lane's broadcast sends give way to other work on the event loop and to the answers to
+people writing in (which share it); its other sends do not."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+import pytest
+
+from bot.base.models import Channel
+from bot.core.inbox import Inbox
+from bot.storage.database import Database
+from bot.storage.inbox import InboxRow, Received
+from scheduler import pacing
 from scheduler.pacing import Lane, RateLimit
 
 
@@ -66,3 +73,59 @@ async def test_broadcast_sends_give_way_on_a_busy_loop_and_other_sends_do_not() 
     assert broadcast.most_under_way <= 4, "broadcast sends held back while the loop is busy"
     assert notices.done == 20
     assert notices.most_under_way == 8
+
+
+class Answers:
+    """A real inbox whose handler answers a person only when `answered` is set."""
+
+    def __init__(self, database: Database) -> None:
+        self.inbox = Inbox(database)
+        self.answered = asyncio.Event()
+        self.inbox.route(Channel.TELEGRAM, self.answer)
+
+    async def answer(self, row: InboxRow) -> None:
+        await self.answered.wait()
+
+    async def someone_writes(self) -> None:
+        await self.inbox.receive(Channel.TELEGRAM, [Received("1", "12345", "{}")])
+
+
+async def test_no_broadcast_send_starts_while_someone_is_answered(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pacing, "MAX_HOLD", 30.0)  # only the answer can end the hold in time
+    answers = Answers(database)
+    lane = Lane(
+        RateLimit(per_second=10_000), time.monotonic, asyncio.sleep, answering=answers.inbox
+    )
+    broadcast, notices = Sends(0), Sends(0)
+    await answers.someone_writes()
+    await start_all(lane, notices, 3, bulk=False)
+    held = asyncio.create_task(start_all(lane, broadcast, 3, bulk=True))
+    await asyncio.sleep(0.2)
+    assert notices.done == 3, "other sends go on"
+    assert broadcast.done == 0, "no broadcast send while the answer is under way"
+    answers.answered.set()
+    await asyncio.wait_for(held, 5)
+    assert broadcast.done == 3
+
+
+async def test_answers_one_after_another_do_not_stop_a_broadcast(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pacing, "MAX_HOLD", 0.2)
+    answers = Answers(database)  # never answered: someone is always being answered
+    lane = Lane(
+        RateLimit(per_second=10_000), time.monotonic, asyncio.sleep, answering=answers.inbox
+    )
+    broadcast = Sends(0)
+    await answers.someone_writes()
+    sending = asyncio.create_task(start_all(lane, broadcast, 200, bulk=True))
+    await asyncio.sleep(0.05)
+    assert broadcast.done == 0, "the first broadcast send waits for the answer"
+    # A send waits at most MAX_HOLD, and after a hold that ran out the next MAX_HOLD is free:
+    # 200 sends would take 200 holds (40 s) if each waited.
+    await asyncio.wait_for(sending, 3)
+    assert broadcast.done == 200
+    answers.answered.set()
+    await answers.inbox.drained()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable
 
 import pytest
 
@@ -14,7 +15,7 @@ from bot.core.engine import Engine
 from bot.core.inbox import Inbox, settle
 from bot.core.notify import queue_unsent
 from bot.storage.database import Database
-from bot.storage.inbox import InboxRow, Received
+from bot.storage.inbox import STATUSES, InboxRow, Received
 from tests.conftest import FakeClock, RowCounter
 
 
@@ -187,3 +188,100 @@ async def test_an_engine_failure_rolls_back_and_leaves_the_update_failed(
     await inbox.receive(Channel.TELEGRAM, [update("1", "a")])
     await inbox.drained()
     assert rows("SELECT update_ref, error FROM inbox") == [("1", "RuntimeError: a bug in a step")]
+
+
+async def test_quiet_while_nobodys_message_is_being_answered(database: Database) -> None:
+    inbox = Inbox(database)
+    answered = asyncio.Event()
+
+    async def answer(row: InboxRow) -> None:
+        if row.sender != STATUSES:
+            await answered.wait()
+
+    inbox.route(Channel.WHATSAPP, answer)
+    await inbox.receive(Channel.WHATSAPP, [update("s1", STATUSES)])
+    await inbox.drained()
+    assert await inbox.quiet(0), "a platform's report on a sent message is nobody waiting"
+    await inbox.receive(Channel.WHATSAPP, [update("m1", "62811"), update("m2", "62811")])
+    assert not await inbox.quiet(0.05), "someone waits for an answer"
+    answered.set()
+    assert await inbox.quiet(5)
+    await inbox.drained()
+
+
+@pytest.mark.sqlite_only(reason="PostgreSQL has a pool of connections, no one write lock")
+async def test_a_persons_update_is_stored_and_answered_first_for_the_write_lock(
+    database: Database,
+) -> None:
+    inbox = Inbox(database)
+    order: list[str] = []
+    release, go = asyncio.Event(), asyncio.Event()
+
+    async def answer(row: InboxRow) -> None:
+        await go.wait()
+        async with database.unit_of_work() as uow:
+            await settle(uow)
+        order.append(f"answer {row.update_ref}")
+
+    async def holding() -> None:
+        async with database.unit_of_work():
+            await release.wait()
+
+    async def delivery(name: str) -> None:
+        async with database.unit_of_work() as uow:
+            await uow.connection.execute("SELECT 1")
+        order.append(name)
+
+    async def receive() -> None:
+        await inbox.receive(Channel.TELEGRAM, [update("1", "a")])
+        order.append("stored 1")
+
+    async def in_turn(*steps: Awaitable[None]) -> list[asyncio.Task[None]]:
+        """Start each step once the one before waits for the lock."""
+        tasks = []
+        for step in steps:
+            tasks.append(asyncio.ensure_future(step))
+            await asyncio.sleep(0.01)
+        return tasks
+
+    inbox.route(Channel.TELEGRAM, answer)
+    tasks = await in_turn(holding(), delivery("claim"), receive())
+    release.set()
+    await asyncio.gather(*tasks)
+    assert order == ["stored 1", "claim"]
+    release.clear()
+    tasks = await in_turn(holding(), delivery("mark"))
+    go.set()  # the answer asks for the lock after delivery did
+    await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(*tasks)
+    await inbox.drained()
+    assert order == ["stored 1", "claim", "answer 1", "mark"]
+
+
+async def test_quiet_once_the_answer_is_settled_not_once_it_reached_the_platform(
+    database: Database,
+) -> None:
+    inbox = Inbox(database)
+    settled, sent = asyncio.Event(), asyncio.Event()
+
+    async def answer(row: InboxRow) -> None:
+        async with database.unit_of_work() as uow:
+            await settle(
+                uow,
+                Unsent(
+                    channel=Channel.TELEGRAM,
+                    user_ref="62811",
+                    message_id="1",
+                    replies=(Reply(key="k", text="hai"),),
+                ),
+            )
+        settled.set()
+        await sent.wait()  # the platform takes its time to take the answer
+
+    inbox.route(Channel.TELEGRAM, answer)
+    await inbox.receive(Channel.TELEGRAM, [update("1", "62811")])
+    await asyncio.wait_for(settled.wait(), 5)
+    assert await inbox.quiet(0), "a broadcast need not wait for the platform's round trip"
+    sent.set()
+    await inbox.drained()
