@@ -158,11 +158,15 @@ class TelegramRenderer:
 
     async def _edit(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:
         """Update a message in place; False if Telegram will not (too old, deleted)."""
-        markup = inline_keyboard(reply.choices) if reply.choices else None
+        params: dict[str, object] = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": reply.text,
+        }
+        if reply.choices:
+            params["reply_markup"] = inline_keyboard(reply.choices)
         try:
-            await bot.edit_message_text(
-                reply.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            await post(bot, "editMessageText", params)
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 log.info("cannot edit message %s, sending a new one: %s", message_id, error.message)
@@ -171,21 +175,27 @@ class TelegramRenderer:
         return True
 
 
+async def post(bot: Bot, method: str, params: dict[str, object]) -> object:
+    """A Bot API call whose answer is not needed as python-telegram-bot's objects: building a
+    `Message` from the answer was a tenth of the CPU of a flat-out broadcast (py-spy,
+    `bench.broadcast`), and the edit that answers a tap carries the whole message back. The call
+    goes through the bot's own request object (`BaseRequest.post`, as `Bot` does), so a refusal
+    raises the very exceptions `Bot` raises (`RetryAfter`, `Forbidden`, `BadRequest`,
+    `ChatMigrated`, `NetworkError`)."""
+    return await bot.request.post(f"{bot.base_url}/{method}", request_data(params))
+
+
 async def send_text(
     bot: Bot,
     chat_id: int,
     text: str,
     markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None,
 ) -> str:
-    """`sendMessage`, and the new message's id, without building python-telegram-bot's
-    `Message` from the answer: that was a tenth of the CPU of a flat-out broadcast (py-spy,
-    `bench.broadcast`) for one number. The call goes through the bot's own request object
-    (`BaseRequest.post`, as `Bot.send_message` does), so a refusal raises the very exceptions
-    it raises (`RetryAfter`, `Forbidden`, `BadRequest`, `ChatMigrated`, `NetworkError`)."""
+    """`sendMessage`, and the new message's id (`post`)."""
     params: dict[str, object] = {"chat_id": chat_id, "text": text}
     if markup is not None:
         params["reply_markup"] = markup
-    result = await bot.request.post(f"{bot.base_url}/sendMessage", request_data(params))
+    result = await post(bot, "sendMessage", params)
     if not isinstance(result, dict) or "message_id" not in result:
         raise TelegramError("sendMessage answered without a message id")
     return str(result["message_id"])
