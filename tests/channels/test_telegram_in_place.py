@@ -20,6 +20,16 @@ def methods_since(telegram: FakeTelegram, start: int) -> list[str]:
     return [call.method for call in telegram.calls[start:]]
 
 
+async def first_aid_answered_below(telegram: FakeTelegram, menu: dict[str, object]) -> None:
+    """ "Pertolongan pertama" pressed in `menu`: retired (an edit), the answer sent below it."""
+    before = len(telegram.calls)
+    telegram.press(KADER, menu, "cmd:p3k")
+    await telegram.wait_for(lambda: "Pilih jenis cedera" in telegram.texts_to(KADER.id)[-1])
+    assert methods_since(telegram, before) == [
+        "answerCallbackQuery", "editMessageText", "sendMessage"
+    ]  # fmt: skip
+
+
 async def test_a_press_on_the_newest_message_is_answered_in_it(
     telegram: FakeTelegram, bot: RunningBot
 ) -> None:
@@ -41,12 +51,7 @@ async def test_a_press_on_an_older_message_is_retired_and_answered_below(
 ) -> None:
     older = await menu_message(telegram)
     newest = await menu_message(telegram)
-    before = len(telegram.calls)
-    telegram.press(KADER, older, "cmd:p3k")
-    await telegram.wait_for(lambda: "Pilih jenis cedera" in telegram.texts_to(KADER.id)[-1])
-    assert methods_since(telegram, before) == [
-        "answerCallbackQuery", "editMessageText", "sendMessage"
-    ]  # fmt: skip
+    await first_aid_answered_below(telegram, older)
     assert str(older["text"]).endswith("➡️ Pertolongan pertama")
     assert telegram.buttons(older) == []
     assert "➡️" not in str(newest["text"]), "the newest message is left as it was"
@@ -59,12 +64,7 @@ async def test_a_message_sent_before_a_restart_is_not_known_to_be_the_newest(
     await bot.shutdown()
     restarted = await start_bot(settings)
     try:
-        before = len(telegram.calls)
-        telegram.press(KADER, menu, "cmd:p3k")
-        await telegram.wait_for(lambda: "Pilih jenis cedera" in telegram.texts_to(KADER.id)[-1])
-        assert methods_since(telegram, before) == [
-            "answerCallbackQuery", "editMessageText", "sendMessage"
-        ]  # fmt: skip
+        await first_aid_answered_below(telegram, menu)
         answer = telegram.last_message_to(KADER.id)
         before = len(telegram.calls)
         telegram.press(KADER, answer, telegram.buttons(answer)[0][1])  # sent since the restart
