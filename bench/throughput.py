@@ -109,10 +109,8 @@ class TimedTelegram(FakeTelegram):
         self.latest: dict[int, dict[str, Any]] = {}
         """The bot's last message to each chat."""
         self.asks_location: dict[int, bool] = {}
-        self.polls = 0
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        self.polls += 1
         updates = await super()._api_getUpdates(params)
         self.updates = [u for u in self.updates if u["update_id"] >= self.confirmed_below]
         now = time.monotonic()
@@ -198,10 +196,14 @@ async def _echo(settings: Settings, stop: asyncio.Event) -> None:
         await application.stop()
 
 
-def serve(kind: str, http: str, api_url: str, data_dir: Path, profile: Path | None) -> None:
+def serve(
+    kind: str, http: str, api_url: str, data_dir: Path, profile: Path | None, one_core: bool
+) -> None:
     """The child process: run the echo bot or the full bot until SIGTERM, under cProfile if
     `profile` names a folder for bot-<kind>.prof (CPU time of the event loop's thread, so other
-    processes on the machine do not show in it)."""
+    processes on the machine do not show in it), on one core if `one_core`."""
+    if one_core:  # before any thread starts: they inherit it
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     _instrument(http)
     settings = bench_settings(api_url, data_dir)
     run = _echo if kind == "echo" else run_bot
@@ -223,10 +225,9 @@ class BotProcess:
     """One bot in a child process, logging to bot-<kind>.log in the data folder; `finished` is
     called with each update id it reports."""
 
-    def __init__(self, kind: str, http: str, profile: Path | None) -> None:
+    def __init__(self, kind: str, plan: Plan) -> None:
         self.kind = kind
-        self.http = http
-        self.profile = profile
+        self.plan = plan
         self.log = Path()
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -240,8 +241,9 @@ class BotProcess:
         with self.log.open("wb") as log:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.throughput", "--bot", self.kind,
-                "--http", self.http, "--api-url", fake.base_url, "--data-dir", str(data_dir),
-                *(("--profile", str(self.profile)) if self.profile else ()),
+                "--http", self.plan.http, "--api-url", fake.base_url, "--data-dir", str(data_dir),
+                *(("--profile", str(self.plan.profile)) if self.plan.profile else ()),
+                *(("--one-core",) if self.plan.one_core else ()),
                 stdout=asyncio.subprocess.PIPE, stderr=log,
             )  # fmt: skip
         self._reader = asyncio.create_task(self._read(self._process, finished))
@@ -299,6 +301,7 @@ class Phase:
     unanswered: int = 0
     started: float = field(default_factory=time.monotonic)
     calls_before: int = 0
+    polls_before: int = 0
     cpu_before: tuple[float, float] = (0.0, 0.0)
 
 
@@ -487,6 +490,8 @@ class Measured:
     users: int
     unanswered: int
     api_calls_per_update: float
+    updates_per_poll: float
+    """Updates each `getUpdates` handed out: the batches the bot stores in one transaction."""
     bot_cpu: float
     """Share of one core the bot process used (its SQLite thread included)."""
     cpu_ms_per_update: float
@@ -520,6 +525,7 @@ def measure(phase: Phase, driver: Driver, bot: BotProcess, loaded: bool) -> Meas
         users=len({user.id for user, _ in phase.log}),
         unanswered=phase.unanswered,
         api_calls_per_update=(len(driver.fake.calls) - phase.calls_before) / len(done),
+        updates_per_poll=len(done) / max(1, driver.fake.polls - phase.polls_before),
         bot_cpu=bot_cpu / wall,
         cpu_ms_per_update=1000 * bot_cpu / len(done),
         driver_cpu=(time.process_time() - cpu_driver) / wall,
@@ -533,14 +539,16 @@ def measure(phase: Phase, driver: Driver, bot: BotProcess, loaded: bool) -> Meas
 
 @dataclass(frozen=True)
 class Plan:
-    """What to run: how many users, updates one in flight and under load, the HTTP set-up, and
-    where cProfile dumps go (if anywhere)."""
+    """What to run: how many users, updates one in flight and under load, the HTTP set-up,
+    where cProfile dumps go (if anywhere), and whether each bot is held to one core."""
 
     users: int
     single: int
     load: int
     http: str
     profile: Path | None
+    one_core: bool
+    """Each bot held to one core of the machine (`--one-core`)."""
 
 
 async def run_phase(
@@ -580,7 +588,7 @@ async def run(plan: Plan) -> tuple[Results, dict[str, dict[str, int]]]:
         with tempfile.TemporaryDirectory() as folder:
             await seed(bench_settings(fake.base_url, Path(folder)), people)
             for kind in ("full", "echo"):
-                bot = BotProcess(kind, plan.http, plan.profile)
+                bot = BotProcess(kind, plan)
                 await bot.start(fake, Path(folder), driver.finished)
                 results[kind] = {}
                 try:
@@ -589,6 +597,7 @@ async def run(plan: Plan) -> tuple[Results, dict[str, dict[str, int]]]:
                         driver.phase = Phase(
                             budgets[name] if recorded is None else len(recorded),
                             calls_before=len(fake.calls),
+                            polls_before=fake.polls,
                             cpu_before=(bot.cpu_seconds(), time.process_time()),
                         )
                         sent[name] = await run_phase(driver, workers, loaded, recorded)
@@ -648,11 +657,12 @@ def figures(results: Results) -> list[Figure]:
 def print_phases(results: Results) -> None:
     """Per bot and phase: updates sent and left unanswered, Bot API calls and CPU per update."""
     print(f"\n  {'bot, phase':<24} {'updates':>7} {'users':>5} {'unanswered':>10} {'calls/upd':>9}"
-          f" {'CPU ms/upd':>10} {'bot CPU':>7} {'driver CPU':>10}")  # fmt: skip
+          f" {'CPU ms/upd':>10} {'upd/poll':>8} {'bot CPU':>7} {'driver CPU':>10}")  # fmt: skip
     for kind, phases in results.items():
         for name, m in phases.items():
             print(f"  {kind + ', ' + name:<24} {m.updates:>7} {m.users:>5} {m.unanswered:>10}"
                   f" {m.api_calls_per_update:>9.2f} {m.cpu_ms_per_update:>10.2f}"
+                  f" {m.updates_per_poll:>8.1f}"
                   f" {m.bot_cpu:>7.0%} {m.driver_cpu:>10.0%}")  # fmt: skip
     single, loaded = results["full"]["one in flight"], results["full"]["under load"]
     print(f"\n  {'full bot, by kind of update':<28} {'share under load':>16} {'one in flight':>20}")
@@ -668,14 +678,15 @@ def main() -> int:
     parser.add_argument("--load", type=int, default=LOAD_UPDATES, help="updates under load")
     parser.add_argument("--http", choices=HTTP_SETUPS, default="default", help="HTTP set-up")
     parser.add_argument("--profile", type=Path, help="folder for cProfile dumps (bot-<kind>.prof)")
+    parser.add_argument("--one-core", action="store_true", help="hold each bot to one core")
     parser.add_argument("--bot", choices=("echo", "full"), help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bot:
-        serve(args.bot, args.http, args.api_url, args.data_dir, args.profile)
+        serve(args.bot, args.http, args.api_url, args.data_dir, args.profile, args.one_core)
         return 0
-    plan = Plan(args.users, args.single, args.load, args.http, args.profile)
+    plan = Plan(args.users, args.single, args.load, args.http, args.profile, args.one_core)
     load_before = os.getloadavg()
     results, logged = asyncio.run(run(plan))
     print(f"\n  load average before the run: {load_before[0]:.2f} on {os.cpu_count()} cores")
@@ -684,6 +695,7 @@ def main() -> int:
         for line, count in lines.items():
             print(f"  the {kind} bot logged {count} x: {line}")
     name = "throughput" if plan.http == "default" else f"throughput-{plan.http}"
+    name += "-one-core" if plan.one_core else ""
     details: dict[str, object] = {
         "plan": asdict(plan),
         "load_average_before": load_before,

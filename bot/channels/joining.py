@@ -4,6 +4,8 @@ The engine answers in steps (a first-aid card, then the next question); on a wea
 message arrives more surely than two, and each message is a call to the platform. Two replies are
 joined only when nothing is lost: the first is plain text (no buttons, no request, no picture, no
 document, no edit) and the second adds no picture and edits nothing, and together they fit.
+Where the platform can edit, an edit of a message and the answer after it can be one edit too
+(`edited_with`).
 """
 
 from __future__ import annotations
@@ -26,16 +28,27 @@ def joined(replies: Sequence[Reply], limit: int) -> tuple[Reply, ...]:
     return tuple(result)
 
 
+def edited_with(edit: Reply, replies: Sequence[Reply], limit: int) -> Reply | None:
+    """`edit` (a message changed in place) with the answer after it (`replies`) added below, as
+    one edit of that message; None unless the answer is one message an edit can show (text and
+    buttons: no request, picture, document or edit of its own) and the two fit."""
+    answer = joined(replies, limit)
+    if len(answer) != 1:
+        return None
+    reply = answer[0]
+    if not _editable(reply) or len(edit.text) + len(SEPARATOR) + len(reply.text) > limit:
+        return None
+    return _join(edit, reply).model_copy(update={"replaces": edit.replaces})
+
+
+def _editable(reply: Reply) -> bool:
+    """Text and buttons only: what an edit of a message can show."""
+    return not (reply.request or reply.photo or reply.document or reply.replaces or reply.template)
+
+
 def _plain(reply: Reply) -> bool:
     """Text alone: nothing that must stay at the end of its own message."""
-    return not (
-        reply.choices
-        or reply.request
-        or reply.photo
-        or reply.document
-        or reply.replaces
-        or reply.template
-    )
+    return not reply.choices and _editable(reply)
 
 
 def _joinable(first: Reply, second: Reply, limit: int) -> bool:

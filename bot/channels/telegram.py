@@ -72,7 +72,8 @@ from bot.base.models import (
 from bot.base.settings import Settings
 from bot.base.texts import LANGUAGES, Texts
 from bot.channels.answering import deliver
-from bot.channels.joining import joined
+from bot.channels.joining import edited_with, joined
+from bot.channels.latest import LatestMessages, Pressed, look
 from bot.channels.telegram_http import AiohttpRequest, request_data
 from bot.channels.text import captioned, clean_text, split_text
 from bot.core.commands import group_chat_menu, platform_menu
@@ -121,10 +122,12 @@ def request_keyboard(reply: Reply) -> ReplyKeyboardMarkup:
 
 
 class TelegramRenderer:
-    """Sends replies to one chat; remembers (in memory) where a typed-answer keyboard is up."""
+    """Sends replies to one chat; remembers (in memory) where a typed-answer keyboard is up,
+    and each chat's newest message (`bot.channels.latest`)."""
 
     def __init__(self) -> None:
         self._keyboard_up: set[int] = set()
+        self.latest = LatestMessages()
 
     async def send(self, bot: Bot, chat_id: int, reply: Reply) -> str:
         """Send `reply` (or edit the message it replaces); the id of the last message sent."""
@@ -134,9 +137,11 @@ class TelegramRenderer:
                 return reply.replaces
         if reply.photo:
             picture = await asyncio.to_thread(Path(reply.photo).read_bytes)
-            if captioned(reply):
-                return str((await bot.send_photo(chat_id, picture, caption=reply.text)).message_id)
-            await bot.send_photo(chat_id, picture)
+            caption = reply.text if captioned(reply) else None
+            photo_id = (await bot.send_photo(chat_id, picture, caption=caption)).message_id
+            self.latest.saw(chat_id, photo_id, look(caption or "", ()))
+            if caption is not None:
+                return str(photo_id)
         chunks = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
         sent_id = ""
         for index, chunk in enumerate(chunks):
@@ -151,24 +156,31 @@ class TelegramRenderer:
                 markup = ReplyKeyboardRemove()
                 self._keyboard_up.discard(chat_id)
             sent_id = await send_text(bot, chat_id, chunk, markup)
+            buttons = reply.choices if last and not reply.request else ()
+            self.latest.saw(chat_id, int(sent_id), look(chunk, (c.token for c in buttons)))
         if reply.document:
             document = Path(reply.document)
             content = await asyncio.to_thread(document.read_bytes)
-            await bot.send_document(chat_id, content, filename=document.name)
+            sent = await bot.send_document(chat_id, content, filename=document.name)
+            self.latest.saw(chat_id, sent.message_id, look("", ()))
         return sent_id
 
     async def _edit(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:
         """Update a message in place; False if Telegram will not (too old, deleted)."""
-        markup = inline_keyboard(reply.choices) if reply.choices else None
+        params: dict[str, object] = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": reply.text,
+        }
+        if reply.choices:
+            params["reply_markup"] = inline_keyboard(reply.choices)
         try:
-            await bot.edit_message_text(
-                reply.text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            await post(bot, "editMessageText", params)
         except BadRequest as error:
-            if "not modified" in error.message.lower():
-                return True
-            log.info("cannot edit message %s, sending a new one: %s", message_id, error.message)
-            return False
+            if "not modified" not in error.message.lower():
+                log.info("cannot edit message %s, sending a new one: %s", message_id, error.message)
+                return False
+        self.latest.changed(chat_id, message_id, look(reply.text, (c.token for c in reply.choices)))
         return True
 
 
@@ -176,16 +188,22 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | str
 """A message's keyboard: python-telegram-bot's object, or its JSON text already made."""
 
 
+async def post(bot: Bot, method: str, params: dict[str, object]) -> object:
+    """A Bot API call whose answer is not needed as python-telegram-bot's objects: building a
+    `Message` from the answer was a tenth of the CPU of a flat-out broadcast (py-spy,
+    `bench.broadcast`), and the edit that answers a tap carries the whole message back. The call
+    goes through the bot's own request object (`BaseRequest.post`, as `Bot` does), so a refusal
+    raises the very exceptions `Bot` raises (`RetryAfter`, `Forbidden`, `BadRequest`,
+    `ChatMigrated`, `NetworkError`)."""
+    return await bot.request.post(f"{bot.base_url}/{method}", request_data(params))
+
+
 async def send_text(bot: Bot, chat_id: int, text: str, markup: Markup | None) -> str:
-    """`sendMessage`, and the new message's id, without building python-telegram-bot's
-    `Message` from the answer: that was a tenth of the CPU of a flat-out broadcast (py-spy,
-    `bench.broadcast`) for one number. The call goes through the bot's own request object
-    (`BaseRequest.post`, as `Bot.send_message` does), so a refusal raises the very exceptions
-    it raises (`RetryAfter`, `Forbidden`, `BadRequest`, `ChatMigrated`, `NetworkError`)."""
+    """`sendMessage`, and the new message's id (`post`)."""
     params: dict[str, object] = {"chat_id": chat_id, "text": text}
     if markup is not None:
         params["reply_markup"] = markup
-    result = await bot.request.post(f"{bot.base_url}/sendMessage", request_data(params))
+    result = await post(bot, "sendMessage", params)
     if not isinstance(result, dict) or "message_id" not in result:
         raise TelegramError("sendMessage answered without a message id")
     return str(result["message_id"])
@@ -280,6 +298,8 @@ class TelegramChannel:
         """Handle one stored update. One python-telegram-bot cannot read fails here, and the
         inbox keeps it as failed."""
         update = Update.de_json(json.loads(row.raw), self.application.bot)
+        if update.message is not None:  # any new message, even one no handler takes
+            self.renderer.latest.saw(update.message.chat_id, update.message.message_id)
         await self.application.process_update(update)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -342,12 +362,14 @@ class TelegramChannel:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hand the choice to the engine, then answer the press and retire the old buttons:
-        a platform error on those two never throws the press away."""
+        a platform error on those two never throws the press away. A press on the chat's newest
+        message is answered in it, where the answer fits: one edit instead of an edit and a
+        new message."""
         query, user = update.callback_query, update.effective_user
         if query is None or user is None:
             return
         message = query.message
-        if message is None or not hasattr(message, "chat_id"):
+        if not isinstance(message, Message):  # none, or too old for Telegram to show
             await _acknowledge(query)
             return
         if message.chat.type != ChatType.PRIVATE:
@@ -363,9 +385,15 @@ class TelegramChannel:
         replies = await self.engine.handle(inbound)
         await _acknowledge(query)
         retired = _retired(query)
+        pressed = self.renderer.latest.pressed(message.chat_id, message.message_id, _looks(message))
+        in_place = None
+        if retired is not None and pressed is Pressed.NEWEST:
+            in_place = edited_with(retired, replies, MessageLimit.MAX_TEXT_LENGTH)
         if retired is None:
             await _drop_buttons(query)
-        else:  # if Telegram refuses the edit for now, the outbox retries it (under its own key)
+        elif in_place is not None:  # refused for now, the outbox edits later; for good, it is
+            replies = [in_place]  # sent as a new message (`TelegramRenderer.send`)
+        elif pressed is not Pressed.CHANGED:  # changed: retired, or answered in it, already
             retire = Unsent.answering(inbound, [retired])
             retire = retire.model_copy(update={"message_id": f"{inbound.message_id}:retired"})
             await self._deliver(message.chat_id, retire)
@@ -502,6 +530,14 @@ def _unreadable(message: Message) -> Unreadable:
     if message.sticker:
         return Unreadable.STICKER
     return Unreadable.OTHER
+
+
+def _looks(message: Message) -> int:
+    """How a message of the bot looks (`bot.channels.latest.look`): its text and buttons."""
+    markup = message.reply_markup
+    rows = markup.inline_keyboard if isinstance(markup, InlineKeyboardMarkup) else ()
+    data = (b.callback_data for row in rows for b in row)
+    return look(message.text or "", (d for d in data if isinstance(d, str)))
 
 
 def _retired(query: CallbackQuery) -> Reply | None:

@@ -112,7 +112,9 @@ class Balancer:
 
 
 class Chats:
-    """The messages the fake server was sent for each chat, taken in as they come."""
+    """What the bot said in each chat, taken in as it comes: each message sent, and each answer
+    to a tap edited into the pressed message (not the edits that only retire a message's
+    buttons, which end with the choice)."""
 
     def __init__(self, server: FakeTelegram, broadcast: str) -> None:
         self.server = server
@@ -126,11 +128,13 @@ class Chats:
     def update(self) -> None:
         calls = self.server.calls
         for call in calls[self._seen :]:
-            if call.method == "sendMessage":
-                chat, text = int(call.params["chat_id"]), str(call.params.get("text", ""))
+            text = str(call.params.get("text", ""))
+            answered_in_place = call.method == "editMessageText" and not _retirement(text)
+            if call.method == "sendMessage" or answered_in_place:
+                chat = int(call.params["chat_id"])
                 self.texts[chat].append(text)
                 self._changed[chat].set()
-                if self.broadcast in text:
+                if call.method == "sendMessage" and self.broadcast in text:
                     self.broadcast_at.append(call.received)
         self._seen = len(calls)
 
@@ -154,6 +158,11 @@ class Chats:
             for chat, texts in self.texts.items()
             if (count := sum(expected in text for text in texts))
         }
+
+
+def _retirement(edited: str) -> bool:
+    """An edit that only shows the choice made under a message's text (`➡️ <label>` last)."""
+    return edited.rsplit("\n", 1)[-1].startswith("➡️")
 
 
 async def act(

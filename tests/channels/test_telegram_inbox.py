@@ -19,6 +19,17 @@ from tests.channels.test_telegram import reply_to
 from tests.fakes.telegram_api import FakeTelegram, FakeUser, Fault
 
 RETRY = "Too Many Requests: retry after 1"
+FIRST_AID = "Pilih jenis cedera"
+
+
+async def menu_message(telegram: FakeTelegram) -> dict[str, object]:
+    """The main menu, asked for by typing: the chat's newest message."""
+    menus = sum("Menu utama" in text for text in telegram.texts_to(KADER.id))
+    telegram.send_text(KADER, "/menu")
+    await telegram.wait_for(
+        lambda: sum("Menu utama" in text for text in telegram.texts_to(KADER.id)) > menus
+    )
+    return telegram.last_message_to(KADER.id)
 
 
 async def first_aid_buttons(telegram: FakeTelegram) -> dict[str, object]:
@@ -41,28 +52,31 @@ async def first_aid_buttons(telegram: FakeTelegram) -> dict[str, object]:
 async def test_a_press_takes_effect_once_whatever_telegram_answers_around_it(
     telegram: FakeTelegram, bot: RunningBot, fault: Fault
 ) -> None:
-    menu = await first_aid_buttons(telegram)
+    """A press on an older menu: the menu is retired (an edit) and the answer sent below it
+    (the newest message is answered in place: `test_telegram_in_place.py`)."""
+    older = await menu_message(telegram)
+    await menu_message(telegram)
     telegram.faults.append(fault)
-    telegram.press(KADER, menu, "fa:next")
-    await telegram.wait_for(lambda: any("Langkah 2 dari" in t for t in telegram.texts_to(KADER.id)))
-    await telegram.wait_for(lambda: telegram.buttons(menu) == [], within=15)
+    telegram.press(KADER, older, "cmd:p3k")
+    await telegram.wait_for(lambda: any(FIRST_AID in t for t in telegram.texts_to(KADER.id)))
+    await telegram.wait_for(lambda: telegram.buttons(older) == [], within=15)
     assert fault not in telegram.faults, "the fault was met"
-    assert sum("Langkah 2 dari" in t for t in telegram.texts_to(KADER.id)) == 1
-    assert str(menu["text"]).endswith("➡️ Langkah berikut"), "retired, with the choice shown"
+    assert sum(FIRST_AID in t for t in telegram.texts_to(KADER.id)) == 1
+    assert str(older["text"]).endswith("➡️ Pertolongan pertama"), "retired, with the choice shown"
 
 
 async def test_a_double_tap_is_answered_without_an_error(
     telegram: FakeTelegram, bot: RunningBot
 ) -> None:
     """The second retirement of the same message is "not modified" for Telegram: no harm."""
-    await reply_to(telegram, KADER, "/menu", "Menu utama")
-    menu = telegram.last_message_to(KADER.id)
-    telegram.press(KADER, menu, "cmd:p3k")
-    telegram.press(KADER, menu, "cmd:p3k")
+    older = await menu_message(telegram)
+    await menu_message(telegram)
+    telegram.press(KADER, older, "cmd:p3k")
+    telegram.press(KADER, older, "cmd:p3k")
     await telegram.wait_for(
         lambda: any("sudah tidak berlaku" in t for t in telegram.texts_to(KADER.id))
     )
-    assert str(menu["text"]).count("➡️") == 1
+    assert str(older["text"]).count("➡️") == 1
     await telegram.wait_for(lambda: count(bot.settings, "SELECT COUNT(*) FROM inbox") == 0)
     assert count(bot.settings, "SELECT COUNT(*) FROM inbox WHERE failed_at IS NOT NULL") == 0
 

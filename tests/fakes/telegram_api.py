@@ -461,7 +461,10 @@ class FakeTelegram:
         ]
 
     def texts_to(self, chat_id: int) -> list[str]:
-        return [str(c.params["text"]) for c in self.sent(chat_id, "sendMessage")]
+        """What the bot showed the chat, in order: each message's text as sent, and each text
+        edited into a message (a press answered in the pressed message, a progress update)."""
+        shown = ("sendMessage", "editMessageText")
+        return [str(c.params["text"]) for c in self.sent(chat_id) if c.method in shown]
 
     def last_message_to(self, chat_id: int) -> dict[str, Any]:
         mine = [m for (chat, _), m in self.messages.items() if chat == chat_id]
