@@ -184,9 +184,12 @@ class Lane:
             await asyncio.wait({previous})
         await self._window.acquire()
         try:
-            await self._wait_for_slot(bulk=bulk)
+            # Before the slot: a slot taken and then held would go out late, in a span another
+            # process reserved on the shared timeline, and the cap would not hold for both.
             if bulk:
                 await self._after_the_answers()
+            await self._wait_for_slot(bulk=bulk)
+            if bulk:
                 await self._give_way()
         except BaseException:
             self._window.release()
