@@ -58,7 +58,9 @@ async def test_broadcast_sends_fill_the_window_on_an_idle_loop() -> None:
 
 async def test_broadcast_sends_give_way_on_a_busy_loop_and_other_sends_do_not() -> None:
     lane = Lane(RateLimit(per_second=10_000, in_flight=8), time.monotonic, asyncio.sleep)
-    broadcast, notices = Sends(0.05), Sends(0.05)
+    # Notices last long enough that all 8 start before the first ends on a loaded machine too
+    # (each start waits for the hog's 5 ms turn, and more when the machine is busy).
+    broadcast, notices = Sends(0.05), Sends(0.4)
     stop = asyncio.Event()
     hog = asyncio.create_task(hog_the_loop(stop))
     try:
