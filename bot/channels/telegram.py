@@ -173,7 +173,7 @@ class TelegramRenderer:
             "text": reply.text,
         }
         if reply.choices:
-            params["reply_markup"] = inline_keyboard(reply.choices)
+            params["reply_markup"] = inline_keyboard_json(reply.choices)
         try:
             await post(bot, "editMessageText", params)
         except BadRequest as error:
