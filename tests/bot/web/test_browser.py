@@ -24,11 +24,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.base.settings import Settings
@@ -222,11 +222,25 @@ def follow(driver: Browser, element: WebElement) -> None:
     """Click `element` and wait for the page it leads to (a click does not always wait)."""
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, WAIT_SECONDS).until(staleness_of(old))
+    WebDriverWait(driver, WAIT_SECONDS).until(lambda _: gone(old))
     WebDriverWait(driver, WAIT_SECONDS).until(
         lambda d: d.execute_script("return document.readyState") == "complete"
     )
     assert console_errors(driver) == []
+
+
+def gone(element: WebElement) -> bool:
+    """Whether `element` left the page: `staleness_of`, and also when chromedriver, asked in the
+    middle of the page's change, answers that the node no longer belongs to the document."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in (error.msg or ""):
+            return True
+        raise
+    return False
 
 
 def heading(driver: Browser) -> str:
