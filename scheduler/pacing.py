@@ -184,13 +184,13 @@ class Lane:
             await asyncio.wait({previous})
         await self._window.acquire()
         try:
-            # Before the slot: a slot taken and then held would go out late, in a span another
-            # process reserved on the shared timeline, and the cap would not hold for both.
+            # Every hold before the slot: a slot taken and then held would go out late, in a
+            # span another process reserved on the shared timeline (or bunched with the sends
+            # after it), and the cap would not hold at the platform.
             if bulk:
                 await self._after_the_answers()
-            await self._wait_for_slot(bulk=bulk)
-            if bulk:
                 await self._give_way()
+            await self._wait_for_slot(bulk=bulk)
         except BaseException:
             self._window.release()
             raise
